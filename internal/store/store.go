@@ -1,0 +1,185 @@
+// Package store opens the MongoDB connection that hub and node share: a real
+// MongoDB when a URI is configured, otherwise an embedded FerretDB (SQLite
+// backend) living in the data folder. Either way callers get the same
+// mongo-driver v2 client, so there is one code path.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// ErrNotFound is returned by store helpers when no document matches; driver
+// errors never leave the store layer (callers test with errors.Is).
+var ErrNotFound = errors.New("not found")
+
+// Options configure Open.
+type Options struct {
+	// URI of a MongoDB deployment. Empty means: start the embedded store.
+	URI string
+	// DataDir holds the embedded store's SQLite files (ignored with a URI).
+	DataDir string
+	// Logger receives the embedded store's own logs (at Warn and above).
+	Logger *slog.Logger
+	// Timeout bounds every operation that has no deadline of its own.
+	Timeout time.Duration
+}
+
+// Store is an open connection, embedded or external.
+type Store struct {
+	Client   *mongo.Client
+	Embedded bool
+
+	stopEmbedded context.CancelFunc
+	embeddedDone chan struct{}
+}
+
+// Open connects to MongoDB, or starts the embedded store in opts.DataDir and
+// connects to it over loopback.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	s := &Store{}
+	uri := opts.URI
+	if uri == "" {
+		var err error
+		uri, err = s.startEmbedded(opts)
+		if err != nil {
+			return nil, err
+		}
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(opts.Timeout))
+	if err != nil {
+		s.stop()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := client.Ping(pingCtx, nil); err != nil {
+		_ = client.Disconnect(context.Background())
+		s.stop()
+		return nil, fmt.Errorf("store: ping %s: %w", redact(uri), err)
+	}
+	s.Client = client
+	return s, nil
+}
+
+func (s *Store) startEmbedded(opts Options) (string, error) {
+	if opts.DataDir == "" {
+		return "", errors.New("store: no MongoDB URI and no data folder for the embedded store")
+	}
+	dir := filepath.Join(opts.DataDir, "db")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", fmt.Errorf("store: data folder: %w", err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	// FerretDB logs every connection at Info; keep only its warnings.
+	quiet := slog.New(levelFilter{h: logger.Handler(), min: slog.LevelWarn})
+	// Reserve a free loopback port; FerretDB needs a concrete address.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: addr},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/",
+		Logger:    quiet,
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: embedded FerretDB: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopEmbedded = cancel
+	s.embeddedDone = make(chan struct{})
+	s.Embedded = true
+	go func() {
+		defer close(s.embeddedDone)
+		_ = f.Run(ctx)
+	}()
+	return "mongodb://" + addr + "/", nil
+}
+
+func (s *Store) stop() {
+	if s.stopEmbedded != nil {
+		s.stopEmbedded()
+		<-s.embeddedDone
+		s.stopEmbedded = nil
+	}
+}
+
+// DB returns the named database.
+func (s *Store) DB(name string) *mongo.Database { return s.Client.Database(name) }
+
+// Close disconnects and stops the embedded store, if any.
+func (s *Store) Close(ctx context.Context) error {
+	err := s.Client.Disconnect(ctx)
+	s.stop()
+	return err
+}
+
+// IsDuplicate reports whether err is a duplicate-key error: for our
+// "insert with _id = IRI" writes that means "already have it".
+func IsDuplicate(err error) bool { return mongo.IsDuplicateKeyError(err) }
+
+// NotFound maps the driver's "no documents" to ErrNotFound.
+func NotFound(err error) error {
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// EnsureIndexes creates indexes idempotently (same spec twice is a no-op).
+func EnsureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.IndexModel) error {
+	if len(models) == 0 {
+		return nil
+	}
+	if _, err := coll.Indexes().CreateMany(ctx, models); err != nil {
+		return fmt.Errorf("store: indexes on %s: %w", coll.Name(), err)
+	}
+	return nil
+}
+
+func redact(uri string) string {
+	if len(uri) > 20 {
+		return uri[:20] + "…"
+	}
+	return uri
+}
+
+type levelFilter struct {
+	h   slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.h.Enabled(ctx, l)
+}
+func (f levelFilter) Handle(ctx context.Context, r slog.Record) error { return f.h.Handle(ctx, r) }
+func (f levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFilter{h: f.h.WithAttrs(a), min: f.min}
+}
+func (f levelFilter) WithGroup(n string) slog.Handler {
+	return levelFilter{h: f.h.WithGroup(n), min: f.min}
+}
