@@ -1,0 +1,156 @@
+// Command ogpnet runs the open-government network: a government's node, the
+// hub that compares them, or the whole demo on one machine.
+//
+//	ogpnet node  --name jalisco --url https://gobierno.jalisco.example --addr :8080 --data /var/lib/ogpnet
+//	ogpnet hub   --url https://hub.example --addr :8080 --data /var/lib/ogpnet
+//	ogpnet demo  [--addr 127.0.0.1:8080] [--data ./data/demo] [--reset]
+//	ogpnet version
+//
+// Every flag can also be set with an OGPNET_* environment variable
+// (--mongo-uri ↔ OGPNET_MONGO_URI); flags win.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// version is set at build time (-ldflags -X main.version=…).
+var version = "dev"
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "node":
+		err = runNode(ctx, args)
+	case "hub":
+		err = runHub(ctx, args)
+	case "demo":
+		err = runDemo(ctx, args)
+	case "screenshots":
+		err = runScreenshots(ctx, args)
+	case "version", "--version", "-v":
+		fmt.Println("ogpnet", version)
+	case "help", "-h", "--help":
+		usage()
+	default:
+		fmt.Fprintf(os.Stderr, "ogpnet: unknown command %q\n\n", cmd)
+		usage()
+		os.Exit(2)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "ogpnet:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `ogpnet — a federated network for subnational open-government action plans
+
+Usage:
+  ogpnet node  --name <slug> --url <base URL> [--addr :8080] [--data <folder>] [flags]
+  ogpnet hub   --url <base URL> [--addr :8080] [--data <folder>] [flags]
+  ogpnet demo  [--addr 127.0.0.1:8080] [--data ./data/demo] [--reset]
+  ogpnet version
+
+Run "ogpnet <command> -h" for the flags of a command. Every flag may also be
+given as an environment variable: --mongo-uri is OGPNET_MONGO_URI.
+`)
+}
+
+// common are the flags every server command has.
+type common struct {
+	addr, data, mongoURI, logLevel, logFormat string
+}
+
+func (c *common) register(fs *flag.FlagSet, defaultAddr, defaultData string) {
+	fs.StringVar(&c.addr, "addr", defaultAddr, "listen address")
+	fs.StringVar(&c.data, "data", defaultData, "data folder (embedded store, state)")
+	fs.StringVar(&c.mongoURI, "mongo-uri", "", "MongoDB URI; empty starts the embedded store in --data")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", "json", "json or text")
+}
+
+func (c *common) logger() *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.logFormat == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+// parse reads args, then fills every flag not given on the command line
+// from OGPNET_<FLAG_NAME>.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		env := "OGPNET_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if e := f.Value.Set(v); e != nil && err == nil {
+				err = fmt.Errorf("%s: %w", env, e)
+			}
+		}
+	})
+	return err
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// serve runs h on addr until ctx ends, then shuts down gracefully: the
+// listener closes, in-flight requests get 20 s to finish.
+func serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler) error {
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

@@ -1,0 +1,284 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// outboxEntry is one published activity. _id is the sortable tail of the
+// activity IRI, so the page cursor is the _id itself.
+type outboxEntry struct {
+	ID         string    `bson:"_id"`
+	ActivityID string    `bson:"activityId"`
+	Type       string    `bson:"type"`
+	ObjectID   string    `bson:"objectId"`
+	Raw        string    `bson:"raw"`
+	Published  time.Time `bson:"published"`
+}
+
+// Publish records a public activity in the outbox and queues its delivery to
+// every follower's (shared) inbox plus extra inboxes. The activity's id must
+// come from NewActivityID. The bytes are stored and sent unchanged.
+func (s *Server) Publish(ctx context.Context, activity []byte, extraInboxes ...string) error {
+	var head struct {
+		ID     string          `json:"id"`
+		Type   string          `json:"type"`
+		Object json.RawMessage `json:"object"`
+	}
+	if err := json.Unmarshal(activity, &head); err != nil {
+		return fmt.Errorf("federation: publish: %w", err)
+	}
+	prefix := s.BaseURL() + "/activities/"
+	if !strings.HasPrefix(head.ID, prefix) {
+		return fmt.Errorf("federation: publish: activity id %q was not minted by NewActivityID", head.ID)
+	}
+	entry := outboxEntry{
+		ID: strings.TrimPrefix(head.ID, prefix), ActivityID: head.ID, Type: head.Type,
+		ObjectID: linkID(head.Object), Raw: string(activity), Published: s.cfg.Now().UTC(),
+	}
+	if _, err := s.cfg.DB.Collection("outbox").InsertOne(ctx, entry); err != nil {
+		return fmt.Errorf("federation: publish: %w", err)
+	}
+	inboxes := append(s.FollowerInboxes(), extraInboxes...)
+	return s.queue.Enqueue(ctx, head.ID, activity, inboxes)
+}
+
+// Send queues a non-public activity (Accept, Follow, Undo) to inboxes.
+func (s *Server) Send(ctx context.Context, activity any, inboxes []string) error {
+	body, ok := activity.([]byte)
+	if !ok {
+		var err error
+		if body, err = json.Marshal(activity); err != nil {
+			return err
+		}
+	}
+	var head struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil || head.ID == "" {
+		return errors.New("federation: send: activity without id")
+	}
+	return s.queue.Enqueue(ctx, head.ID, body, inboxes)
+}
+
+// linkID reads an object reference as an IRI (string or {id}).
+func linkID(raw json.RawMessage) string {
+	var id string
+	if json.Unmarshal(raw, &id) == nil {
+		return id
+	}
+	var obj struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(raw, &obj)
+	return obj.ID
+}
+
+func collectionContext() string { return "https://www.w3.org/ns/activitystreams" }
+
+func (s *Server) outboxHandler(c echo.Context) error {
+	if c.Param("name") != s.cfg.Username {
+		return echo.NewHTTPError(http.StatusNotFound, "no such actor")
+	}
+	ctx := c.Request().Context()
+	coll := s.cfg.DB.Collection("outbox")
+	total, err := coll.CountDocuments(ctx, bson.M{})
+	if err != nil {
+		return err
+	}
+	if c.QueryParam("page") == "" {
+		return apJSON(c, map[string]any{
+			"@context": collectionContext(), "id": s.OutboxID(), "type": "OrderedCollection",
+			"totalItems": total, "first": s.OutboxID() + "?page=true",
+		})
+	}
+	filter := bson.M{}
+	maxID := c.QueryParam("max_id")
+	if maxID != "" {
+		filter["_id"] = bson.M{"$lt": maxID}
+	}
+	cur, err := coll.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(PageSize+1))
+	if err != nil {
+		return err
+	}
+	var entries []outboxEntry
+	if err := cur.All(ctx, &entries); err != nil {
+		return err
+	}
+	items := make([]json.RawMessage, 0, len(entries))
+	for i, e := range entries {
+		if i == PageSize {
+			break
+		}
+		items = append(items, json.RawMessage(e.Raw))
+	}
+	page := map[string]any{
+		"@context": collectionContext(), "id": s.OutboxID() + pageQuery("max_id", maxID),
+		"type": "OrderedCollectionPage", "partOf": s.OutboxID(), "totalItems": total,
+		"orderedItems": items,
+	}
+	if len(entries) > PageSize {
+		page["next"] = s.OutboxID() + pageQuery("max_id", entries[PageSize-1].ID)
+	}
+	return apJSON(c, page)
+}
+
+func pageQuery(key, cursor string) string {
+	if cursor == "" {
+		return "?page=true"
+	}
+	return "?page=true&" + key + "=" + url.QueryEscape(cursor)
+}
+
+func (s *Server) followersHandler(c echo.Context) error {
+	if c.Param("name") != s.cfg.Username {
+		return echo.NewHTTPError(http.StatusNotFound, "no such actor")
+	}
+	all := s.followers.sorted()
+	if c.QueryParam("page") == "" {
+		return apJSON(c, map[string]any{
+			"@context": collectionContext(), "id": s.FollowersID(), "type": "OrderedCollection",
+			"totalItems": len(all), "first": s.FollowersID() + "?page=true",
+		})
+	}
+	after := c.QueryParam("after")
+	var items []string
+	next := ""
+	for _, f := range all {
+		if after != "" && f.Actor <= after {
+			continue
+		}
+		if len(items) == PageSize {
+			next = s.FollowersID() + pageQuery("after", items[len(items)-1])
+			break
+		}
+		items = append(items, f.Actor)
+	}
+	page := map[string]any{
+		"@context": collectionContext(), "id": s.FollowersID() + pageQuery("after", after),
+		"type": "OrderedCollectionPage", "partOf": s.FollowersID(), "totalItems": len(all),
+		"orderedItems": nonNil(items),
+	}
+	if next != "" {
+		page["next"] = next
+	}
+	return apJSON(c, page)
+}
+
+func (s *Server) followingHandler(c echo.Context) error {
+	if c.Param("name") != s.cfg.Username {
+		return echo.NewHTTPError(http.StatusNotFound, "no such actor")
+	}
+	all, err := s.FollowingAll(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	var items []string
+	for _, f := range all {
+		if f.State == FollowAccepted {
+			items = append(items, f.Actor)
+		}
+	}
+	return apJSON(c, map[string]any{
+		"@context": collectionContext(), "id": s.ActorID() + "/following", "type": "OrderedCollection",
+		"totalItems": len(items), "orderedItems": nonNil(items),
+	})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (s *Server) activityHandler(c echo.Context) error {
+	var e outboxEntry
+	err := s.cfg.DB.Collection("outbox").FindOne(c.Request().Context(), bson.M{"_id": c.Param("id")}).Decode(&e)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return echo.NewHTTPError(http.StatusNotFound, "no such activity")
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Add("Vary", "Accept")
+	return c.Blob(http.StatusOK, ContentType+"; charset=utf-8", []byte(e.Raw))
+}
+
+func apJSON(c echo.Context, v any) error {
+	c.Response().Header().Add("Vary", "Accept")
+	return jsonAs(c, http.StatusOK, ContentType+"; charset=utf-8", v)
+}
+
+func jsonAs(c echo.Context, code int, contentType string, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.Blob(code, contentType, body)
+}
+
+// WalkOutbox pages through a remote actor's outbox, newest first, calling fn
+// with each item (an activity, or an IRI string) until fn returns ErrStop,
+// the pages end, or maxPages pages were read. Every page is fetched signed
+// and must carry its own URL as id.
+func (s *Server) WalkOutbox(ctx context.Context, outboxIRI string, maxPages int, fn func(item json.RawMessage) error) error {
+	raw, err := s.fetcher.Get(ctx, outboxIRI)
+	if err != nil {
+		return err
+	}
+	var coll struct {
+		First        json.RawMessage   `json:"first"`
+		OrderedItems []json.RawMessage `json:"orderedItems"`
+		Next         string            `json:"next"`
+	}
+	if err := json.Unmarshal(raw, &coll); err != nil {
+		return fmt.Errorf("outbox %s: %w", outboxIRI, err)
+	}
+	page := coll
+	if len(coll.First) > 0 {
+		if next := linkID(coll.First); next != "" && coll.First[0] == '"' {
+			page.OrderedItems, page.Next = nil, next
+		} else if err := json.Unmarshal(coll.First, &page); err != nil {
+			return fmt.Errorf("outbox %s first page: %w", outboxIRI, err)
+		}
+	}
+	for pages := 0; ; pages++ {
+		for _, item := range page.OrderedItems {
+			if err := fn(item); err != nil {
+				if errors.Is(err, ErrStop) {
+					return nil
+				}
+				return err
+			}
+		}
+		if page.Next == "" || pages >= maxPages {
+			return nil
+		}
+		if !sameOrigin(page.Next, outboxIRI) {
+			return fmt.Errorf("outbox %s: next page %s is on another host", outboxIRI, page.Next)
+		}
+		raw, err := s.fetcher.Get(ctx, page.Next)
+		if err != nil {
+			return err
+		}
+		page.OrderedItems, page.Next = nil, ""
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return fmt.Errorf("outbox page: %w", err)
+		}
+	}
+}
+
+// ErrStop ends WalkOutbox early without an error.
+var ErrStop = errors.New("stop walking")

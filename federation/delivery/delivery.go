@@ -1,0 +1,892 @@
+// Package delivery is the durable outgoing delivery queue: one job per
+// (activity, inbox) kept in the store, claimed by workers with leases so that
+// several replicas can share one database, retried with backoff for days, and
+// a per-host failure tracker that stops wasting work on dead servers.
+//
+// Store layout (see docs/architecture.md and design §3):
+//
+//   - delivery_jobs: live jobs only (pending or leased). Done jobs are deleted
+//     and exhausted or rejected jobs are moved out, because the embedded store
+//     scans the whole collection on every claim.
+//   - delivery_dead: jobs given up on, kept for inspection (pruned after
+//     Options.DeadRetention).
+//   - delivery_hosts: per-host state (last success/failure, failure days,
+//     unavailable), cached in memory and refreshed periodically.
+//   - delivery_stats: running totals (delivered, skipped), flushed in batches.
+//
+// Delivery is at-least-once: a replica that stalls past its lease may still
+// POST after another replica has; receivers dedupe by activity id.
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ogpnet/ogpnet/internal/store"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Collection names used by the queue.
+const (
+	JobsCollection  = "delivery_jobs"
+	DeadCollection  = "delivery_dead"
+	HostsCollection = "delivery_hosts"
+	StatsCollection = "delivery_stats"
+)
+
+// Job states stored in delivery_jobs.
+const (
+	statePending = "pending"
+	stateLeased  = "leased"
+	stateDead    = "dead" // transient: set just before the job moves to delivery_dead
+)
+
+// Reasons recorded on dead jobs.
+const (
+	// ReasonExhausted: every attempt failed with a retryable error.
+	ReasonExhausted = "exhausted"
+	// ReasonRejected: the receiver answered a permanent 4xx.
+	ReasonRejected = "rejected"
+)
+
+// ContentType is the media type of every delivery POST.
+const ContentType = "application/activity+json"
+
+// ErrInvalidInbox is wrapped by Enqueue's error for inbox IRIs it skipped.
+var ErrInvalidInbox = errors.New("delivery: invalid inbox IRI")
+
+// Signer signs an outgoing POST in place (the federation package passes
+// httpsig.Sign bound to the actor's key).
+type Signer func(req *http.Request, body []byte) error
+
+// Options configure a Queue. Zero values take the documented defaults.
+type Options struct {
+	// Workers is the number of concurrent deliveries (default 4).
+	Workers int
+	// Lease is how long a claimed job is owned (default 1 min); a replica
+	// that dies loses its lease and another replica takes the job.
+	Lease time.Duration
+	// Owner is this replica's id (default random).
+	Owner string
+	// Backoff gives the delay before retry number attempt+1 (default
+	// DefaultBackoff).
+	Backoff func(attempt int) time.Duration
+	// MaxAttempts is the number of attempts after which a job is dead
+	// (default 16) and the host's failure day recorded.
+	MaxAttempts int
+	// DeadHostDays is the number of distinct UTC days with exhausted
+	// deliveries after which a host is marked unavailable and its jobs are
+	// skipped (default 7). One success, or MarkAlive, clears it.
+	DeadHostDays int
+	// PollInterval is how often idle workers look for due jobs (default
+	// 500ms); Enqueue also wakes idle workers at once.
+	PollInterval time.Duration
+	// AttemptTimeout bounds one POST including signing (default 10s). It is
+	// clamped to 80% of Lease so an attempt ends before its lease does.
+	AttemptTimeout time.Duration
+	// DeadRetention is how long dead jobs are kept (default 30 days).
+	DeadRetention time.Duration
+	// HostRefresh is how often the in-memory host table is reloaded from
+	// the store, to see other replicas' marks (default 30s).
+	HostRefresh time.Duration
+	// Client sends the POSTs (default: a client that does not follow
+	// redirects). Production callers pass the SSRF-guarded client.
+	Client *http.Client
+	// UserAgent is set on every POST unless the Signer sets its own.
+	UserAgent string
+	// Now is the clock (for tests; default time.Now).
+	Now func() time.Time
+	// Logger receives give-ups at Warn and retries at Debug.
+	Logger *slog.Logger
+}
+
+// Stats are the queue's counts across all replicas sharing the database.
+type Stats struct {
+	Pending          int64 // waiting, including scheduled retries
+	Leased           int64 // claimed by a worker right now (or by a dead replica until its lease ends)
+	Dead             int64 // given up on, kept in delivery_dead
+	Delivered        int64 // total successful deliveries (done jobs are deleted, so this is a counter)
+	Skipped          int64 // total jobs dropped because their host was unavailable
+	HostsUnavailable int64 // hosts currently marked unavailable
+}
+
+// HostStatus is the failure tracker's view of one host.
+type HostStatus struct {
+	Host             string
+	LastSuccess      time.Time // zero if never
+	LastFailure      time.Time // zero if never
+	FailureDays      []string  // UTC dates (2006-01-02) with exhausted deliveries since the last success
+	Unavailable      bool
+	UnavailableSince time.Time
+}
+
+// Queue is a durable delivery queue backed by the store.
+type Queue struct {
+	jobs, dead, hosts, stats *mongo.Collection
+	sign                     Signer
+	o                        Options
+	log                      *slog.Logger
+	wake                     chan struct{}
+
+	mu         sync.Mutex
+	hostCache  map[string]*hostEntry
+	delivered  int64 // not yet flushed to delivery_stats
+	skipped    int64
+	flushMu    sync.Mutex // serialises counter flushes
+	lastPruned time.Time
+}
+
+// hostEntry is the cached host document plus when this replica last wrote
+// lastSuccess, so that a steady stream of successes costs no writes.
+type hostEntry struct {
+	doc          hostDoc
+	successSaved time.Time // real time of the last lastSuccess write
+}
+
+type hostDoc struct {
+	Host             string    `bson:"_id"`
+	LastSuccess      time.Time `bson:"lastSuccess,omitempty"`
+	LastFailure      time.Time `bson:"lastFailure,omitempty"`
+	FailureDays      []string  `bson:"failureDays,omitempty"`
+	Unavailable      bool      `bson:"unavailable"`
+	UnavailableSince time.Time `bson:"unavailableSince,omitempty"`
+}
+
+// clean reports whether the host has nothing a success would need to clear.
+func (h *hostDoc) clean() bool { return !h.Unavailable && len(h.FailureDays) == 0 }
+
+// job is one delivery_jobs (or delivery_dead) document. Body is stored as
+// BSON binary: the exact bytes to POST, never re-encoded.
+type job struct {
+	ID         string    `bson:"_id"`
+	Activity   string    `bson:"activity"`
+	Inbox      string    `bson:"inbox"`
+	Host       string    `bson:"host"`
+	Body       []byte    `bson:"body"`
+	State      string    `bson:"state"`
+	Due        time.Time `bson:"due"`
+	Attempts   int       `bson:"attempts"`
+	Owner      string    `bson:"owner,omitempty"`
+	Lease      string    `bson:"lease,omitempty"`
+	LeaseUntil time.Time `bson:"leaseUntil,omitempty"`
+	Created    time.Time `bson:"created"`
+	LastStatus int       `bson:"lastStatus,omitempty"`
+	LastError  string    `bson:"lastError,omitempty"`
+	Reason     string    `bson:"reason,omitempty"`
+	DeadAt     time.Time `bson:"deadAt,omitempty"`
+}
+
+// New opens the queue on db, creating its indexes idempotently and loading
+// the host table.
+func New(ctx context.Context, db *mongo.Database, sign Signer, opts Options) (*Queue, error) {
+	if db == nil || sign == nil {
+		return nil, errors.New("delivery: New needs a database and a Signer")
+	}
+	o := opts
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.Lease <= 0 {
+		o.Lease = time.Minute
+	}
+	if o.Owner == "" {
+		o.Owner = randomID(8)
+	}
+	if o.Backoff == nil {
+		o.Backoff = DefaultBackoff
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 16
+	}
+	if o.DeadHostDays <= 0 {
+		o.DeadHostDays = 7
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 500 * time.Millisecond
+	}
+	if o.AttemptTimeout <= 0 {
+		o.AttemptTimeout = 10 * time.Second
+	}
+	if limit := o.Lease * 8 / 10; o.AttemptTimeout > limit {
+		o.AttemptTimeout = limit
+	}
+	if o.DeadRetention <= 0 {
+		o.DeadRetention = 30 * 24 * time.Hour
+	}
+	if o.HostRefresh <= 0 {
+		o.HostRefresh = 30 * time.Second
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{
+			// A redirected POST would carry a signature for the wrong
+			// target; treat 3xx as a failed attempt like Mastodon does.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "ogpnet-delivery"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	q := &Queue{
+		jobs:      db.Collection(JobsCollection),
+		dead:      db.Collection(DeadCollection),
+		hosts:     db.Collection(HostsCollection),
+		stats:     db.Collection(StatsCollection),
+		sign:      sign,
+		o:         o,
+		log:       o.Logger.With("component", "delivery", "owner", o.Owner),
+		wake:      make(chan struct{}, o.Workers),
+		hostCache: map[string]*hostEntry{},
+	}
+	// The embedded store ignores these for queries (design §3) but MongoDB
+	// uses them for the claim and the count shapes.
+	if err := store.EnsureIndexes(ctx, q.jobs,
+		mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "due", Value: 1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "leaseUntil", Value: 1}}},
+	); err != nil {
+		return nil, err
+	}
+	if err := store.EnsureIndexes(ctx, q.dead,
+		mongo.IndexModel{Keys: bson.D{{Key: "deadAt", Value: 1}}},
+	); err != nil {
+		return nil, err
+	}
+	if err := q.refreshHosts(ctx); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// DefaultBackoff is Mastodon-like: attempt⁴ seconds ±50% jitter, plus 15 s,
+// capped at one day. Sixteen attempts spread over roughly two to three days.
+func DefaultBackoff(attempt int) time.Duration {
+	if attempt < 1 {
+		attempt = 1
+	}
+	p := math.Pow(float64(attempt), 4)
+	d := time.Duration((p*(0.5+mrand.Float64()) + 15) * float64(time.Second))
+	return min(d, 24*time.Hour)
+}
+
+// JobID is the _id of the job delivering activityID to inbox: derived, so
+// enqueueing the same activity twice inserts nothing new.
+func JobID(activityID, inbox string) string {
+	h := sha256.Sum256([]byte(activityID + "\x00" + inbox))
+	return hex.EncodeToString(h[:20])
+}
+
+// normalizeInbox lowercases scheme and host and drops the fragment, so
+// trivially different spellings of one inbox get one job. It returns the
+// inbox to POST to and its host key.
+func normalizeInbox(s string) (string, string, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return "", "", err
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return "", "", fmt.Errorf("%q: need an http(s) URL with a host", s)
+	}
+	u.Host = strings.ToLower(u.Host)
+	u.Fragment, u.RawFragment = "", ""
+	return u.String(), u.Host, nil
+}
+
+// normalizeHost maps a host name as callers pass it (from an actor IRI, with
+// a port if non-default) to the key used in delivery_hosts.
+func normalizeHost(h string) string { return strings.ToLower(strings.TrimSpace(h)) }
+
+// Enqueue records one job per distinct inbox. body is the exact JSON to POST.
+// When Enqueue returns nil, the jobs are in the store (durable); enqueueing
+// an (activity, inbox) pair again is a no-op. Invalid inbox IRIs are skipped
+// and reported in an error wrapping ErrInvalidInbox after the valid ones are
+// stored.
+func (q *Queue) Enqueue(ctx context.Context, activityID string, body []byte, inboxes []string) error {
+	if activityID == "" {
+		return errors.New("delivery: empty activity id")
+	}
+	now := q.o.Now()
+	seen := make(map[string]bool, len(inboxes))
+	docs := make([]any, 0, len(inboxes))
+	var bad []string
+	for _, in := range inboxes {
+		inbox, host, err := normalizeInbox(in)
+		if err != nil {
+			bad = append(bad, in)
+			continue
+		}
+		if seen[inbox] {
+			continue
+		}
+		seen[inbox] = true
+		docs = append(docs, job{
+			ID: JobID(activityID, inbox), Activity: activityID, Inbox: inbox, Host: host,
+			Body: body, State: statePending, Due: now, Created: now,
+		})
+	}
+	if len(docs) > 0 {
+		// Unordered: one duplicate (already enqueued) must not stop the rest.
+		_, err := q.jobs.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		if err != nil && !onlyDuplicates(err) {
+			return fmt.Errorf("delivery: enqueue %s: %w", activityID, err)
+		}
+		q.poke()
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: %q", ErrInvalidInbox, bad)
+	}
+	return nil
+}
+
+// onlyDuplicates reports whether a bulk insert failed only on duplicate keys.
+func onlyDuplicates(err error) bool {
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) {
+		if bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+			return false
+		}
+		for _, we := range bwe.WriteErrors {
+			if we.Code != 11000 {
+				return false
+			}
+		}
+		return true
+	}
+	return store.IsDuplicate(err)
+}
+
+// poke wakes idle workers without blocking.
+func (q *Queue) poke() {
+	for range cap(q.wake) {
+		select {
+		case q.wake <- struct{}{}:
+		default:
+			return
+		}
+	}
+}
+
+// Run starts the workers and returns when ctx is cancelled and every
+// in-flight delivery has finished and been recorded (graceful drain).
+func (q *Queue) Run(ctx context.Context) error {
+	q.sweep(ctx)
+	var wg sync.WaitGroup
+	for range q.o.Workers {
+		wg.Go(func() { q.worker(ctx) })
+	}
+	wg.Go(func() { q.housekeeping(ctx) })
+	wg.Wait()
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	q.flushCounters(fctx)
+	return nil
+}
+
+// housekeeping refreshes the host table, flushes counters and prunes old
+// dead jobs until ctx ends.
+func (q *Queue) housekeeping(ctx context.Context) {
+	hostT := time.NewTicker(q.o.HostRefresh)
+	defer hostT.Stop()
+	flushT := time.NewTicker(5 * time.Second)
+	defer flushT.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hostT.C:
+			if err := q.refreshHosts(ctx); err != nil && ctx.Err() == nil {
+				q.log.Warn("delivery: refresh hosts", "err", err)
+			}
+		case <-flushT.C:
+			q.flushCounters(ctx)
+			if time.Since(q.lastPruned) > time.Hour {
+				q.sweep(ctx)
+			}
+		}
+	}
+}
+
+// sweep finishes moves to delivery_dead that a crash interrupted, and prunes
+// dead jobs older than DeadRetention.
+func (q *Queue) sweep(ctx context.Context) {
+	q.lastPruned = time.Now()
+	cur, err := q.jobs.Find(ctx, bson.M{"state": stateDead})
+	if err == nil {
+		var stuck []job
+		if err = cur.All(ctx, &stuck); err == nil {
+			for i := range stuck {
+				err = errors.Join(err, q.moveDead(ctx, &stuck[i]))
+			}
+		}
+	}
+	if err != nil && ctx.Err() == nil {
+		q.log.Warn("delivery: sweep", "err", err)
+	}
+	cutoff := q.o.Now().Add(-q.o.DeadRetention)
+	if _, err := q.dead.DeleteMany(ctx, bson.M{"deadAt": bson.M{"$lt": cutoff}}); err != nil && ctx.Err() == nil {
+		q.log.Warn("delivery: prune dead jobs", "err", err)
+	}
+}
+
+func (q *Queue) worker(ctx context.Context) {
+	idle := time.NewTimer(0)
+	defer idle.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		default:
+		}
+		j, err := q.claim(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			q.log.Warn("delivery: claim", "err", err)
+		}
+		if j != nil {
+			q.process(ctx, j)
+			continue
+		}
+		idle.Reset(q.o.PollInterval)
+		select {
+		case <-ctx.Done():
+			return
+		case <-q.wake:
+		case <-idle.C:
+		}
+	}
+}
+
+// claim leases the most overdue job: pending and due, or leased by someone
+// whose lease has run out. The random lease token makes every claim
+// distinguishable, so only the current holder can complete the job.
+func (q *Queue) claim(ctx context.Context) (*job, error) {
+	now := q.o.Now()
+	filter := bson.M{"$or": bson.A{
+		bson.M{"state": statePending, "due": bson.M{"$lte": now}},
+		bson.M{"state": stateLeased, "leaseUntil": bson.M{"$lt": now}},
+	}}
+	update := bson.M{
+		"$set": bson.M{"state": stateLeased, "owner": q.o.Owner, "lease": randomID(12), "leaseUntil": now.Add(q.o.Lease)},
+		"$inc": bson.M{"attempts": 1},
+	}
+	var j job
+	err := q.jobs.FindOneAndUpdate(ctx, filter, update,
+		options.FindOneAndUpdate().SetSort(bson.D{{Key: "due", Value: 1}}).SetReturnDocument(options.After),
+	).Decode(&j)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &j, nil
+}
+
+// outcome classifies one attempt.
+type outcome int
+
+const (
+	outDone      outcome = iota // 2xx
+	outPermanent                // 4xx other than 401/408/429: do not retry
+	outRetry                    // 401/408/429/5xx/3xx/network/signing error
+)
+
+// classify follows Mastodon: success is 2xx; 4xx other than 401, 408 and 429
+// cannot be salvaged by retrying.
+func classify(status int) outcome {
+	switch {
+	case status >= 200 && status < 300:
+		return outDone
+	case status >= 400 && status < 500 && status != 401 && status != 408 && status != 429:
+		return outPermanent
+	default:
+		return outRetry
+	}
+}
+
+// process runs one claimed job to a recorded outcome. The attempt and the
+// bookkeeping deliberately outlive ctx: Run's cancellation means "stop
+// claiming", and an in-flight delivery is drained rather than abandoned.
+func (q *Queue) process(ctx context.Context, j *job) {
+	bg := context.WithoutCancel(ctx)
+	if q.hostUnavailable(j.Host) {
+		dctx, cancel := context.WithTimeout(bg, 30*time.Second)
+		defer cancel()
+		res, err := q.jobs.DeleteOne(dctx, bson.M{"_id": j.ID, "lease": j.Lease})
+		if err != nil {
+			q.log.Warn("delivery: drop skipped job", "err", err, "inbox", j.Inbox)
+		} else if res.DeletedCount == 1 {
+			q.mu.Lock()
+			q.skipped++
+			q.mu.Unlock()
+			q.log.Debug("delivery: host unavailable, skipped", "inbox", j.Inbox, "activity", j.Activity)
+		}
+		return
+	}
+	status, err := q.post(bg, j)
+	dctx, cancel := context.WithTimeout(bg, 30*time.Second)
+	defer cancel()
+	out := outRetry
+	if err == nil {
+		out = classify(status)
+	}
+	switch out {
+	case outDone:
+		res, derr := q.jobs.DeleteOne(dctx, bson.M{"_id": j.ID, "lease": j.Lease})
+		if derr != nil {
+			// The job stays leased and will be re-sent after the lease:
+			// at-least-once, receivers dedupe by activity id.
+			q.log.Warn("delivery: record success", "err", derr, "inbox", j.Inbox)
+			return
+		}
+		if res.DeletedCount == 1 {
+			q.mu.Lock()
+			q.delivered++
+			q.mu.Unlock()
+		}
+		q.hostSuccess(dctx, j.Host)
+	case outPermanent:
+		q.log.Warn("delivery: rejected, not retrying", "inbox", j.Inbox, "activity", j.Activity, "status", status)
+		j.LastStatus, j.LastError = status, http.StatusText(status)
+		if q.markDead(dctx, j, ReasonRejected) {
+			// The host answered: it is alive, whatever it thought of us.
+			q.hostSuccess(dctx, j.Host)
+		}
+	case outRetry:
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		} else {
+			msg = fmt.Sprintf("HTTP %d", status)
+		}
+		j.LastStatus, j.LastError = status, msg
+		if j.Attempts >= q.o.MaxAttempts {
+			q.log.Warn("delivery: giving up after retries", "inbox", j.Inbox, "activity", j.Activity, "attempts", j.Attempts, "err", msg)
+			if q.markDead(dctx, j, ReasonExhausted) {
+				q.hostExhausted(dctx, j.Host)
+			}
+			return
+		}
+		due := q.o.Now().Add(q.o.Backoff(j.Attempts))
+		_, uerr := q.jobs.UpdateOne(dctx, bson.M{"_id": j.ID, "lease": j.Lease}, bson.M{
+			"$set":   bson.M{"state": statePending, "due": due, "lastStatus": status, "lastError": msg},
+			"$unset": bson.M{"owner": "", "lease": "", "leaseUntil": ""},
+		})
+		if uerr != nil {
+			q.log.Warn("delivery: reschedule", "err", uerr, "inbox", j.Inbox)
+		}
+		q.log.Debug("delivery: will retry", "inbox", j.Inbox, "attempt", j.Attempts, "due", due, "err", msg)
+		q.hostFailure(dctx, j.Host)
+	}
+}
+
+// post sends one signed attempt and returns the HTTP status.
+func (q *Queue) post(ctx context.Context, j *job) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, q.o.AttemptTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, j.Inbox, bytes.NewReader(j.Body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", ContentType)
+	req.Header.Set("User-Agent", q.o.UserAgent)
+	req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	if err := q.sign(req, j.Body); err != nil {
+		return 0, fmt.Errorf("sign: %w", err)
+	}
+	resp, err := q.o.Client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	// Drain a little so the connection can be reused; inbox answers are tiny.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// markDead takes the job out of the live collection into delivery_dead. It
+// reports false when this worker no longer holds the lease (another replica
+// took over), in which case nothing is written. Without transactions it goes
+// in three idempotent steps; sweep completes any that a crash interrupted.
+func (q *Queue) markDead(ctx context.Context, j *job, reason string) bool {
+	now := q.o.Now()
+	res, err := q.jobs.UpdateOne(ctx, bson.M{"_id": j.ID, "lease": j.Lease}, bson.M{"$set": bson.M{
+		"state": stateDead, "reason": reason, "deadAt": now, "lastStatus": j.LastStatus, "lastError": j.LastError,
+	}})
+	if err != nil {
+		q.log.Warn("delivery: mark dead", "err", err, "inbox", j.Inbox)
+		return false
+	}
+	if res.MatchedCount == 0 {
+		return false
+	}
+	j.State, j.Reason, j.DeadAt = stateDead, reason, now
+	if err := q.moveDead(ctx, j); err != nil {
+		q.log.Warn("delivery: move dead job", "err", err, "inbox", j.Inbox)
+	}
+	return true
+}
+
+func (q *Queue) moveDead(ctx context.Context, j *job) error {
+	if _, err := q.dead.ReplaceOne(ctx, bson.M{"_id": j.ID}, j, options.Replace().SetUpsert(true)); err != nil {
+		return err
+	}
+	_, err := q.jobs.DeleteOne(ctx, bson.M{"_id": j.ID, "state": stateDead})
+	return err
+}
+
+// Stats counts jobs across all replicas. Each count scans delivery_jobs on
+// the embedded store, so call it for dashboards, not per request.
+func (q *Queue) Stats(ctx context.Context) (Stats, error) {
+	var s Stats
+	var err error
+	if s.Pending, err = q.jobs.CountDocuments(ctx, bson.M{"state": statePending}); err != nil {
+		return s, err
+	}
+	if s.Leased, err = q.jobs.CountDocuments(ctx, bson.M{"state": stateLeased}); err != nil {
+		return s, err
+	}
+	if s.Dead, err = q.dead.CountDocuments(ctx, bson.M{}); err != nil {
+		return s, err
+	}
+	if s.HostsUnavailable, err = q.hosts.CountDocuments(ctx, bson.M{"unavailable": true}); err != nil {
+		return s, err
+	}
+	var tot struct {
+		Delivered int64 `bson:"delivered"`
+		Skipped   int64 `bson:"skipped"`
+	}
+	if err := q.stats.FindOne(ctx, bson.M{"_id": "totals"}).Decode(&tot); err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return s, err
+	}
+	q.mu.Lock()
+	s.Delivered = tot.Delivered + q.delivered
+	s.Skipped = tot.Skipped + q.skipped
+	q.mu.Unlock()
+	return s, nil
+}
+
+// flushCounters adds this replica's unflushed totals to delivery_stats. One
+// $inc every few seconds instead of one per delivery; a crash loses at most
+// those few seconds of counts, never a job.
+func (q *Queue) flushCounters(ctx context.Context) {
+	q.flushMu.Lock()
+	defer q.flushMu.Unlock()
+	q.mu.Lock()
+	d, s := q.delivered, q.skipped
+	q.mu.Unlock()
+	if d == 0 && s == 0 {
+		return
+	}
+	_, err := q.stats.UpdateOne(ctx, bson.M{"_id": "totals"},
+		bson.M{"$inc": bson.M{"delivered": d, "skipped": s}}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		if ctx.Err() == nil {
+			q.log.Warn("delivery: flush counters", "err", err)
+		}
+		return
+	}
+	q.mu.Lock()
+	q.delivered -= d
+	q.skipped -= s
+	q.mu.Unlock()
+}
+
+// HostStatus reads the host's state from the store (authoritative across
+// replicas) merged with this replica's unsaved last success.
+func (q *Queue) HostStatus(ctx context.Context, host string) (HostStatus, error) {
+	host = normalizeHost(host)
+	var d hostDoc
+	err := q.hosts.FindOne(ctx, bson.M{"_id": host}).Decode(&d)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return HostStatus{}, err
+	}
+	d.Host = host
+	q.mu.Lock()
+	if e := q.hostCache[host]; e != nil && e.doc.LastSuccess.After(d.LastSuccess) {
+		d.LastSuccess = e.doc.LastSuccess
+	}
+	q.mu.Unlock()
+	return HostStatus{
+		Host: host, LastSuccess: d.LastSuccess, LastFailure: d.LastFailure,
+		FailureDays: d.FailureDays, Unavailable: d.Unavailable, UnavailableSince: d.UnavailableSince,
+	}, nil
+}
+
+// MarkAlive records that host is reachable (for instance, an inbound
+// activity arrived from it): its failure days and unavailable mark are
+// cleared. It costs no write when the host is already known to be healthy,
+// so the inbox may call it on every request.
+func (q *Queue) MarkAlive(ctx context.Context, host string) error {
+	host = normalizeHost(host)
+	q.mu.Lock()
+	e := q.hostCache[host]
+	healthy := e == nil || e.doc.clean()
+	q.mu.Unlock()
+	if healthy {
+		return nil
+	}
+	return q.clearHost(ctx, host, time.Time{})
+}
+
+// clearHost removes the host's failure record; with a non-zero at it also
+// stores lastSuccess.
+func (q *Queue) clearHost(ctx context.Context, host string, at time.Time) error {
+	set := bson.M{"unavailable": false}
+	if !at.IsZero() {
+		set["lastSuccess"] = at
+	}
+	_, err := q.hosts.UpdateOne(ctx, bson.M{"_id": host}, bson.M{
+		"$set":   set,
+		"$unset": bson.M{"failureDays": "", "unavailableSince": ""},
+	}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("delivery: clear host %s: %w", host, err)
+	}
+	q.mu.Lock()
+	e := q.entry(host)
+	e.doc.Unavailable, e.doc.FailureDays, e.doc.UnavailableSince = false, nil, time.Time{}
+	if !at.IsZero() {
+		e.doc.LastSuccess = at
+		e.successSaved = time.Now()
+	}
+	q.mu.Unlock()
+	return nil
+}
+
+// entry returns the cache entry for host, creating it; q.mu must be held.
+func (q *Queue) entry(host string) *hostEntry {
+	e := q.hostCache[host]
+	if e == nil {
+		e = &hostEntry{doc: hostDoc{Host: host}}
+		q.hostCache[host] = e
+	}
+	return e
+}
+
+func (q *Queue) hostUnavailable(host string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	e := q.hostCache[host]
+	return e != nil && e.doc.Unavailable
+}
+
+// hostSuccess clears the host's failure record. A healthy host's lastSuccess
+// is written at most once a minute per replica: a fan-out to one busy shared
+// inbox should not double the store writes.
+func (q *Queue) hostSuccess(ctx context.Context, host string) {
+	now := q.o.Now()
+	q.mu.Lock()
+	e := q.entry(host)
+	needWrite := !e.doc.clean() || time.Since(e.successSaved) > time.Minute
+	if !needWrite {
+		e.doc.LastSuccess = now
+	}
+	q.mu.Unlock()
+	if !needWrite {
+		return
+	}
+	if err := q.clearHost(ctx, host, now); err != nil {
+		q.log.Warn("delivery: record host success", "err", err)
+	}
+}
+
+// hostFailure records a failed (retryable) attempt.
+func (q *Queue) hostFailure(ctx context.Context, host string) {
+	now := q.o.Now()
+	_, err := q.hosts.UpdateOne(ctx, bson.M{"_id": host}, bson.M{
+		"$set": bson.M{"lastFailure": now}, "$setOnInsert": bson.M{"unavailable": false},
+	}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		q.log.Warn("delivery: record host failure", "err", err)
+		return
+	}
+	q.mu.Lock()
+	q.entry(host).doc.LastFailure = now
+	q.mu.Unlock()
+}
+
+// hostExhausted records today's date as a failure day (Mastodon's
+// DeliveryFailureTracker) and marks the host unavailable once it has
+// DeadHostDays distinct days. $addToSet makes concurrent replicas agree.
+func (q *Queue) hostExhausted(ctx context.Context, host string) {
+	now := q.o.Now()
+	day := now.UTC().Format(time.DateOnly)
+	var d hostDoc
+	err := q.hosts.FindOneAndUpdate(ctx, bson.M{"_id": host}, bson.M{
+		"$addToSet":    bson.M{"failureDays": day},
+		"$set":         bson.M{"lastFailure": now},
+		"$setOnInsert": bson.M{"unavailable": false},
+	}, options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&d)
+	if err != nil {
+		q.log.Warn("delivery: record failure day", "err", err, "host", host)
+		return
+	}
+	if !d.Unavailable && len(d.FailureDays) >= q.o.DeadHostDays {
+		if _, err := q.hosts.UpdateOne(ctx, bson.M{"_id": host, "unavailable": false},
+			bson.M{"$set": bson.M{"unavailable": true, "unavailableSince": now}}); err != nil {
+			q.log.Warn("delivery: mark host unavailable", "err", err, "host", host)
+		} else {
+			d.Unavailable, d.UnavailableSince = true, now
+			q.log.Warn("delivery: host marked unavailable", "host", host, "failureDays", len(d.FailureDays))
+		}
+	}
+	q.mu.Lock()
+	e := q.entry(host)
+	e.doc.FailureDays, e.doc.LastFailure = d.FailureDays, d.LastFailure
+	e.doc.Unavailable, e.doc.UnavailableSince = d.Unavailable, d.UnavailableSince
+	q.mu.Unlock()
+}
+
+// refreshHosts reloads the host table (one scan of a small collection) so
+// this replica sees marks and clears made by others.
+func (q *Queue) refreshHosts(ctx context.Context) error {
+	cur, err := q.hosts.Find(ctx, bson.M{})
+	if err != nil {
+		return fmt.Errorf("delivery: load hosts: %w", err)
+	}
+	var docs []hostDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return fmt.Errorf("delivery: load hosts: %w", err)
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, d := range docs {
+		e := q.entry(d.Host)
+		// Keep a newer in-memory lastSuccess that was not written yet.
+		if e.doc.LastSuccess.After(d.LastSuccess) {
+			d.LastSuccess = e.doc.LastSuccess
+		}
+		e.doc = d
+	}
+	return nil
+}
+
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
