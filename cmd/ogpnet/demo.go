@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ogpnet/ogpnet/internal/browsertest"
+	"github.com/ogpnet/ogpnet/internal/demo"
+)
+
+func runDemo(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address (every server is reached through it by host name)")
+	data := fs.String("data", "./data/demo", "data folder; a second run resumes from it")
+	reset := fs.Bool("reset", false, "delete the data folder first and start over")
+	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	c := common{logLevel: *logLevel, logFormat: "text"}
+	started := time.Now()
+	d, err := demo.Start(ctx, demo.Options{Addr: *addr, DataDir: *data, Reset: *reset, Version: version, Logger: c.logger()})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fmt.Printf("servers up in %s; seeding and federating…\n", time.Since(started).Round(time.Millisecond))
+	return d.Run(ctx)
+}
+
+// runScreenshots starts a fresh demo on a free port, waits until the hub
+// shows every pilot, and saves PNGs of the main pages (make screenshots).
+func runScreenshots(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("screenshots", flag.ContinueOnError)
+	out := fs.String("out", "docs/img", "output folder")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "ogpnet-screenshots-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	c := common{logLevel: "warn", logFormat: "text"}
+	d, err := demo.Start(ctx, demo.Options{Addr: "127.0.0.1:0", DataDir: dir, Version: version, Logger: c.logger(), Out: os.Stderr})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { _ = d.Run(ctx) }()
+	if err := waitForPilots(ctx, d, len(d.Pilots), 90*time.Second); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	bctx, stop, err := browsertest.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	for name, path := range map[string]string{"hub-compare.png": "/compare", "hub-home.png": "/"} {
+		if err := browsertest.Screenshot(bctx, d.URL("hub")+path, filepath.Join(*out, name)); err != nil {
+			return err
+		}
+		fmt.Println("wrote", filepath.Join(*out, name))
+	}
+	return nil
+}
+
+func waitForPilots(ctx context.Context, d *demo.Demo, want int, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if len(d.Hub.ReadModel().Pilots()) >= want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("the hub shows %d of %d pilots after %s", len(d.Hub.ReadModel().Pilots()), want, limit)
+}
+

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ogpnet/ogpnet/federation/fetch"
+	"github.com/ogpnet/ogpnet/hub"
+	"github.com/ogpnet/ogpnet/internal/auth"
+	"github.com/ogpnet/ogpnet/internal/store"
+	"github.com/ogpnet/ogpnet/node"
+)
+
+// oidcFlags configure operator (node) or staff (hub) login.
+type oidcFlags struct {
+	issuer, clientID, clientSecret, domains, groupsClaim, groups string
+}
+
+func (o *oidcFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.issuer, "oidc-issuer", "", "OpenID Connect issuer URL of the government's identity provider")
+	fs.StringVar(&o.clientID, "oidc-client-id", "", "OIDC client id")
+	fs.StringVar(&o.clientSecret, "oidc-client-secret", "", "OIDC client secret")
+	fs.StringVar(&o.domains, "operator-domains", "", "comma-separated e-mail domains whose verified users are operators")
+	fs.StringVar(&o.groupsClaim, "groups-claim", "", "ID-token claim listing the user's groups (e.g. groups)")
+	fs.StringVar(&o.groups, "operator-groups", "", "comma-separated groups that make a user an operator")
+}
+
+func (o *oidcFlags) config(base string) auth.Config {
+	return auth.Config{
+		Issuer: o.issuer, ClientID: o.clientID, ClientSecret: o.clientSecret,
+		RedirectURL:         strings.TrimRight(base, "/") + "/auth/callback",
+		AllowedEmailDomains: splitList(o.domains),
+		GroupsClaim:         o.groupsClaim, AllowedGroups: splitList(o.groups),
+		SecureCookies: strings.HasPrefix(base, "https://"),
+	}
+}
+
+func guard(allow string) (fetch.Guard, error) {
+	var g fetch.Guard
+	for _, p := range splitList(allow) {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			return g, fmt.Errorf("--allow-private %q: %w", p, err)
+		}
+		g.Allow = append(g.Allow, prefix)
+	}
+	return g, nil
+}
+
+func newRegistry() *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return r
+}
+
+func runNode(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	var c common
+	c.register(fs, ":8080", "./data/node")
+	var o oidcFlags
+	o.register(fs)
+	slug := fs.String("name", "", "the node's slug and actor name, e.g. jalisco (required)")
+	base := fs.String("url", "", "public base URL, e.g. https://ogp.jalisco.gob.mx (required)")
+	display := fs.String("display-name", "", "the government's display name (default: the slug)")
+	lang := fs.String("lang", "en", "default content language (BCP 47)")
+	langs := fs.String("languages", "", "comma-separated languages the node publishes (default: --lang and en)")
+	allow := fs.String("allow-private", "", "comma-separated CIDRs of private addresses this server may fetch from")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *slug == "" || *base == "" {
+		return errors.New("node: --name and --url are required")
+	}
+	log := c.logger()
+	g, err := guard(*allow)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, store.Options{URI: c.mongoURI, DataDir: c.data, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer closeStore(st)
+	name := *display
+	if name == "" {
+		name = *slug
+	}
+	languages := splitList(*langs)
+	if len(languages) == 0 {
+		languages = []string{*lang}
+		if *lang != "en" {
+			languages = append(languages, "en")
+		}
+	}
+	n, err := node.New(ctx, node.Config{
+		BaseURL: *base, Slug: *slug, Name: name, Lang: *lang, Languages: languages,
+		DB: st.DB("ogpnet_" + dbSafe(*slug)), Auth: o.config(*base), Guard: g,
+		Version: version, Logger: log, Metrics: newRegistry(),
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("node listening", "addr", c.addr, "url", *base, "actor", n.Federation().ActorID())
+	return runAll(ctx, func(ctx context.Context) error { return serve(ctx, log, c.addr, n.Handler()) }, n.Run)
+}
+
+func runHub(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("hub", flag.ContinueOnError)
+	var c common
+	c.register(fs, ":8080", "./data/hub")
+	var o oidcFlags
+	o.register(fs)
+	base := fs.String("url", "", "public base URL, e.g. https://hub.opengovpartnership.example (required)")
+	display := fs.String("display-name", "OGP subnational learning hub", "the hub's display name")
+	members := fs.String("members", "", "comma-separated handles or actor URLs to follow at start")
+	backfill := fs.Duration("backfill-interval", 10*time.Minute, "how often to page members' outboxes")
+	allow := fs.String("allow-private", "", "comma-separated CIDRs of private addresses this server may fetch from")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *base == "" {
+		return errors.New("hub: --url is required")
+	}
+	log := c.logger()
+	g, err := guard(*allow)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, store.Options{URI: c.mongoURI, DataDir: c.data, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer closeStore(st)
+	h, err := hub.New(ctx, hub.Config{
+		BaseURL: *base, Name: *display, Lang: "en", DB: st.DB("ogpnet_hub"),
+		Auth: o.config(*base), Guard: g, BackfillInterval: *backfill,
+		Version: version, Logger: log, Metrics: newRegistry(),
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("hub listening", "addr", c.addr, "url", *base, "actor", h.Federation().ActorID())
+	follow := func(ctx context.Context) error {
+		for _, m := range splitList(*members) {
+			if _, err := h.AddMember(ctx, m); err != nil {
+				log.Warn("could not add member", "member", m, "err", err)
+			}
+		}
+		return nil
+	}
+	return runAll(ctx, func(ctx context.Context) error { return serve(ctx, log, c.addr, h.Handler()) }, h.Run, follow)
+}
+
+// runAll runs fns until ctx ends or one fails; all stop together.
+func runAll(ctx context.Context, fns ...func(context.Context) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for _, fn := range fns {
+		g.Go(func() error { return fn(ctx) })
+	}
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func closeStore(st *store.Store) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = st.Close(ctx)
+}
+
+// dbSafe maps a slug to a database-name-safe string.
+func dbSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(s))
+}
