@@ -150,6 +150,10 @@ type Queue struct {
 	skipped    int64
 	flushMu    sync.Mutex // serialises counter flushes
 	lastPruned time.Time
+
+	// afterProcess, if set (tests only), runs when a claimed job's outcome
+	// including host bookkeeping has been fully recorded.
+	afterProcess func(*job)
 }
 
 // hostEntry is the cached host document plus when this replica last wrote
@@ -531,6 +535,9 @@ func classify(status int) outcome {
 // bookkeeping deliberately outlive ctx: Run's cancellation means "stop
 // claiming", and an in-flight delivery is drained rather than abandoned.
 func (q *Queue) process(ctx context.Context, j *job) {
+	if q.afterProcess != nil {
+		defer q.afterProcess(j)
+	}
 	bg := context.WithoutCancel(ctx)
 	if q.hostUnavailable(j.Host) {
 		dctx, cancel := context.WithTimeout(bg, 30*time.Second)

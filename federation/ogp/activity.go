@@ -1,6 +1,7 @@
 package ogp
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -57,7 +58,7 @@ func NewActivity(typ, id, actor string, object any, to, cc []string, published t
 	if err := a.validate(); err != nil {
 		return nil, err
 	}
-	return json.Marshal(a)
+	return encode(a)
 }
 
 // withoutContext returns object with its @context cleared (a copy: the
@@ -125,24 +126,36 @@ func MarshalObject(object any) ([]byte, error) {
 			o.Context = JSONLDContext()
 		}
 		if err = o.Validate(); err == nil {
-			return json.Marshal(o)
+			return encode(o)
 		}
 	case ProgressUpdate:
 		if o.Context == nil {
 			o.Context = JSONLDContext()
 		}
 		if err = o.Validate(); err == nil {
-			return json.Marshal(o)
+			return encode(o)
 		}
 	case ActionPlan:
 		if o.Context == nil {
 			o.Context = JSONLDContext()
 		}
 		if err = o.Validate(); err == nil {
-			return json.Marshal(o)
+			return encode(o)
 		}
 	default:
 		return nil, fmt.Errorf("ogp: cannot marshal %T as an ogp object", object)
 	}
 	return nil, err
+}
+
+// encode is json.Marshal without HTML escaping: content is HTML, and
+// "\u003cp\u003e" in every document helps nobody reading it.
+func encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -40,7 +40,10 @@ const (
 	ContentType = "application/activity+json"
 )
 
-// termDefinitions are the ogp term definitions. The map is built once and
+// termDefinitions are the ogp term definitions. A compact-IRI term may only
+// map to its own expansion (JSON-LD 1.1), so the …Map language-map forms
+// are predicates of their own (ogp:problemMap), not aliases of ogp:problem.
+// The map is built once and
 // copied out, never handed to callers, so nobody can mutate the shared
 // context by accident.
 var termDefinitions = map[string]any{
@@ -64,11 +67,11 @@ var termDefinitions = map[string]any{
 	"ogp:government":      map[string]any{"@container": "@set"},
 	"ogp:civilSociety":    map[string]any{"@container": "@set"},
 	"ogp:problem":         map[string]any{"@id": "ogp:problem"},
-	"ogp:problemMap":      map[string]any{"@id": "ogp:problem", "@container": "@language"},
+	"ogp:problemMap":      map[string]any{"@id": "ogp:problemMap", "@container": "@language"},
 	"ogp:objective":       map[string]any{"@id": "ogp:objective"},
-	"ogp:objectiveMap":    map[string]any{"@id": "ogp:objective", "@container": "@language"},
+	"ogp:objectiveMap":    map[string]any{"@id": "ogp:objectiveMap", "@container": "@language"},
 	"ogp:deliverable":     map[string]any{"@id": "ogp:deliverable"},
-	"ogp:deliverableMap":  map[string]any{"@id": "ogp:deliverable", "@container": "@language"},
+	"ogp:deliverableMap":  map[string]any{"@id": "ogp:deliverableMap", "@container": "@language"},
 	"ogp:values":          map[string]any{"@container": "@set"},
 	"ogp:policyAreas":     map[string]any{"@container": "@set"},
 	"ogp:taxonomy":        map[string]any{"@type": "xsd:string"},

@@ -62,7 +62,7 @@ type entry struct {
 type Index struct {
 	mu      sync.RWMutex
 	entries map[string]*entry
-	df      map[string]int            // term -> number of docs containing it
+	df      map[string]int             // term -> number of docs containing it
 	byArea  map[string]map[string]bool // area -> doc ids
 	// postings and vec are derived from df, which every Put changes; they are
 	// rebuilt lazily, on the first query after a change, because ingest

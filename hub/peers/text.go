@@ -32,17 +32,20 @@ var stopWords = func() map[string]bool {
 	return m
 }()
 
-// foldAccents removes combining marks after NFD decomposition, so
-// "participación" and "participacion" are one term (authors type both).
-var foldAccents = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// foldAccents returns a transformer that removes combining marks after NFD
+// decomposition, so "participación" and "participacion" are one term
+// (authors type both). A transformer keeps state, so each call gets its own.
+func foldAccents() transform.Transformer {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}
 
 // Tokens splits text into normalised terms: lower case, accents folded,
-// letters and digits only, stop words and one- or two-letter words dropped,
+// letters and digits only, stop words and very short words dropped,
 // and a light plural strip. The stemming is deliberately naive: it only has
 // to make "registry/registries" and "portal/portales" meet across the
 // pilots' languages, and a wrong merge costs little in a ranking.
 func Tokens(text string) []string {
-	folded, _, err := transform.String(foldAccents, strings.ToLower(text))
+	folded, _, err := transform.String(foldAccents(), strings.ToLower(text))
 	if err != nil {
 		folded = strings.ToLower(text)
 	}
@@ -51,7 +54,7 @@ func Tokens(text string) []string {
 	})
 	out := words[:0]
 	for _, w := range words {
-		if len([]rune(w)) < 3 || stopWords[w] {
+		if short(w) || stopWords[w] {
 			continue
 		}
 		w = stem(w)
@@ -61,6 +64,21 @@ func Tokens(text string) []string {
 		out = append(out, w)
 	}
 	return out
+}
+
+// short reports words too short to carry meaning in alphabetic scripts
+// (one or two letters: "a", "de", "to"). In syllabic and ideographic
+// scripts (Hangul for Seoul, Han) two characters are a full word, so only
+// single characters are dropped there.
+func short(w string) bool {
+	r := []rune(w)
+	switch {
+	case len(r) < 2:
+		return true
+	case len(r) == 2:
+		return r[0] < 0x1100 // below Hangul Jamo: alphabetic scripts
+	}
+	return false
 }
 
 // stem strips common English and Romance plural endings.

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -302,6 +301,3 @@ func isForm(c echo.Context) bool {
 	ct := c.Request().Header.Get(echo.HeaderContentType)
 	return strings.HasPrefix(ct, echo.MIMEApplicationForm) || strings.HasPrefix(ct, echo.MIMEMultipartForm)
 }
-
-// ensure context import is used by helpers in other files.
-var _ context.Context

@@ -1,0 +1,368 @@
+package federation_test
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+func TestWebFinger(t *testing.T) {
+	a := startServer(t, "jalisco", "", nil)
+	host := strings.TrimPrefix(a.URL, "http://")
+	resp, body := get(t, a.URL+"/.well-known/webfinger?resource=acct:jalisco@"+host, "")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/jrd+json") {
+		t.Fatalf("webfinger: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	jrd := decode(t, body)
+	if jrd["subject"] != "acct:jalisco@"+host {
+		t.Errorf("subject = %v", jrd["subject"])
+	}
+	var self []string
+	for _, l := range jrd["links"].([]any) {
+		l := l.(map[string]any)
+		if l["rel"] == "self" && l["type"] == "application/activity+json" {
+			self = append(self, l["href"].(string))
+		}
+	}
+	if len(self) != 1 || self[0] != a.ActorID() {
+		t.Errorf("self links = %v, want [%s]", self, a.ActorID())
+	}
+	// Round trip: preferredUsername@host of the actor leads back to it.
+	_, actorBody := get(t, a.ActorID(), "application/activity+json")
+	actor := decode(t, actorBody)
+	resp, body = get(t, a.URL+"/.well-known/webfinger?resource=acct:"+actor["preferredUsername"].(string)+"@"+host, "")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"href":"`+a.ActorID()+`"`) {
+		t.Errorf("round trip failed: %d %s", resp.StatusCode, body)
+	}
+	for _, tc := range []struct {
+		query string
+		code  int
+	}{
+		{"resource=acct:nobody@" + host, 404},
+		{"resource=acct:jalisco@elsewhere.example", 404},
+		{"", 400},
+		{"resource=acct:nohost", 400},
+		{"resource=mailto:x@y", 400},
+	} {
+		resp, _ := get(t, a.URL+"/.well-known/webfinger?"+tc.query, "")
+		if resp.StatusCode != tc.code {
+			t.Errorf("webfinger?%s: %d, want %d", tc.query, resp.StatusCode, tc.code)
+		}
+	}
+}
+
+func TestActorDocument(t *testing.T) {
+	a := startServer(t, "madrid", "", nil)
+	for _, accept := range []string{"application/activity+json", `application/ld+json; profile="https://www.w3.org/ns/activitystreams"`} {
+		// Unsigned: actor documents must stay fetchable without a signature.
+		resp, body := get(t, a.ActorID(), accept)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/activity+json") {
+			t.Fatalf("%s: %d %s", accept, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if !strings.Contains(resp.Header.Get("Vary"), "Accept") {
+			t.Errorf("missing Vary: Accept")
+		}
+		m := decode(t, body)
+		if m["id"] != a.ActorID() {
+			t.Errorf("id %v != request URL %s", m["id"], a.ActorID())
+		}
+		for _, k := range []string{"inbox", "outbox", "followers", "preferredUsername"} {
+			if s, _ := m[k].(string); s == "" {
+				t.Errorf("missing %s", k)
+			}
+		}
+		if ep, _ := m["endpoints"].(map[string]any); ep["sharedInbox"] != a.SharedInboxID() {
+			t.Errorf("endpoints.sharedInbox = %v", ep)
+		}
+		ctx, _ := m["@context"].([]any)
+		if len(ctx) < 2 || ctx[0] != "https://www.w3.org/ns/activitystreams" || ctx[1] != "https://w3id.org/security/v1" {
+			t.Errorf("@context = %v", m["@context"])
+		}
+		pk := m["publicKey"].(map[string]any)
+		if pk["owner"] != a.ActorID() || pk["id"] != a.KeyID() {
+			t.Errorf("publicKey = %v", pk)
+		}
+		block, _ := pem.Decode([]byte(pk["publicKeyPem"].(string)))
+		if block == nil {
+			t.Fatal("publicKeyPem does not parse")
+		}
+		pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rsaKey, ok := pub.(interface{ Size() int }); !ok || rsaKey.Size()*8 < 2048 {
+			t.Errorf("key is not RSA >= 2048")
+		}
+	}
+	resp, _ := get(t, a.ActorID(), "text/html,application/xhtml+xml")
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Vary"), "Accept") {
+		t.Errorf("browser: %d, Vary %q", resp.StatusCode, resp.Header.Get("Vary"))
+	}
+	resp, body := get(t, a.AppID(), "application/activity+json")
+	if app := decode(t, body); resp.StatusCode != 200 || app["type"] != "Application" || app["publicKey"] == nil {
+		t.Errorf("application actor: %d %v", resp.StatusCode, app)
+	}
+	resp, _ = get(t, a.URL+"/users/nobody", "application/activity+json")
+	if resp.StatusCode != 404 {
+		t.Errorf("unknown actor: %d", resp.StatusCode)
+	}
+}
+
+func TestNodeInfo(t *testing.T) {
+	a := startServer(t, "paris", "", nil)
+	_, body := get(t, a.URL+"/.well-known/nodeinfo", "")
+	links := decode(t, body)["links"].([]any)
+	var ni, app string
+	for _, l := range links {
+		l := l.(map[string]any)
+		switch l["rel"] {
+		case "http://nodeinfo.diaspora.software/ns/schema/2.1":
+			ni = l["href"].(string)
+		case "https://www.w3.org/ns/activitystreams#Application":
+			app = l["href"].(string)
+		}
+	}
+	if app != a.AppID() {
+		t.Errorf("FEP-2677 link = %q", app)
+	}
+	resp, body := get(t, ni, "")
+	doc := decode(t, body)
+	if resp.StatusCode != 200 || doc["version"] != "2.1" || doc["protocols"].([]any)[0] != "activitypub" || doc["openRegistrations"] != false {
+		t.Errorf("nodeinfo: %d %s", resp.StatusCode, body)
+	}
+	if sw := doc["software"].(map[string]any); sw["name"] != "ogpnet" {
+		t.Errorf("software = %v", sw)
+	}
+}
+
+// TestFollowPublishUndo: two of our servers over real HTTP: discovery by
+// handle, follow → Accept, publish → delivery, outbox paging, unfollow.
+func TestFollowPublishUndo(t *testing.T) {
+	ctx := context.Background()
+	node := startServer(t, "scotland", "", nil)
+	hub := startServer(t, "hub", "", nil)
+
+	remote, err := hub.Resolve(ctx, "@scotland@"+strings.TrimPrefix(node.URL, "http://"))
+	if err != nil || remote.ID != node.ActorID() {
+		t.Fatalf("resolve handle: %v %+v", err, remote)
+	}
+	if _, err := hub.Follow(ctx, node.ActorID()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "follow accepted", func() bool {
+		f, err := hub.FollowingOf(ctx, node.ActorID())
+		return err == nil && f.State == "accepted"
+	})
+	if fs := node.Followers(); len(fs) != 1 || fs[0].Actor != hub.ActorID() {
+		t.Fatalf("node followers = %+v", fs)
+	}
+	_, body := get(t, node.FollowersID(), "application/activity+json")
+	if decode(t, body)["totalItems"].(float64) != 1 {
+		t.Errorf("followers collection: %s", body)
+	}
+
+	// Publish 25 notes: all delivered, outbox pages through them by cursor.
+	for i := 0; i < PageSizeForTest+5; i++ {
+		publishNote(t, node, "note")
+	}
+	eventually(t, "all creates delivered", func() bool { return len(hub.received.ofType("Create")) == PageSizeForTest+5 })
+	_, body = get(t, node.OutboxID(), "application/activity+json")
+	outbox := decode(t, body)
+	if outbox["type"] != "OrderedCollection" || outbox["totalItems"].(float64) != PageSizeForTest+5 {
+		t.Fatalf("outbox: %s", body)
+	}
+	seen := map[string]bool{}
+	next := outbox["first"].(string)
+	for pages := 0; next != "" && pages < 5; pages++ {
+		resp, body := get(t, next, "application/activity+json")
+		page := decode(t, body)
+		if resp.StatusCode != 200 || page["type"] != "OrderedCollectionPage" || page["partOf"] != node.OutboxID() || page["id"] != next {
+			t.Fatalf("page %s: %s", next, body)
+		}
+		for _, it := range page["orderedItems"].([]any) {
+			seen[it.(map[string]any)["id"].(string)] = true
+		}
+		next, _ = page["next"].(string)
+	}
+	if len(seen) != PageSizeForTest+5 {
+		t.Errorf("paged through %d distinct activities, want %d", len(seen), PageSizeForTest+5)
+	}
+	// WalkOutbox is the hub's backfill reader: same result.
+	n := 0
+	if err := hub.WalkOutbox(ctx, node.OutboxID(), 10, func(json.RawMessage) error { n++; return nil }); err != nil || n != PageSizeForTest+5 {
+		t.Errorf("WalkOutbox: %d items, %v", n, err)
+	}
+
+	if err := hub.Unfollow(ctx, node.ActorID()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "unfollowed", func() bool { return len(node.Followers()) == 0 })
+}
+
+const PageSizeForTest = 20
+
+func publishNote(t *testing.T, s *testServer, text string) string {
+	t.Helper()
+	id := s.NewActivityID()
+	obj := id + "/note"
+	act, _ := json.Marshal(map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams",
+		"id":       id, "type": "Create", "actor": s.ActorID(),
+		"to": []string{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []string{s.FollowersID()},
+		"object": map[string]any{
+			"id": obj, "type": "Note", "attributedTo": s.ActorID(),
+			"content": "<p>" + text + "</p>", "contentMap": map[string]string{"en": "<p>" + text + "</p>"},
+			"published": time.Now().UTC().Format(time.RFC3339),
+			"to":        []string{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []string{s.FollowersID()},
+		},
+	})
+	if err := s.Publish(context.Background(), act); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// TestReceiverDownThenBack: deliveries to a server that is down are retried
+// until it is back on the same address and database.
+func TestReceiverDownThenBack(t *testing.T) {
+	ctx := context.Background()
+	node := startServer(t, "ontario", "", nil)
+	hub := startServer(t, "hub", "", nil)
+	if _, err := hub.Follow(ctx, node.ActorID()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "follow accepted", func() bool { return len(node.Followers()) == 1 })
+	addr, db := hub.addr(), hub.db
+	hub.stop()
+	id := publishNote(t, node, "while you were away")
+	time.Sleep(600 * time.Millisecond) // at least two failed attempts
+	back := startServer(t, "hub", addr, db)
+	eventually(t, "delivered after the receiver came back", func() bool {
+		for _, in := range back.received.ofType("Create") {
+			if in.ID == id {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestInboxRejects: every malformed or hostile POST gets a 4xx with a
+// message, and nothing is stored.
+func TestInboxRejects(t *testing.T) {
+	node := startServer(t, "kigoma", "", nil)
+	mastodon := newRemote(t, "mastodon", "mastodon-actor")
+	other := newRemote(t, "other", "mastodon-actor")
+	follow := mastodon.activity("Follow", node.ActorID())
+	old := time.Now().Add(-13 * time.Hour).UTC().Format(http.TimeFormat)
+	future := time.Now().Add(2 * time.Hour).UTC().Format(http.TimeFormat)
+	resign := func(r *remoteActor, date string, headers string) func(*http.Request) {
+		return func(req *http.Request) {
+			req.Header.Del("Signature")
+			req.Header.Set("Date", date)
+			signWithHeaders(t, req, follow, r, headers)
+		}
+	}
+	cases := []struct {
+		name   string
+		body   []byte
+		mutate func(*http.Request)
+		code   int
+	}{
+		{"unsigned", follow, func(r *http.Request) { r.Header.Del("Signature") }, 401},
+		{"wrong key", follow, func(r *http.Request) {
+			r.Header.Del("Signature")
+			signAs(t, r, follow, other.key, mastodon.keyID)
+		}, 401},
+		{"date 13h old", follow, resign(mastodon, old, "(request-target) host date digest"), 401},
+		{"date 2h ahead", follow, resign(mastodon, future, "(request-target) host date digest"), 401},
+		{"digest mismatch", follow, func(r *http.Request) { r.Header.Set("Digest", "SHA-256=AAAA") }, 401},
+		{"digest not signed", follow, resign(mastodon, time.Now().UTC().Format(http.TimeFormat), "(request-target) host date"), 401},
+		{"text/plain", follow, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }, 415},
+		{"too large", append(follow[:len(follow)-1], []byte(`,"pad":"`+strings.Repeat("x", 1<<20)+`"}`)...), nil, 413},
+		{"not JSON", []byte(`{"id": nope`), nil, 400},
+		{"signed by another actor", other.activityAs(mastodon.actorID, "Follow", node.ActorID()), nil, 401},
+		{"id on another host", mastodon.activityWithID(other.base+"/activities/1", "Follow", node.ActorID()), nil, 401},
+		{"update of another host's object", mastodon.activity("Update", other.base+"/notes/1"), nil, 403},
+		{"delete of another host's object", mastodon.activity("Delete", node.ActorID()), nil, 403},
+		{"follow of someone else", mastodon.activity("Follow", node.URL+"/users/nobody"), nil, 400},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sender := mastodon
+			if tc.name == "signed by another actor" {
+				sender = other
+			}
+			code, msg := sender.post(t, node.InboxID(), tc.body, tc.mutate)
+			if code != tc.code {
+				t.Errorf("status %d, want %d (%s)", code, tc.code, msg)
+			}
+			if !strings.Contains(msg, "message") {
+				t.Errorf("no message in the answer: %q", msg)
+			}
+		})
+	}
+	n, err := node.db.Collection("inbox_seen").CountDocuments(context.Background(), bson.M{})
+	if err != nil || n != 0 {
+		t.Errorf("rejected activities were recorded: %d (%v)", n, err)
+	}
+	if len(node.Followers()) != 0 || len(node.received.items) != 0 {
+		t.Errorf("a rejected activity had an effect: followers %v, handled %d", node.Followers(), len(node.received.items))
+	}
+	select {
+	case b := <-mastodon.inbox:
+		t.Errorf("a rejected follow was answered: %s", b)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// TestMastodonAndGoToSocialFollow: follows shaped like Mastodon's (fragment
+// keyId, rsa-sha256, shared inbox) and GoToSocial's (keyId without fragment,
+// a key stub) are accepted, answered with an Accept that embeds the Follow,
+// and a repeated delivery is a no-op.
+func TestMastodonAndGoToSocialFollow(t *testing.T) {
+	node := startServer(t, "seoul", "", nil)
+	for _, fixture := range []string{"mastodon-actor", "gotosocial-actor"} {
+		t.Run(fixture, func(t *testing.T) {
+			r := newRemote(t, strings.Split(fixture, "-")[0], fixture)
+			follow := r.activity("Follow", node.ActorID())
+			for i := 0; i < 2; i++ {
+				if code, msg := r.post(t, node.SharedInboxID(), follow, nil); code != 202 {
+					t.Fatalf("follow #%d: %d %s", i+1, code, msg)
+				}
+			}
+			var accept map[string]any
+			select {
+			case b := <-r.inbox:
+				accept = decode(t, b)
+			case <-time.After(10 * time.Second):
+				t.Fatal("no Accept received")
+			}
+			inner := accept["object"].(map[string]any)
+			if accept["type"] != "Accept" || accept["actor"] != node.ActorID() || inner["id"] != decode(t, follow)["id"] || inner["actor"] != r.actorID {
+				t.Errorf("accept = %v", accept)
+			}
+			select {
+			case b := <-r.inbox:
+				t.Errorf("the duplicate follow was answered again: %s", b)
+			case <-time.After(500 * time.Millisecond):
+			}
+		})
+	}
+	if got := len(node.Followers()); got != 2 {
+		t.Errorf("followers = %d, want 2", got)
+	}
+	// Both Mastodon followers on one server would share one inbox; here they
+	// are two servers: two distinct inboxes, the Mastodon one shared.
+	inboxes := node.FollowerInboxes()
+	if len(inboxes) != 2 || !strings.HasSuffix(inboxes[0]+inboxes[1], "/inbox") {
+		t.Errorf("inboxes = %v", inboxes)
+	}
+}

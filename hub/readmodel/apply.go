@@ -1,0 +1,424 @@
+package readmodel
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/ogpnet/ogpnet/federation/ogp"
+)
+
+// Model is the materialised view. The zero value is not usable; call New.
+// Writers (ingest, members, the start-up rebuild) call the Apply methods;
+// readers call the query methods. A RWMutex guards the maps; derived views
+// (sorted lists, summaries, matrix) are rebuilt lazily once per change and
+// once per day (overdue milestones depend on the date).
+type Model struct {
+	now func() time.Time
+
+	mu          sync.RWMutex
+	pilots      map[string]*PilotInfo
+	plans       map[string]*Plan
+	commitments map[string]*Commitment
+	updates     map[string]*Update
+	// timelines maps a commitment IRI to its updates, oldest first. Updates
+	// may arrive before their commitment; they wait here for it.
+	timelines  map[string][]*Update
+	version    uint64
+	changed    chan struct{}
+	lastIngest time.Time
+
+	viewMu sync.Mutex
+	view   *view // derived; nil or stale when version/day moved on
+}
+
+// New returns an empty model. now is the clock (nil: time.Now).
+func New(now func() time.Time) *Model {
+	if now == nil {
+		now = time.Now
+	}
+	return &Model{
+		now:         now,
+		pilots:      map[string]*PilotInfo{},
+		plans:       map[string]*Plan{},
+		commitments: map[string]*Commitment{},
+		updates:     map[string]*Update{},
+		timelines:   map[string][]*Update{},
+		changed:     make(chan struct{}),
+	}
+}
+
+// bump records a mutation; callers hold mu.
+func (m *Model) bump() {
+	m.version++
+	m.lastIngest = m.now().UTC()
+	close(m.changed)
+	m.changed = make(chan struct{})
+}
+
+// SetPilot records or changes a pilot's membership data. Its objects stay in
+// the model whatever the state; hidden pilots are left out of queries.
+func (m *Model) SetPilot(p PilotInfo) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p.State == "" {
+		p.State = StateActive
+	}
+	p.Name = plainText(p.Name)
+	p.URL = SafeLink(p.URL)
+	cp := p
+	m.pilots[p.Actor] = &cp
+	m.bump()
+}
+
+// ensurePilot makes sure objects have a pilot entry; callers hold mu.
+func (m *Model) ensurePilot(actor string) *PilotInfo {
+	p, ok := m.pilots[actor]
+	if !ok {
+		p = &PilotInfo{Actor: actor, Name: actor, State: StateActive}
+		m.pilots[actor] = p
+	}
+	return p
+}
+
+// newer reports whether an object with updated/published b should replace
+// one with a. Equal stamps replace (a re-delivery of the same version is
+// harmless and lets a correction without a new stamp through).
+func newer(aUpdated, aPublished, bUpdated, bPublished time.Time) bool {
+	a, b := aUpdated, bUpdated
+	if a.IsZero() {
+		a = aPublished
+	}
+	if b.IsZero() {
+		b = bPublished
+	}
+	return !b.Before(a)
+}
+
+// ApplyCommitment inserts or replaces a commitment published by pilot,
+// keeping the newest by `updated`. It reports whether the model changed.
+func (m *Model) ApplyCommitment(pilot string, c ogp.Commitment, received time.Time) bool {
+	rc := &Commitment{
+		ID:              c.ID,
+		Pilot:           pilot,
+		URL:             SafeLink(c.URL),
+		Identifier:      plainText(c.Identifier),
+		Name:            textOf(c.Name, c.NameMap),
+		SummaryHTML:     sanitizeMap(c.Summary, c.SummaryMap),
+		ContentHTML:     sanitizeMap(c.Content, c.ContentMap),
+		Problem:         textOf(c.Problem, c.ProblemMap),
+		Objective:       textOf(c.Objective, c.ObjectiveMap),
+		ActionPlan:      c.ActionPlan,
+		Jurisdiction:    plainText(c.Jurisdiction),
+		StartDate:       validDate(c.StartDate),
+		EndDate:         validDate(c.EndDate),
+		LeadInstitution: plainText(c.LeadInstitution),
+		Values:          slices.DeleteFunc(slices.Clone(c.Values), func(v ogp.Value) bool { return !v.Valid() }),
+		Taxonomy:        plainText(c.Taxonomy),
+		Completion:      c.Completion,
+		IRM:             c.IRM,
+		Published:       c.Published.UTC(),
+		Updated:         c.Updated.UTC(),
+		Received:        received.UTC(),
+	}
+	if rc.URL == "" {
+		rc.URL = SafeLink(c.ID)
+	}
+	if !rc.Completion.Valid() {
+		rc.Completion = ogp.CompletionNoEvidence
+	}
+	if c.OtherActors != nil {
+		rc.OtherActors = ogp.OtherActors{Government: plainList(c.OtherActors.Government), CivilSociety: plainList(c.OtherActors.CivilSociety)}
+	}
+	seen := map[string]bool{}
+	for _, t := range c.PolicyAreas {
+		t = strings.TrimSpace(plainText(t))
+		if k := strings.ToLower(t); t != "" && !seen[k] {
+			seen[k] = true
+			rc.Themes = append(rc.Themes, t)
+		}
+	}
+	for _, t := range c.Tag {
+		rc.Tags = append(rc.Tags, ogp.Tag{Type: t.Type, Href: SafeLink(t.Href), Name: plainText(t.Name)})
+	}
+	for _, ms := range c.Milestones {
+		ms.Name = plainText(ms.Name)
+		ms.NameMap = textOf("", ms.NameMap).Map
+		ms.Deliverable = plainText(ms.Deliverable)
+		ms.DeliverableMap = textOf("", ms.DeliverableMap).Map
+		ms.StartDate, ms.EndDate, ms.CompletedDate = validDate(ms.StartDate), validDate(ms.EndDate), validDate(ms.CompletedDate)
+		rc.Milestones = append(rc.Milestones, ms)
+	}
+	rc.Starred = c.IRM != nil && c.IRM.Starred == ogp.Yes
+	rc.text = searchText(rc.Identifier, rc.Name.Default, mapValues(rc.Name.Map), string(rc.SummaryHTML.Default),
+		string(rc.ContentHTML.Default), rc.Problem.Default, rc.Objective.Default, rc.LeadInstitution, strings.Join(rc.Themes, " "))
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.commitments[c.ID]; ok {
+		if !newer(old.Updated, old.Published, rc.Updated, rc.Published) {
+			return false
+		}
+		rc.Received = old.Received
+	}
+	m.ensurePilot(pilot)
+	m.commitments[c.ID] = rc
+	m.bump()
+	return true
+}
+
+// ApplyUpdate inserts or replaces a progress update, keeping the newest.
+func (m *Model) ApplyUpdate(pilot string, u ogp.ProgressUpdate) bool {
+	ru := &Update{
+		ID:               u.ID,
+		Commitment:       u.InReplyTo,
+		Pilot:            pilot,
+		URL:              SafeLink(u.URL),
+		Date:             validDate(u.Date),
+		ContentHTML:      sanitizeMap(u.Content, u.ContentMap),
+		MilestoneChanges: u.MilestoneChanges,
+		Published:        u.Published.UTC(),
+		Updated:          u.Updated.UTC(),
+	}
+	if ru.URL == "" {
+		ru.URL = SafeLink(u.ID)
+	}
+	if u.Completion.Valid() {
+		ru.Completion = u.Completion
+	}
+	if ru.Date == "" && !ru.Published.IsZero() {
+		ru.Date = ogp.DateOf(ru.Published)
+	}
+	for _, e := range u.Evidence {
+		if l := SafeLink(e); l != "" {
+			ru.Evidence = append(ru.Evidence, l)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.updates[u.ID]; ok {
+		if !newer(old.Updated, old.Published, ru.Updated, ru.Published) {
+			return false
+		}
+		m.unlinkUpdate(old)
+	}
+	m.ensurePilot(pilot)
+	m.updates[u.ID] = ru
+	tl := append(m.timelines[ru.Commitment], ru)
+	slices.SortStableFunc(tl, compareUpdates)
+	m.timelines[ru.Commitment] = tl
+	m.bump()
+	return true
+}
+
+func compareUpdates(a, b *Update) int {
+	if c := strings.Compare(string(a.Date), string(b.Date)); c != 0 {
+		return c
+	}
+	if c := a.Published.Compare(b.Published); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+func (m *Model) unlinkUpdate(u *Update) {
+	tl := slices.DeleteFunc(m.timelines[u.Commitment], func(x *Update) bool { return x.ID == u.ID })
+	if len(tl) == 0 {
+		delete(m.timelines, u.Commitment)
+	} else {
+		m.timelines[u.Commitment] = tl
+	}
+}
+
+// ApplyPlan inserts or replaces an action plan, keeping the newest.
+func (m *Model) ApplyPlan(pilot string, p ogp.ActionPlan) bool {
+	rp := &Plan{
+		ID:           p.ID,
+		Pilot:        pilot,
+		URL:          SafeLink(p.URL),
+		Name:         textOf(p.Name, p.NameMap),
+		SummaryHTML:  sanitizeMap(p.Summary, p.SummaryMap),
+		Jurisdiction: plainText(p.Jurisdiction),
+		Period:       ogp.Period{Start: validDate(p.Period.Start), End: validDate(p.Period.End)},
+		Status:       p.Status,
+		Commitments:  slices.Clone(p.Commitments),
+		Published:    p.Published.UTC(),
+		Updated:      p.Updated.UTC(),
+	}
+	if rp.URL == "" {
+		rp.URL = SafeLink(p.ID)
+	}
+	for _, g := range p.Guidelines {
+		if !g.Key.Valid() || !g.Level.Valid() {
+			continue
+		}
+		var ev []string
+		for _, e := range g.Evidence {
+			if l := SafeLink(e); l != "" {
+				ev = append(ev, l)
+			}
+		}
+		rp.Guidelines = append(rp.Guidelines, ogp.Guideline{Key: g.Key, Level: g.Level, Evidence: ev})
+	}
+	rp.Score = scoreGuidelines(rp.Guidelines)
+	if p.Participation != nil {
+		if p.Participation.Development.Valid() {
+			rp.Participation.Development = p.Participation.Development
+		}
+		if p.Participation.Implementation.Valid() {
+			rp.Participation.Implementation = p.Participation.Implementation
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.plans[p.ID]; ok && !newer(old.Updated, old.Published, rp.Updated, rp.Published) {
+		return false
+	}
+	m.ensurePilot(pilot)
+	m.plans[p.ID] = rp
+	m.bump()
+	return true
+}
+
+func scoreGuidelines(gs []ogp.Guideline) GuidelineScore {
+	s := GuidelineScore{MaxPoints: 2 * len(ogp.GuidelineKeys)}
+	levels := map[ogp.GuidelineKey]ogp.GuidelineLevel{}
+	for _, g := range gs {
+		levels[g.Key] = g.Level
+	}
+	for _, k := range ogp.GuidelineKeys {
+		switch levels[k] {
+		case ogp.GuidelineMet:
+			s.Met++
+			s.Points += 2
+		case ogp.GuidelinePartly:
+			s.Partly++
+			s.Points++
+		case ogp.GuidelineNotMet:
+			s.NotMet++
+		default:
+			s.Unknown++
+		}
+	}
+	return s
+}
+
+// Remove forgets an object (a Delete): commitment, update or plan. A removed
+// commitment's updates stay until deleted themselves, but no longer show.
+func (m *Model) Remove(iri string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	changed := false
+	if _, ok := m.commitments[iri]; ok {
+		delete(m.commitments, iri)
+		changed = true
+	}
+	if u, ok := m.updates[iri]; ok {
+		delete(m.updates, iri)
+		m.unlinkUpdate(u)
+		changed = true
+	}
+	if _, ok := m.plans[iri]; ok {
+		delete(m.plans, iri)
+		changed = true
+	}
+	if changed {
+		m.bump()
+	}
+	return changed
+}
+
+// RemovePilot forgets a pilot and everything it published (used when a
+// member's history is purged; suspension only hides).
+func (m *Model) RemovePilot(actor string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.pilots, actor)
+	for id, c := range m.commitments {
+		if c.Pilot == actor {
+			delete(m.commitments, id)
+		}
+	}
+	for id, u := range m.updates {
+		if u.Pilot == actor {
+			delete(m.updates, id)
+			m.unlinkUpdate(u)
+		}
+	}
+	for id, p := range m.plans {
+		if p.Pilot == actor {
+			delete(m.plans, id)
+		}
+	}
+	m.bump()
+}
+
+func validDate(d ogp.Date) ogp.Date {
+	if d.Valid() {
+		return d
+	}
+	return ""
+}
+
+func plainList(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		out = append(out, plainText(s))
+	}
+	return out
+}
+
+func mapValues(m map[string]string) string {
+	var b strings.Builder
+	for _, v := range m {
+		b.WriteString(v)
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// searchText folds text for matching: lower case, accents removed, HTML tags
+// dropped, so "Participación" matches "participacion".
+func searchText(parts ...string) string {
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(fold(stripTags(p)))
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+func fold(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+func stripTags(s string) string {
+	if !strings.Contains(s, "<") {
+		return s
+	}
+	var b strings.Builder
+	in := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			in = true
+			b.WriteByte(' ')
+		case r == '>':
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

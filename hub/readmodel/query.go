@@ -1,0 +1,582 @@
+package readmodel
+
+import (
+	"cmp"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ogpnet/ogpnet/federation/ogp"
+)
+
+// ErrBadCursor is returned for a cursor this model did not produce.
+var ErrBadCursor = errors.New("readmodel: invalid cursor")
+
+// MaxLimit caps a page.
+const MaxLimit = 500
+
+// view is everything derived from the maps, built once per version and day.
+// It holds copies, so readers use it without the model's lock.
+type view struct {
+	version uint64
+	day     ogp.Date
+
+	pilots      []Pilot // visible, by name
+	allPilots   []Pilot
+	pilotByID   map[string]int // index into pilots
+	commitments map[string]*Commitment
+	byPilot     []*Commitment // visible, SortPilot order
+	keysPilot   []string
+	byUpdate    []*Commitment
+	keysUpdate  []string
+	byName      []*Commitment
+	keysName    []string
+	latest      []Update // every visible update, newest first
+	plans       map[string]Plan
+	timelines   map[string][]Update
+	themes      []ThemeCount
+	totals      Totals
+}
+
+// Version changes on every mutation; pages use it as an ETag.
+func (m *Model) Version() uint64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.version
+}
+
+// Changed returns a channel closed at the next mutation (tests and
+// long-polling wait on it).
+func (m *Model) Changed() <-chan struct{} {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.changed
+}
+
+// current returns an up-to-date view, rebuilding it when needed. Only one
+// rebuild runs at a time; readers of the old view are not blocked by it.
+func (m *Model) current() *view {
+	day := ogp.DateOf(m.now().UTC())
+	m.mu.RLock()
+	ver := m.version
+	m.mu.RUnlock()
+	m.viewMu.Lock()
+	defer m.viewMu.Unlock()
+	if v := m.view; v != nil && v.version == ver && v.day == day {
+		return v
+	}
+	m.mu.RLock()
+	v := m.build(day)
+	m.mu.RUnlock()
+	m.view = v
+	return v
+}
+
+// build derives a view; callers hold mu for reading.
+func (m *Model) build(day ogp.Date) *view {
+	v := &view{
+		version:     m.version,
+		day:         day,
+		pilotByID:   map[string]int{},
+		commitments: map[string]*Commitment{},
+		plans:       map[string]Plan{},
+		timelines:   map[string][]Update{},
+	}
+	type acc struct {
+		p      Pilot
+		themes map[string]bool
+	}
+	accs := map[string]*acc{}
+	for id, info := range m.pilots {
+		a := &acc{p: Pilot{PilotInfo: *info}, themes: map[string]bool{}}
+		a.p.Summary.ByCompletion = map[ogp.Completion]int{}
+		for _, c := range ogp.Completions {
+			a.p.Summary.ByCompletion[c] = 0
+		}
+		accs[id] = a
+	}
+	for _, p := range m.plans {
+		a := accs[p.Pilot]
+		a.p.Plans = append(a.p.Plans, *p)
+		if !a.p.Hidden() {
+			v.plans[p.ID] = *p
+		}
+	}
+	for _, a := range accs {
+		slices.SortFunc(a.p.Plans, func(x, y Plan) int {
+			if c := strings.Compare(string(y.Period.Start), string(x.Period.Start)); c != 0 {
+				return c
+			}
+			return strings.Compare(x.ID, y.ID)
+		})
+		if cur := currentPlan(a.p.Plans); cur != nil {
+			a.p.CurrentPlan = cur.ID
+			a.p.Summary.Guidelines = cur.Score
+			a.p.Summary.Participation = cur.Participation
+			a.p.Jurisdiction = cur.Jurisdiction
+		} else {
+			a.p.Summary.Guidelines = scoreGuidelines(nil)
+		}
+	}
+	themePilots := map[string]map[string]bool{}
+	themeCount := map[string]int{}
+	themeName := map[string]string{}
+	for _, c := range m.commitments {
+		a := accs[c.Pilot]
+		cc := *c
+		cc.PilotName = a.p.Name
+		if plan, ok := m.plans[c.ActionPlan]; ok && plan.Pilot == c.Pilot {
+			cc.PlanName = plan.Name.Default
+			cc.Period = plan.Period
+		}
+		if cc.Jurisdiction == "" {
+			cc.Jurisdiction = a.p.Jurisdiction
+		}
+		cc.MilestoneCounts = countMilestones(cc.Milestones, day)
+		tl := m.timelines[c.ID]
+		cc.Updates = len(tl)
+		cc.LastUpdate = cc.Updated
+		if cc.LastUpdate.IsZero() {
+			cc.LastUpdate = cc.Published
+		}
+		ups := make([]Update, 0, len(tl))
+		for _, u := range tl {
+			if u.Pilot != c.Pilot {
+				continue // an update may only extend its own pilot's commitment
+			}
+			ups = append(ups, *u)
+			if t := updateTime(u); t.After(cc.LastUpdate) {
+				cc.LastUpdate = t
+			}
+		}
+		cc.Updates = len(ups)
+		s := &a.p.Summary
+		s.Commitments++
+		s.ByCompletion[cc.Completion]++
+		if cc.Starred {
+			s.Starred++
+		}
+		addMilestones(&s.Milestones, cc.MilestoneCounts)
+		s.Updates += cc.Updates
+		if cc.LastUpdate.After(s.LastUpdate) {
+			s.LastUpdate = cc.LastUpdate
+		}
+		for _, t := range cc.Themes {
+			a.themes[t] = true
+		}
+		if a.p.Jurisdiction == "" {
+			a.p.Jurisdiction = cc.Jurisdiction
+		}
+		if a.p.Hidden() {
+			continue
+		}
+		ptr := &cc
+		v.commitments[cc.ID] = ptr
+		v.timelines[cc.ID] = ups
+		v.latest = append(v.latest, ups...)
+		v.totals.Commitments++
+		v.totals.Updates += len(ups)
+		for _, t := range cc.Themes {
+			k := strings.ToLower(t)
+			if themePilots[k] == nil {
+				themePilots[k] = map[string]bool{}
+				themeName[k] = t
+			}
+			themePilots[k][cc.Pilot] = true
+			themeCount[k]++
+		}
+	}
+	for _, a := range accs {
+		for t := range a.themes {
+			a.p.Themes = append(a.p.Themes, t)
+		}
+		sort.Strings(a.p.Themes)
+		v.allPilots = append(v.allPilots, a.p)
+	}
+	slices.SortFunc(v.allPilots, func(x, y Pilot) int {
+		return cmp.Or(strings.Compare(fold(x.Name), fold(y.Name)), strings.Compare(x.Actor, y.Actor))
+	})
+	for _, p := range v.allPilots {
+		if !p.Hidden() {
+			v.pilotByID[p.Actor] = len(v.pilots)
+			v.pilots = append(v.pilots, p)
+			v.totals.Plans += len(p.Plans)
+		}
+	}
+	v.totals.Pilots = len(v.pilots)
+	v.totals.LastIngest = m.lastIngest
+	for k, n := range themeCount {
+		v.themes = append(v.themes, ThemeCount{Theme: themeName[k], Commitments: n, Pilots: len(themePilots[k])})
+	}
+	slices.SortFunc(v.themes, func(x, y ThemeCount) int {
+		return cmp.Or(y.Pilots-x.Pilots, y.Commitments-x.Commitments, strings.Compare(x.Theme, y.Theme))
+	})
+	slices.SortFunc(v.latest, func(x, y Update) int { return -compareUpdates(&x, &y) })
+
+	all := make([]*Commitment, 0, len(v.commitments))
+	for _, c := range v.commitments {
+		all = append(all, c)
+	}
+	v.byPilot, v.keysPilot = sortedBy(all, SortPilot)
+	v.byUpdate, v.keysUpdate = sortedBy(all, SortLastUpdate)
+	v.byName, v.keysName = sortedBy(all, SortName)
+	return v
+}
+
+func updateTime(u *Update) time.Time {
+	if !u.Updated.IsZero() {
+		return u.Updated
+	}
+	if !u.Published.IsZero() {
+		return u.Published
+	}
+	return u.Date.Time()
+}
+
+// currentPlan is the plan in implementation with the latest start, else the
+// latest plan (plans are sorted newest first).
+func currentPlan(plans []Plan) *Plan {
+	for i := range plans {
+		if plans[i].Status == ogp.PlanImplementation {
+			return &plans[i]
+		}
+	}
+	if len(plans) > 0 {
+		return &plans[0]
+	}
+	return nil
+}
+
+func countMilestones(ms []ogp.Milestone, day ogp.Date) MilestoneCounts {
+	var n MilestoneCounts
+	for _, m := range ms {
+		n.Total++
+		switch m.Status {
+		case ogp.MilestoneCancelled:
+			n.Cancelled++
+		case ogp.MilestoneComplete:
+			if m.EndDate != "" && m.CompletedDate != "" && m.EndDate.Before(m.CompletedDate) {
+				n.CompleteLate++
+			} else {
+				n.Complete++
+			}
+		default:
+			if m.EndDate != "" && m.EndDate.Before(day) {
+				n.Overdue++
+			} else {
+				n.OnTrack++
+			}
+		}
+	}
+	return n
+}
+
+func addMilestones(dst *MilestoneCounts, n MilestoneCounts) {
+	dst.Total += n.Total
+	dst.Complete += n.Complete
+	dst.CompleteLate += n.CompleteLate
+	dst.OnTrack += n.OnTrack
+	dst.Overdue += n.Overdue
+	dst.Cancelled += n.Cancelled
+}
+
+// sortKey makes a string that sorts commitments in the given order; it is
+// also the page cursor, so paging is stable while the model changes.
+func sortKey(c *Commitment, order string) string {
+	switch order {
+	case SortLastUpdate:
+		t := c.LastUpdate.UnixNano()
+		return fmt.Sprintf("%020d\x00%s", math.MaxInt64-t, c.ID)
+	case SortName:
+		return fold(c.Name.Default) + "\x00" + c.ID
+	default:
+		return fold(c.PilotName) + "\x00" + c.Pilot + "\x00" + naturalKey(c.Identifier) + "\x00" + c.ID
+	}
+}
+
+// naturalKey pads digit runs so "JAL2" sorts before "JAL10".
+func naturalKey(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if s[i] >= '0' && s[i] <= '9' {
+			j := i
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			fmt.Fprintf(&b, "%012s", s[i:j])
+			i = j
+			continue
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
+
+func sortedBy(all []*Commitment, order string) ([]*Commitment, []string) {
+	type kc struct {
+		k string
+		c *Commitment
+	}
+	tmp := make([]kc, len(all))
+	for i, c := range all {
+		tmp[i] = kc{sortKey(c, order), c}
+	}
+	slices.SortFunc(tmp, func(a, b kc) int { return strings.Compare(a.k, b.k) })
+	cs, ks := make([]*Commitment, len(tmp)), make([]string, len(tmp))
+	for i, x := range tmp {
+		cs[i], ks[i] = x.c, x.k
+	}
+	return cs, ks
+}
+
+// Pilots returns the visible pilots, by name.
+func (m *Model) Pilots() []Pilot { return slices.Clone(m.current().pilots) }
+
+// AllPilots returns every pilot, hidden ones included (staff pages).
+func (m *Model) AllPilots() []Pilot { return slices.Clone(m.current().allPilots) }
+
+// Pilot returns a visible pilot by actor IRI.
+func (m *Model) Pilot(actor string) (Pilot, bool) {
+	v := m.current()
+	i, ok := v.pilotByID[actor]
+	if !ok {
+		return Pilot{}, false
+	}
+	return v.pilots[i], true
+}
+
+// Plan returns a visible pilot's action plan.
+func (m *Model) Plan(id string) (Plan, bool) {
+	p, ok := m.current().plans[id]
+	return p, ok
+}
+
+// Commitment returns a visible commitment.
+func (m *Model) Commitment(id string) (Commitment, bool) {
+	c, ok := m.current().commitments[id]
+	if !ok {
+		return Commitment{}, false
+	}
+	return *c, true
+}
+
+// Each calls fn with every visible commitment in SortPilot order until fn
+// returns false.
+func (m *Model) Each(fn func(Commitment) bool) {
+	for _, c := range m.current().byPilot {
+		if !fn(*c) {
+			return
+		}
+	}
+}
+
+// Timeline returns a visible commitment's progress updates, oldest first.
+func (m *Model) Timeline(commitmentID string) []Update {
+	return slices.Clone(m.current().timelines[commitmentID])
+}
+
+// PilotTimeline returns a visible pilot's updates, newest first.
+func (m *Model) PilotTimeline(actor string, limit int) []Update {
+	var out []Update
+	for _, u := range m.current().latest {
+		if u.Pilot == actor {
+			out = append(out, u)
+			if limit > 0 && len(out) == limit {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Latest returns the newest updates of all visible pilots.
+func (m *Model) Latest(limit int) []Update {
+	l := m.current().latest
+	if limit > 0 && len(l) > limit {
+		l = l[:limit]
+	}
+	return slices.Clone(l)
+}
+
+// Themes lists policy areas by how many pilots share them.
+func (m *Model) Themes() []ThemeCount { return slices.Clone(m.current().themes) }
+
+// Totals counts what the visible part of the model holds.
+func (m *Model) Totals() Totals { return m.current().totals }
+
+// Match reports whether c passes f (without cursor or sort).
+func (f Filter) Match(c *Commitment) bool {
+	if len(f.Pilots) > 0 && !slices.Contains(f.Pilots, c.Pilot) {
+		return false
+	}
+	if len(f.IDs) > 0 && !slices.Contains(f.IDs, c.ID) {
+		return false
+	}
+	if f.Theme != "" && !slices.ContainsFunc(c.Themes, func(t string) bool { return strings.EqualFold(t, f.Theme) }) {
+		return false
+	}
+	if f.Value != "" && !slices.Contains(c.Values, f.Value) {
+		return false
+	}
+	if len(f.Completion) > 0 && !slices.Contains(f.Completion, c.Completion) {
+		return false
+	}
+	if f.Starred != nil && *f.Starred != c.Starred {
+		return false
+	}
+	if f.From != "" || f.To != "" {
+		start, end := c.StartDate, c.EndDate
+		if start == "" {
+			start = c.Period.Start
+		}
+		if end == "" {
+			end = c.Period.End
+		}
+		if f.To != "" && start != "" && f.To.Before(start) {
+			return false
+		}
+		if f.From != "" && end != "" && end.Before(f.From) {
+			return false
+		}
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		for _, w := range strings.Fields(fold(q)) {
+			if !strings.Contains(c.text, w) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Commitments lists visible commitments matching f, limit per page (1 to
+// MaxLimit, default 50), continuing after cursor ("" for the first page).
+func (m *Model) Commitments(f Filter, cursor string, limit int) (Page[Commitment], error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, MaxLimit)
+	v := m.current()
+	list, keys := v.byPilot, v.keysPilot
+	switch f.Sort {
+	case "", SortPilot:
+	case SortLastUpdate:
+		list, keys = v.byUpdate, v.keysUpdate
+	case SortName:
+		list, keys = v.byName, v.keysName
+	default:
+		return Page[Commitment]{}, fmt.Errorf("readmodel: unknown sort %q", f.Sort)
+	}
+	start := 0
+	if cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || len(raw) == 0 {
+			return Page[Commitment]{}, ErrBadCursor
+		}
+		after := string(raw)
+		start = sort.SearchStrings(keys, after)
+		if start < len(keys) && keys[start] == after {
+			start++
+		}
+	}
+	page := Page[Commitment]{Items: []Commitment{}}
+	// Total counts every match; the page takes the first limit after cursor.
+	for i, c := range list {
+		if !f.Match(c) {
+			continue
+		}
+		page.Total++
+		if i < start {
+			continue
+		}
+		if len(page.Items) < limit {
+			page.Items = append(page.Items, *c)
+			if len(page.Items) == limit {
+				page.Next = base64.RawURLEncoding.EncodeToString([]byte(keys[i]))
+			}
+		} else if page.Next == "" {
+			break
+		}
+	}
+	if page.Next != "" {
+		// Only keep a cursor when something matches after it.
+		more := false
+		lastKey, _ := base64.RawURLEncoding.DecodeString(page.Next)
+		for j := sort.SearchStrings(keys, string(lastKey)) + 1; j < len(list); j++ {
+			if f.Match(list[j]) {
+				more = true
+				break
+			}
+		}
+		if !more {
+			page.Next = ""
+		}
+	}
+	return page, nil
+}
+
+// Matrix returns the pilots × policy-area matrix over the visible
+// commitments that match f (its Sort and Query are honoured as filters).
+func (m *Model) Matrix(f Filter) Matrix {
+	v := m.current()
+	type cell struct{ MatrixCell }
+	rows := map[string]map[string]*MatrixCell{}
+	themePilots := map[string]map[string]bool{}
+	themeName := map[string]string{}
+	for _, c := range v.byPilot {
+		if !f.Match(c) {
+			continue
+		}
+		for _, t := range c.Themes {
+			k := strings.ToLower(t)
+			if _, ok := themeName[k]; !ok {
+				themeName[k] = t
+				themePilots[k] = map[string]bool{}
+			}
+			themePilots[k][c.Pilot] = true
+			if rows[c.Pilot] == nil {
+				rows[c.Pilot] = map[string]*MatrixCell{}
+			}
+			mc := rows[c.Pilot][k]
+			if mc == nil {
+				mc = &MatrixCell{ByCompletion: map[ogp.Completion]int{}}
+				rows[c.Pilot][k] = mc
+			}
+			mc.Commitments++
+			mc.ByCompletion[c.Completion]++
+			if c.Completion.High() {
+				mc.High++
+			}
+		}
+	}
+	keys := make([]string, 0, len(themeName))
+	for k := range themeName {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		return cmp.Or(len(themePilots[b])-len(themePilots[a]), strings.Compare(a, b))
+	})
+	mx := Matrix{Themes: make([]string, len(keys)), Rows: []MatrixRow{}}
+	for i, k := range keys {
+		mx.Themes[i] = themeName[k]
+	}
+	for _, p := range v.pilots {
+		if len(f.Pilots) > 0 && !slices.Contains(f.Pilots, p.Actor) {
+			continue
+		}
+		row := MatrixRow{Pilot: p.Actor, Name: p.Name, Cells: make([]MatrixCell, len(keys))}
+		for i, k := range keys {
+			if mc := rows[p.Actor][k]; mc != nil {
+				row.Cells[i] = *mc
+			}
+		}
+		mx.Rows = append(mx.Rows, row)
+	}
+	return mx
+}

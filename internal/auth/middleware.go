@@ -1,0 +1,152 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// How a principal authenticated.
+const (
+	ViaSession = "session"
+	ViaToken   = "token"
+)
+
+// Principal is who is making the request.
+type Principal struct {
+	Subject, Email, Name string
+	// Operator may write this server's data.
+	Operator bool
+	// Via is ViaSession or ViaToken.
+	Via string
+	// TokenID is the API token's id when Via is ViaToken.
+	TokenID string
+}
+
+const (
+	principalKey = "ogpnet.principal"
+	csrfKey      = "csrf"
+	// CSRFField and CSRFHeader carry the CSRF token in forms and scripts.
+	CSRFField  = "_csrf"
+	CSRFHeader = "X-CSRF-Token"
+)
+
+type ctxKey struct{}
+
+// Middleware identifies the caller from `Authorization: Bearer <api token>`
+// or the session cookie, and stores the *Principal in the Echo context and
+// the request context. Anonymous requests pass through; a presented but
+// invalid Bearer token is refused with 401 rather than treated as anonymous,
+// so a script with a revoked token fails loudly.
+func (a *Auth) Middleware() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx := c.Request().Context()
+			var p *Principal
+			if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
+				scheme, tok, _ := strings.Cut(h, " ")
+				if !strings.EqualFold(scheme, "Bearer") {
+					return unauthorizedBearer(c, "unsupported authorization scheme")
+				}
+				doc, err := a.checkToken(ctx, strings.TrimSpace(tok))
+				if errors.Is(err, ErrBadToken) {
+					return unauthorizedBearer(c, "invalid or revoked API token")
+				} else if err != nil {
+					return err
+				}
+				p = &Principal{Subject: doc.Subject, Email: doc.Email, Name: doc.Name, Operator: doc.Operator, Via: ViaToken, TokenID: doc.ID}
+			} else if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+				if s, err := a.session(ctx, ck.Value); err == nil {
+					p = &Principal{Subject: s.Subject, Email: s.Email, Name: s.Name, Operator: s.Operator, Via: ViaSession}
+				}
+				// An unknown or expired session is simply anonymous; the
+				// stale cookie is replaced at the next sign-in.
+			}
+			if p != nil {
+				c.Set(principalKey, p)
+				c.SetRequest(c.Request().WithContext(context.WithValue(ctx, ctxKey{}, p)))
+			}
+			return next(c)
+		}
+	}
+}
+
+func unauthorizedBearer(c echo.Context, msg string) error {
+	c.Response().Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	return echo.NewHTTPError(http.StatusUnauthorized, msg)
+}
+
+// CurrentPrincipal returns the caller, or nil if anonymous.
+func CurrentPrincipal(c echo.Context) *Principal {
+	p, _ := c.Get(principalKey).(*Principal)
+	return p
+}
+
+// FromContext returns the caller stored by Middleware in a request context,
+// or nil: for code below the HTTP layer.
+func FromContext(ctx context.Context) *Principal {
+	p, _ := ctx.Value(ctxKey{}).(*Principal)
+	return p
+}
+
+// RequireOperator guards operator routes: anonymous callers get 401 (a
+// browser navigating with GET is sent to /auth/login?next=… instead), and
+// signed-in users without the operator role get 403.
+func RequireOperator(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := CurrentPrincipal(c)
+		if p == nil {
+			r := c.Request()
+			if r.Method == http.MethodGet && wantsHTML(c) {
+				return c.Redirect(http.StatusFound, "/auth/login?next="+url.QueryEscape(r.URL.RequestURI()))
+			}
+			return echo.NewHTTPError(http.StatusUnauthorized, "sign in required")
+		}
+		if !p.Operator {
+			return echo.NewHTTPError(http.StatusForbidden, "your account is not an operator of this server")
+		}
+		return next(c)
+	}
+}
+
+// CSRF returns Echo's CSRF middleware set up for our forms: the token travels
+// in the form field "_csrf" or the X-CSRF-Token header and is checked against
+// an HttpOnly, SameSite=Lax cookie. It is skipped for Bearer-token requests
+// (no ambient credential, so nothing to forge), for ActivityPub inboxes
+// (signed server-to-server POSTs), and when an outer CSRF middleware already
+// ran for this request. Any failure is 403.
+func (a *Auth) CSRF() echo.MiddlewareFunc {
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		Skipper: func(c echo.Context) bool {
+			if c.Get(csrfKey) != nil {
+				return true
+			}
+			if strings.HasPrefix(strings.ToLower(c.Request().Header.Get(echo.HeaderAuthorization)), "bearer ") {
+				return true
+			}
+			return strings.HasSuffix(c.Request().URL.Path, "/inbox")
+		},
+		TokenLookup:    "header:" + CSRFHeader + ",form:" + CSRFField,
+		ContextKey:     csrfKey,
+		CookieName:     "_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   a.cfg.SecureCookies,
+		CookieSameSite: http.SameSiteLaxMode,
+		ErrorHandler: func(err error, c echo.Context) error {
+			return echo.NewHTTPError(http.StatusForbidden, "missing or invalid CSRF token; reload the page and try again")
+		},
+	})
+}
+
+// CSRFToken returns the token to embed in forms (field "_csrf"), or "" when
+// CSRF() did not run for this request.
+func CSRFToken(c echo.Context) string {
+	s, _ := c.Get(csrfKey).(string)
+	return s
+}

@@ -1,0 +1,206 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// FieldError is one invalid input field, reported to API clients in
+// error.fields and to browsers as a list on the error page.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error is an error with an HTTP status and a message that is safe to show to
+// clients. Err, if set, is the internal cause: it is logged, never shown.
+// Handlers return it (or an *echo.HTTPError, or a sentinel that
+// Options.StatusOf maps) and the central error handler renders it.
+type Error struct {
+	Status  int
+	Message string
+	Fields  []FieldError
+	Err     error
+}
+
+// NewError returns an *Error with a status and a public message.
+func NewError(status int, message string) *Error {
+	return &Error{Status: status, Message: message}
+}
+
+// Invalid returns a 422 error that lists the invalid fields.
+func Invalid(fields ...FieldError) *Error {
+	return &Error{Status: http.StatusUnprocessableEntity, Message: "invalid input", Fields: fields}
+}
+
+// Error implements error; it includes the internal cause for logs.
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%d %s: %v", e.Status, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%d %s", e.Status, e.Message)
+}
+
+// Unwrap returns the internal cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// errorBody is the JSON error shape: {"error": {...}}.
+type errorBody struct {
+	Error errorJSON `json:"error"`
+}
+
+type errorJSON struct {
+	Status    int          `json:"status"`
+	Message   string       `json:"message"`
+	Fields    []FieldError `json:"fields,omitempty"`
+	RequestID string       `json:"request_id,omitempty"`
+}
+
+// ErrorPage is the Data of the error page template ("error.html").
+type ErrorPage struct {
+	Status    int
+	TitleID   string // message id of the title, e.g. "error_404"
+	TextID    string // message id of the explanation
+	Detail    string // public detail for 4xx (untranslated), empty for 5xx
+	Fields    []FieldError
+	RequestID string
+}
+
+// classified is the outcome of mapping an error to a response.
+type classified struct {
+	status  int
+	message string // safe for clients
+	fields  []FieldError
+}
+
+// classify maps err to a status and a public message. Order: our *Error,
+// echo's *HTTPError, the caller's sentinel mapping, context errors, then 500.
+// Messages of 5xx are always the status text: internal detail stays in logs.
+func classify(err error, statusOf func(error) (int, bool)) classified {
+	out := classified{status: http.StatusInternalServerError}
+	var we *Error
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &we):
+		out.status, out.message, out.fields = we.Status, we.Message, we.Fields
+	case errors.As(err, &he):
+		out.status = he.Code
+		if s, ok := he.Message.(string); ok {
+			out.message = s
+		}
+	default:
+		if statusOf != nil {
+			if s, ok := statusOf(err); ok {
+				out.status = s
+				break
+			}
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			out.status = http.StatusServiceUnavailable
+		}
+	}
+	if out.status < 400 || out.status > 599 {
+		out.status = http.StatusInternalServerError
+	}
+	if out.status >= 500 || out.message == "" {
+		out.message = http.StatusText(out.status)
+		out.fields = nil
+	}
+	return out
+}
+
+// errorHandler returns the central echo.HTTPErrorHandler.
+func errorHandler(logger *slog.Logger, statusOf func(error) (int, bool)) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			// Too late to change the status; say so once in the log if it matters.
+			if !errors.Is(err, context.Canceled) {
+				logger.WarnContext(c.Request().Context(), "error after response was committed",
+					"error", err.Error(), "request_id", requestID(c))
+			}
+			return
+		}
+		cl := classify(err, statusOf)
+		if cl.status >= 500 && !errors.Is(err, context.Canceled) {
+			r := c.Request()
+			logger.ErrorContext(r.Context(), "request failed",
+				"status", cl.status, "error", err.Error(), "method", r.Method,
+				"path", r.URL.Path, "request_id", requestID(c))
+		}
+		if herr := writeError(c, cl); herr != nil {
+			logger.ErrorContext(c.Request().Context(), "writing error response",
+				"error", herr.Error(), "request_id", requestID(c))
+		}
+	}
+}
+
+// writeError renders cl as JSON or as the HTML error page.
+func writeError(c echo.Context, cl classified) error {
+	r := c.Request()
+	SetVaryAccept(c)
+	if r.Method == http.MethodHead {
+		return c.NoContent(cl.status)
+	}
+	if !useHTMLErrors(r) {
+		return c.JSON(cl.status, errorBody{Error: errorJSON{
+			Status: cl.status, Message: cl.message, Fields: cl.fields, RequestID: requestID(c),
+		}})
+	}
+	ep := ErrorPage{
+		Status:    cl.status,
+		TitleID:   errorMessageID(cl.status),
+		TextID:    errorMessageID(cl.status) + "_text",
+		Fields:    cl.fields,
+		RequestID: requestID(c),
+	}
+	if cl.status < 500 && cl.message != http.StatusText(cl.status) {
+		ep.Detail = cl.message
+	}
+	rend, ok := c.Echo().Renderer.(*Renderer)
+	if !ok {
+		rend = defaultRenderer()
+	}
+	html, err := rend.renderBytes(c, errorTemplate, fillPage(c, Page{Title: T(c, ep.TitleID), Data: ep}))
+	if err != nil {
+		// The page itself failed: fall back to plain text rather than nothing.
+		return c.String(cl.status, strconv.Itoa(cl.status)+" "+http.StatusText(cl.status))
+	}
+	return c.HTMLBlob(cl.status, html)
+}
+
+// useHTMLErrors decides between the HTML page and JSON: JSON for /api/,
+// for ActivityPub deliveries (their Content-Type), and for any client that
+// does not explicitly prefer HTML.
+func useHTMLErrors(r *http.Request) bool {
+	if strings.HasPrefix(r.URL.Path, "/api/") || IsAPContentType(r.Header.Get(echo.HeaderContentType)) {
+		return false
+	}
+	return WantsHTML(r)
+}
+
+// errorMessageID returns the catalogue id of a status's title.
+func errorMessageID(status int) string {
+	switch status {
+	case 400, 401, 403, 404, 405, 406, 409, 410, 413, 415, 422, 429, 500, 502, 503:
+		return "error_" + strconv.Itoa(status)
+	}
+	if status >= 500 {
+		return "error_500"
+	}
+	return "error_generic"
+}
+
+// requestID returns the request id set by the RequestID middleware.
+func requestID(c echo.Context) string {
+	if id := c.Response().Header().Get(echo.HeaderXRequestID); id != "" {
+		return id
+	}
+	return c.Request().Header.Get(echo.HeaderXRequestID)
+}
