@@ -12,10 +12,28 @@
 //     Options.DeadRetention).
 //   - delivery_hosts: per-host state (last success/failure, failure days,
 //     unavailable), cached in memory and refreshed periodically.
-//   - delivery_stats: running totals (delivered, skipped), flushed in batches.
+//   - delivery_claims: one tiny document per state change of a job (see
+//     below), pruned after a day.
+//   - delivery_stats: running totals (delivered, skipped), one document per
+//     replica, flushed in batches.
+//
+// # Why claims are inserts
+//
+// The embedded FerretDB 1.24 runs findAndModify and update as "query, then
+// write by _id" without a transaction, so two workers can both "win" a
+// findOneAndUpdate on the same job (seen in tests: three POSTs for one job).
+// The one write it makes atomic is an insert with a unique _id. So every
+// state change of a job (claim, retry, dead, done) first inserts the claim
+// key "<nonce>.<gen>", where nonce identifies this enqueueing of the job and
+// gen counts its state changes; the job document then moves to gen+1. Only
+// one writer can insert a given key, so only one worker owns each step, and a
+// slow worker whose lease expired finds its next key taken and writes
+// nothing. The same protocol is correct, if a little more costly, on MongoDB.
 //
 // Delivery is at-least-once: a replica that stalls past its lease may still
-// POST after another replica has; receivers dedupe by activity id.
+// POST after another replica has; receivers dedupe by activity id. Dedupe of
+// enqueues holds while a job is pending, in flight or dead; a job already
+// delivered (and so deleted) is delivered again if enqueued again.
 package delivery
 
 import (
@@ -32,8 +50,10 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ogpnet/ogpnet/internal/store"
@@ -44,11 +64,16 @@ import (
 
 // Collection names used by the queue.
 const (
-	JobsCollection  = "delivery_jobs"
-	DeadCollection  = "delivery_dead"
-	HostsCollection = "delivery_hosts"
-	StatsCollection = "delivery_stats"
+	JobsCollection   = "delivery_jobs"
+	DeadCollection   = "delivery_dead"
+	HostsCollection  = "delivery_hosts"
+	StatsCollection  = "delivery_stats"
+	ClaimsCollection = "delivery_claims"
 )
+
+// claimRetention is how long claim keys are kept. A key only has to outlive
+// any worker that could still try to insert it: one attempt plus a stall.
+const claimRetention = 24 * time.Hour
 
 // Job states stored in delivery_jobs.
 const (
@@ -138,15 +163,19 @@ type HostStatus struct {
 
 // Queue is a durable delivery queue backed by the store.
 type Queue struct {
-	jobs, dead, hosts, stats *mongo.Collection
-	sign                     Signer
-	o                        Options
-	log                      *slog.Logger
-	wake                     chan struct{}
+	jobs, dead, hosts, stats, claims *mongo.Collection
+	sign                             Signer
+	o                                Options
+	log                              *slog.Logger
+	wake                             chan struct{}
 
 	mu         sync.Mutex
 	hostCache  map[string]*hostEntry
-	delivered  int64 // not yet flushed to delivery_stats
+	claiming   map[string]bool // jobs this replica is claiming or holds: not claimed twice locally
+	inFlight   atomic.Int64
+	freed      chan struct{} // a worker became free: the dispatcher may claim more
+	finished   chan *job     // delivered or skipped jobs for the recorder to delete
+	delivered  int64         // not yet flushed to delivery_stats
 	skipped    int64
 	flushMu    sync.Mutex // serialises counter flushes
 	lastPruned time.Time
@@ -187,7 +216,8 @@ type job struct {
 	Due        time.Time `bson:"due"`
 	Attempts   int       `bson:"attempts"`
 	Owner      string    `bson:"owner,omitempty"`
-	Lease      string    `bson:"lease,omitempty"`
+	Nonce      string    `bson:"nonce"` // this enqueueing of the job (claim keys are per nonce)
+	Gen        int       `bson:"gen"`   // state changes so far; the next one inserts claim key nonce.gen
 	LeaseUntil time.Time `bson:"leaseUntil,omitempty"`
 	Created    time.Time `bson:"created"`
 	LastStatus int       `bson:"lastStatus,omitempty"`
@@ -257,24 +287,31 @@ func New(ctx context.Context, db *mongo.Database, sign Signer, opts Options) (*Q
 		dead:      db.Collection(DeadCollection),
 		hosts:     db.Collection(HostsCollection),
 		stats:     db.Collection(StatsCollection),
+		claims:    db.Collection(ClaimsCollection),
+		claiming:  map[string]bool{},
 		sign:      sign,
 		o:         o,
 		log:       o.Logger.With("component", "delivery", "owner", o.Owner),
-		wake:      make(chan struct{}, o.Workers),
+		wake:      make(chan struct{}, 1),
+		freed:     make(chan struct{}, 1),
 		hostCache: map[string]*hostEntry{},
 	}
 	// The embedded store ignores these for queries (design §3) but MongoDB
-	// uses them for the claim and the count shapes.
-	if err := store.EnsureIndexes(ctx, q.jobs,
-		mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "due", Value: 1}}},
-		mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "leaseUntil", Value: 1}}},
-	); err != nil {
-		return nil, err
-	}
-	if err := store.EnsureIndexes(ctx, q.dead,
-		mongo.IndexModel{Keys: bson.D{{Key: "deadAt", Value: 1}}},
-	); err != nil {
-		return nil, err
+	// uses them for the claim, count and prune shapes. One index per call:
+	// FerretDB 1.24.2 panics (and drops the connection) on a createIndexes
+	// of several indexes that already exist, i.e. on every second start.
+	for _, ix := range []struct {
+		c    *mongo.Collection
+		keys bson.D
+	}{
+		{q.jobs, bson.D{{Key: "state", Value: 1}, {Key: "due", Value: 1}}},
+		{q.jobs, bson.D{{Key: "state", Value: 1}, {Key: "leaseUntil", Value: 1}}},
+		{q.dead, bson.D{{Key: "deadAt", Value: 1}}},
+		{q.claims, bson.D{{Key: "at", Value: 1}}},
+	} {
+		if err := store.EnsureIndexes(ctx, ix.c, mongo.IndexModel{Keys: ix.keys}); err != nil {
+			return nil, err
+		}
 	}
 	if err := q.refreshHosts(ctx); err != nil {
 		return nil, err
@@ -346,7 +383,7 @@ func (q *Queue) Enqueue(ctx context.Context, activityID string, body []byte, inb
 		seen[inbox] = true
 		docs = append(docs, job{
 			ID: JobID(activityID, inbox), Activity: activityID, Inbox: inbox, Host: host,
-			Body: body, State: statePending, Due: now, Created: now,
+			Body: body, State: statePending, Due: now, Created: now, Nonce: randomID(8),
 		})
 	}
 	if len(docs) > 0 {
@@ -393,18 +430,83 @@ func (q *Queue) poke() {
 
 // Run starts the workers and returns when ctx is cancelled and every
 // in-flight delivery has finished and been recorded (graceful drain).
+//
+// One dispatcher claims jobs in batches (one scan of delivery_jobs per batch
+// rather than per job, design §3) and hands them to Workers goroutines; a
+// recorder deletes delivered jobs in batches for the same reason.
 func (q *Queue) Run(ctx context.Context) error {
 	q.sweep(ctx)
-	var wg sync.WaitGroup
+	work := make(chan *job, q.o.Workers)
+	q.finished = make(chan *job, 4*q.o.Workers)
+	var workers, rest sync.WaitGroup
 	for range q.o.Workers {
-		wg.Go(func() { q.worker(ctx) })
+		workers.Go(func() {
+			for j := range work {
+				q.runJob(ctx, j)
+			}
+		})
 	}
-	wg.Go(func() { q.housekeeping(ctx) })
-	wg.Wait()
+	rest.Go(q.recorder)
+	rest.Go(func() { q.housekeeping(ctx) })
+	q.dispatch(ctx, work)
+	close(work)
+	workers.Wait() // drain: claimed jobs are attempted, not abandoned
+	close(q.finished)
+	rest.Wait()
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	q.flushCounters(fctx)
 	return nil
+}
+
+// dispatch claims due jobs while there is room for them, until ctx ends.
+func (q *Queue) dispatch(ctx context.Context, work chan<- *job) {
+	idle := time.NewTimer(0)
+	defer idle.Stop()
+	for ctx.Err() == nil {
+		// Claim only what workers can start soon: 2×Workers in hand at most,
+		// so a claimed job does not wait out its lease in our buffer.
+		room := cap(work) + q.o.Workers - len(work) - int(q.inFlight.Load())
+		var jobs []*job
+		if room > 0 {
+			var err error
+			jobs, err = q.claim(ctx, room)
+			if err != nil && ctx.Err() == nil {
+				q.log.Warn("delivery: claim", "err", err)
+			}
+		}
+		for _, j := range jobs {
+			work <- j // there is room: never blocks for long
+		}
+		if len(jobs) > 0 && len(jobs) == room {
+			continue // probably more due
+		}
+		idle.Reset(q.o.PollInterval)
+		select {
+		case <-ctx.Done():
+		case <-q.wake:
+		case <-q.freed:
+		case <-idle.C:
+		}
+	}
+}
+
+// runJob attempts one claimed job unless its lease is about to run out (it
+// waited too long in the buffer): then it is left for whoever claims it next.
+func (q *Queue) runJob(ctx context.Context, j *job) {
+	q.inFlight.Add(1)
+	defer func() {
+		q.inFlight.Add(-1)
+		select {
+		case q.freed <- struct{}{}:
+		default:
+		}
+	}()
+	if q.o.Now().Add(q.o.AttemptTimeout).After(j.LeaseUntil) {
+		q.release(j.ID)
+		return
+	}
+	q.process(ctx, j)
 }
 
 // housekeeping refreshes the host table, flushes counters and prunes old
@@ -451,62 +553,140 @@ func (q *Queue) sweep(ctx context.Context) {
 	if _, err := q.dead.DeleteMany(ctx, bson.M{"deadAt": bson.M{"$lt": cutoff}}); err != nil && ctx.Err() == nil {
 		q.log.Warn("delivery: prune dead jobs", "err", err)
 	}
-}
-
-func (q *Queue) worker(ctx context.Context) {
-	idle := time.NewTimer(0)
-	defer idle.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		default:
-		}
-		j, err := q.claim(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			q.log.Warn("delivery: claim", "err", err)
-		}
-		if j != nil {
-			q.process(ctx, j)
-			continue
-		}
-		idle.Reset(q.o.PollInterval)
-		select {
-		case <-ctx.Done():
-			return
-		case <-q.wake:
-		case <-idle.C:
-		}
+	// Claim keys carry real time, not Options.Now: a fake clock jumping
+	// ahead must not expire keys that a live worker may still insert.
+	if _, err := q.claims.DeleteMany(ctx, bson.M{"at": bson.M{"$lt": time.Now().Add(-claimRetention)}}); err != nil && ctx.Err() == nil {
+		q.log.Warn("delivery: prune claim keys", "err", err)
 	}
 }
 
-// claim leases the most overdue job: pending and due, or leased by someone
-// whose lease has run out. The random lease token makes every claim
-// distinguishable, so only the current holder can complete the job.
-func (q *Queue) claim(ctx context.Context) (*job, error) {
+// claim leases up to max of the most overdue jobs: pending and due, or
+// leased by someone whose lease has run out. Each candidate is taken by
+// inserting its next claim key (see the package comment); candidates whose
+// key another worker inserted first are skipped.
+func (q *Queue) claim(ctx context.Context, max int) ([]*job, error) {
 	now := q.o.Now()
 	filter := bson.M{"$or": bson.A{
 		bson.M{"state": statePending, "due": bson.M{"$lte": now}},
 		bson.M{"state": stateLeased, "leaseUntil": bson.M{"$lt": now}},
 	}}
-	update := bson.M{
-		"$set": bson.M{"state": stateLeased, "owner": q.o.Owner, "lease": randomID(12), "leaseUntil": now.Add(q.o.Lease)},
-		"$inc": bson.M{"attempts": 1},
+	// A few spare candidates: other replicas may win some of them.
+	cur, err := q.jobs.Find(ctx, filter, options.Find().
+		SetSort(bson.D{{Key: "due", Value: 1}}).SetLimit(int64(2*max)))
+	if err != nil {
+		return nil, err
 	}
-	var j job
-	err := q.jobs.FindOneAndUpdate(ctx, filter, update,
-		options.FindOneAndUpdate().SetSort(bson.D{{Key: "due", Value: 1}}).SetReturnDocument(options.After),
-	).Decode(&j)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	var cands []job
+	if err := cur.All(ctx, &cands); err != nil {
+		return nil, err
+	}
+	var mine []*job
+	q.mu.Lock()
+	for i := range cands {
+		if len(mine) == max {
+			break
+		}
+		if c := &cands[i]; !q.claiming[c.ID] {
+			q.claiming[c.ID] = true
+			mine = append(mine, c)
+		}
+	}
+	q.mu.Unlock()
+	if len(mine) == 0 {
 		return nil, nil
+	}
+	won, err := q.advanceMany(ctx, mine)
+	for i, j := range mine {
+		if !won[i] {
+			q.release(j.ID)
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &j, nil
+	var ids []string
+	var got []*job
+	leaseUntil := now.Add(q.o.Lease)
+	for i, j := range mine {
+		if won[i] {
+			ids = append(ids, j.ID)
+			j.State, j.Owner, j.LeaseUntil = stateLeased, q.o.Owner, leaseUntil
+			j.Attempts++
+			got = append(got, j)
+		}
+	}
+	if len(got) == 0 {
+		return nil, nil
+	}
+	// One update (one scan) for the batch. $inc is safe here although the
+	// embedded store applies it as read-then-write: we hold every job's
+	// claim key, so nobody else writes these documents meanwhile.
+	_, err = q.jobs.UpdateMany(ctx, bson.M{"_id": bson.M{"$in": ids}}, bson.M{
+		"$set": bson.M{"state": stateLeased, "owner": q.o.Owner, "leaseUntil": leaseUntil},
+		"$inc": bson.M{"gen": 1, "attempts": 1},
+	})
+	if err != nil {
+		// We hold the keys but the jobs still read as before: nobody can
+		// take this generation until the keys are pruned (claimRetention).
+		for _, j := range got {
+			q.release(j.ID)
+		}
+		return nil, err
+	}
+	return got, nil
+}
+
+// advanceMany is advance for a batch, in one round trip: an unordered
+// insert of all keys, where each duplicate-key error marks a lost job.
+func (q *Queue) advanceMany(ctx context.Context, js []*job) ([]bool, error) {
+	won := make([]bool, len(js))
+	docs := make([]any, len(js))
+	at := time.Now()
+	for i, j := range js {
+		docs[i] = bson.M{"_id": j.Nonce + "." + strconv.Itoa(j.Gen), "owner": q.o.Owner, "at": at}
+		won[i] = true
+	}
+	_, err := q.claims.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err != nil {
+		var bwe mongo.BulkWriteException
+		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+			return make([]bool, len(js)), err
+		}
+		for _, we := range bwe.WriteErrors {
+			if we.Code != 11000 || we.Index < 0 || we.Index >= len(js) {
+				return make([]bool, len(js)), err
+			}
+			won[we.Index] = false
+		}
+	}
+	for i, j := range js {
+		if won[i] {
+			j.Gen++
+		}
+	}
+	return won, nil
+}
+
+// advance inserts the claim key for j's next state change. true means this
+// worker owns the change and j.Gen has moved on; false means another worker
+// got there first (for a holder: its lease was taken over).
+func (q *Queue) advance(ctx context.Context, j *job) (bool, error) {
+	key := j.Nonce + "." + strconv.Itoa(j.Gen)
+	_, err := q.claims.InsertOne(ctx, bson.M{"_id": key, "owner": q.o.Owner, "at": time.Now()})
+	if store.IsDuplicate(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	j.Gen++
+	return true, nil
+}
+
+func (q *Queue) release(id string) {
+	q.mu.Lock()
+	delete(q.claiming, id)
+	q.mu.Unlock()
 }
 
 // outcome classifies one attempt.
@@ -535,22 +715,19 @@ func classify(status int) outcome {
 // bookkeeping deliberately outlive ctx: Run's cancellation means "stop
 // claiming", and an in-flight delivery is drained rather than abandoned.
 func (q *Queue) process(ctx context.Context, j *job) {
-	if q.afterProcess != nil {
-		defer q.afterProcess(j)
-	}
+	recorded := false // true once the recorder owns the job's last step
+	defer func() {
+		if !recorded {
+			q.done(j)
+		}
+	}()
 	bg := context.WithoutCancel(ctx)
 	if q.hostUnavailable(j.Host) {
 		dctx, cancel := context.WithTimeout(bg, 30*time.Second)
 		defer cancel()
-		res, err := q.jobs.DeleteOne(dctx, bson.M{"_id": j.ID, "lease": j.Lease})
-		if err != nil {
-			q.log.Warn("delivery: drop skipped job", "err", err, "inbox", j.Inbox)
-		} else if res.DeletedCount == 1 {
-			q.mu.Lock()
-			q.skipped++
-			q.mu.Unlock()
-			q.log.Debug("delivery: host unavailable, skipped", "inbox", j.Inbox, "activity", j.Activity)
-		}
+		j.Reason = "skipped"
+		recorded = q.finish(dctx, j)
+		q.log.Debug("delivery: host unavailable, skipped", "inbox", j.Inbox, "activity", j.Activity)
 		return
 	}
 	status, err := q.post(bg, j)
@@ -562,19 +739,8 @@ func (q *Queue) process(ctx context.Context, j *job) {
 	}
 	switch out {
 	case outDone:
-		res, derr := q.jobs.DeleteOne(dctx, bson.M{"_id": j.ID, "lease": j.Lease})
-		if derr != nil {
-			// The job stays leased and will be re-sent after the lease:
-			// at-least-once, receivers dedupe by activity id.
-			q.log.Warn("delivery: record success", "err", derr, "inbox", j.Inbox)
-			return
-		}
-		if res.DeletedCount == 1 {
-			q.mu.Lock()
-			q.delivered++
-			q.mu.Unlock()
-		}
 		q.hostSuccess(dctx, j.Host)
+		recorded = q.finish(dctx, j)
 	case outPermanent:
 		q.log.Warn("delivery: rejected, not retrying", "inbox", j.Inbox, "activity", j.Activity, "status", status)
 		j.LastStatus, j.LastError = status, http.StatusText(status)
@@ -597,16 +763,112 @@ func (q *Queue) process(ctx context.Context, j *job) {
 			}
 			return
 		}
-		due := q.o.Now().Add(q.o.Backoff(j.Attempts))
-		_, uerr := q.jobs.UpdateOne(dctx, bson.M{"_id": j.ID, "lease": j.Lease}, bson.M{
-			"$set":   bson.M{"state": statePending, "due": due, "lastStatus": status, "lastError": msg},
-			"$unset": bson.M{"owner": "", "lease": "", "leaseUntil": ""},
-		})
-		if uerr != nil {
-			q.log.Warn("delivery: reschedule", "err", uerr, "inbox", j.Inbox)
-		}
-		q.log.Debug("delivery: will retry", "inbox", j.Inbox, "attempt", j.Attempts, "due", due, "err", msg)
+		q.reschedule(dctx, j, msg)
 		q.hostFailure(dctx, j.Host)
+	}
+}
+
+// finish takes the last step of a job this worker still holds (delivered or
+// skipped) and hands it to the recorder for deletion. false means the lease
+// was lost (or the store failed): the job then stays and is claimed again
+// after its lease (at-least-once).
+func (q *Queue) finish(ctx context.Context, j *job) bool {
+	won, err := q.advance(ctx, j)
+	if err != nil {
+		q.log.Warn("delivery: record outcome", "err", err, "inbox", j.Inbox)
+		return false
+	}
+	if won && q.finished != nil {
+		q.finished <- j
+		return true
+	}
+	if won { // not running (tests drive process directly): delete now
+		q.deleteBatch(ctx, []*job{j})
+		return true
+	}
+	return false
+}
+
+// recorder deletes finished jobs in batches until Run closes q.finished.
+func (q *Queue) recorder() {
+	var batch []*job
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	flush := func() {
+		if len(batch) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			q.deleteBatch(ctx, batch)
+			cancel()
+			batch = nil
+		}
+	}
+	for {
+		select {
+		case j, ok := <-q.finished:
+			if !ok {
+				flush()
+				return
+			}
+			batch = append(batch, j)
+			if len(batch) >= 100 {
+				flush()
+			}
+		case <-t.C:
+			flush()
+		}
+	}
+}
+
+// deleteBatch deletes finished jobs (their final claim keys are inserted)
+// in one DeleteMany, then counts them.
+func (q *Queue) deleteBatch(ctx context.Context, batch []*job) {
+	ids := make([]string, len(batch))
+	for i, j := range batch {
+		ids[i] = j.ID
+	}
+	if _, err := q.jobs.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": ids}}); err != nil {
+		// The keys are taken, so no one re-sends these; they are removed
+		// when sweep finds them (or after claimRetention, re-sent).
+		q.log.Warn("delivery: delete finished jobs", "err", err, "n", len(ids))
+	}
+	var d, s int64
+	for _, j := range batch {
+		if j.Reason == "skipped" {
+			s++
+		} else {
+			d++
+		}
+	}
+	q.mu.Lock()
+	q.delivered += d
+	q.skipped += s
+	q.mu.Unlock()
+	for _, j := range batch {
+		q.done(j)
+	}
+}
+
+// done marks the end of this replica's work on j.
+func (q *Queue) done(j *job) {
+	q.release(j.ID)
+	if q.afterProcess != nil {
+		q.afterProcess(j)
+	}
+}
+
+// reschedule puts a job this worker still holds back to pending.
+func (q *Queue) reschedule(ctx context.Context, j *job, msg string) {
+	won, err := q.advance(ctx, j)
+	if err == nil && won {
+		due := q.o.Now().Add(q.o.Backoff(j.Attempts))
+		_, err = q.jobs.UpdateOne(ctx, bson.M{"_id": j.ID, "nonce": j.Nonce}, bson.M{
+			"$set":   bson.M{"state": statePending, "due": due, "gen": j.Gen, "lastStatus": j.LastStatus, "lastError": msg},
+			"$unset": bson.M{"owner": "", "leaseUntil": ""},
+		})
+		q.log.Debug("delivery: will retry", "inbox", j.Inbox, "attempt", j.Attempts, "due", due, "err", msg)
+	}
+	if err != nil {
+		q.log.Warn("delivery: reschedule", "err", err, "inbox", j.Inbox)
 	}
 }
 
@@ -639,16 +901,20 @@ func (q *Queue) post(ctx context.Context, j *job) (int, error) {
 // took over), in which case nothing is written. Without transactions it goes
 // in three idempotent steps; sweep completes any that a crash interrupted.
 func (q *Queue) markDead(ctx context.Context, j *job, reason string) bool {
-	now := q.o.Now()
-	res, err := q.jobs.UpdateOne(ctx, bson.M{"_id": j.ID, "lease": j.Lease}, bson.M{"$set": bson.M{
-		"state": stateDead, "reason": reason, "deadAt": now, "lastStatus": j.LastStatus, "lastError": j.LastError,
-	}})
+	won, err := q.advance(ctx, j)
 	if err != nil {
 		q.log.Warn("delivery: mark dead", "err", err, "inbox", j.Inbox)
 		return false
 	}
-	if res.MatchedCount == 0 {
+	if !won {
 		return false
+	}
+	now := q.o.Now()
+	if _, err := q.jobs.UpdateOne(ctx, bson.M{"_id": j.ID, "nonce": j.Nonce}, bson.M{"$set": bson.M{
+		"state": stateDead, "gen": j.Gen, "reason": reason, "deadAt": now, "lastStatus": j.LastStatus, "lastError": j.LastError,
+	}}); err != nil {
+		q.log.Warn("delivery: mark dead", "err", err, "inbox", j.Inbox)
+		return true
 	}
 	j.State, j.Reason, j.DeadAt = stateDead, reason, now
 	if err := q.moveDead(ctx, j); err != nil {
@@ -682,21 +948,31 @@ func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 	if s.HostsUnavailable, err = q.hosts.CountDocuments(ctx, bson.M{"unavailable": true}); err != nil {
 		return s, err
 	}
-	var tot struct {
+	// One counter document per replica: updates are not atomic on the
+	// embedded store, so replicas must never $inc the same document.
+	cur, err := q.stats.Find(ctx, bson.M{})
+	if err != nil {
+		return s, err
+	}
+	var tots []struct {
 		Delivered int64 `bson:"delivered"`
 		Skipped   int64 `bson:"skipped"`
 	}
-	if err := q.stats.FindOne(ctx, bson.M{"_id": "totals"}).Decode(&tot); err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+	if err := cur.All(ctx, &tots); err != nil {
 		return s, err
 	}
 	q.mu.Lock()
-	s.Delivered = tot.Delivered + q.delivered
-	s.Skipped = tot.Skipped + q.skipped
+	s.Delivered, s.Skipped = q.delivered, q.skipped
 	q.mu.Unlock()
+	for _, t := range tots {
+		s.Delivered += t.Delivered
+		s.Skipped += t.Skipped
+	}
 	return s, nil
 }
 
-// flushCounters adds this replica's unflushed totals to delivery_stats. One
+// flushCounters adds this replica's unflushed totals to its own document in
+// delivery_stats. One
 // $inc every few seconds instead of one per delivery; a crash loses at most
 // those few seconds of counts, never a job.
 func (q *Queue) flushCounters(ctx context.Context) {
@@ -708,7 +984,7 @@ func (q *Queue) flushCounters(ctx context.Context) {
 	if d == 0 && s == 0 {
 		return
 	}
-	_, err := q.stats.UpdateOne(ctx, bson.M{"_id": "totals"},
+	_, err := q.stats.UpdateOne(ctx, bson.M{"_id": q.o.Owner},
 		bson.M{"$inc": bson.M{"delivered": d, "skipped": s}}, options.UpdateOne().SetUpsert(true))
 	if err != nil {
 		if ctx.Err() == nil {

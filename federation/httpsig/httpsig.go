@@ -107,6 +107,9 @@ func Sign(req *http.Request, body []byte, keyID string, key *rsa.PrivateKey) err
 		// break out of the quoted string.
 		return fmt.Errorf("httpsig: keyId %q cannot be sent", keyID)
 	}
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
 	host := req.Host
 	if host == "" {
 		host = req.URL.Host
@@ -156,6 +159,11 @@ func wireTarget(req *http.Request, withQuery bool) *http.Request {
 	*r = *req
 	u := *req.URL
 	u.Path = req.URL.EscapedPath()
+	if strings.HasPrefix(req.RequestURI, "/") {
+		// Server side: RequestURI holds the target exactly as received,
+		// which is what the sender signed, whatever escaping it chose.
+		u.Path, u.RawQuery, _ = strings.Cut(req.RequestURI, "?")
+	}
 	if u.Path == "" {
 		u.Path = "/"
 	}

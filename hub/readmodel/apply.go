@@ -34,6 +34,25 @@ type Model struct {
 
 	viewMu sync.Mutex
 	view   *view // derived; nil or stale when version/day moved on
+
+	hookMu sync.Mutex // serialises hook calls so they arrive in ingest order
+	hooks  []func(c Commitment, removed bool)
+}
+
+// OnCommitment registers fn to run after every commitment put or delete.
+// Register before ingest starts (hub.New does); fn must not call Apply*.
+func (m *Model) OnCommitment(fn func(c Commitment, removed bool)) {
+	m.hookMu.Lock()
+	defer m.hookMu.Unlock()
+	m.hooks = append(m.hooks, fn)
+}
+
+func (m *Model) notify(c Commitment, removed bool) {
+	m.hookMu.Lock()
+	defer m.hookMu.Unlock()
+	for _, fn := range m.hooks {
+		fn(c, removed)
+	}
 }
 
 // New returns an empty model. now is the clock (nil: time.Now).
@@ -158,9 +177,9 @@ func (m *Model) ApplyCommitment(pilot string, c ogp.Commitment, received time.Ti
 		string(rc.ContentHTML.Default), rc.Problem.Default, rc.Objective.Default, rc.LeadInstitution, strings.Join(rc.Themes, " "))
 
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if old, ok := m.commitments[c.ID]; ok {
 		if !newer(old.Updated, old.Published, rc.Updated, rc.Published) {
+			m.mu.Unlock()
 			return false
 		}
 		rc.Received = old.Received
@@ -168,6 +187,8 @@ func (m *Model) ApplyCommitment(pilot string, c ogp.Commitment, received time.Ti
 	m.ensurePilot(pilot)
 	m.commitments[c.ID] = rc
 	m.bump()
+	m.mu.Unlock()
+	m.notify(*rc, false)
 	return true
 }
 
@@ -311,9 +332,9 @@ func scoreGuidelines(gs []ogp.Guideline) GuidelineScore {
 // commitment's updates stay until deleted themselves, but no longer show.
 func (m *Model) Remove(iri string) bool {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	changed := false
-	if _, ok := m.commitments[iri]; ok {
+	removed, isCommitment := m.commitments[iri]
+	if isCommitment {
 		delete(m.commitments, iri)
 		changed = true
 	}
@@ -329,6 +350,10 @@ func (m *Model) Remove(iri string) bool {
 	if changed {
 		m.bump()
 	}
+	m.mu.Unlock()
+	if isCommitment {
+		m.notify(*removed, true)
+	}
 	return changed
 }
 
@@ -336,11 +361,12 @@ func (m *Model) Remove(iri string) bool {
 // member's history is purged; suspension only hides).
 func (m *Model) RemovePilot(actor string) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	delete(m.pilots, actor)
+	var gone []Commitment
 	for id, c := range m.commitments {
 		if c.Pilot == actor {
 			delete(m.commitments, id)
+			gone = append(gone, *c)
 		}
 	}
 	for id, u := range m.updates {
@@ -355,6 +381,10 @@ func (m *Model) RemovePilot(actor string) {
 		}
 	}
 	m.bump()
+	m.mu.Unlock()
+	for _, c := range gone {
+		m.notify(c, true)
+	}
 }
 
 func validDate(d ogp.Date) ogp.Date {

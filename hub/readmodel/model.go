@@ -144,38 +144,38 @@ type Plan struct {
 
 // Commitment is the read model of one commitment.
 type Commitment struct {
-	ID              string           `json:"id"`
-	Pilot           string           `json:"pilot"`
-	PilotName       string           `json:"pilotName"`
-	URL             string           `json:"url"`
-	Identifier      string           `json:"identifier"`
-	Name            Text             `json:"name"`
-	SummaryHTML     HTML             `json:"summaryHtml"`
-	ContentHTML     HTML             `json:"contentHtml"`
-	Problem         Text             `json:"problem"`
-	Objective       Text             `json:"objective"`
-	ActionPlan      string           `json:"actionPlan"`
-	PlanName        string           `json:"planName"`
-	Period          ogp.Period       `json:"period"` // the plan's period, when known
-	Jurisdiction    string           `json:"jurisdiction"`
-	StartDate       ogp.Date         `json:"startDate"`
-	EndDate         ogp.Date         `json:"endDate"`
-	LeadInstitution string           `json:"leadInstitution"`
-	OtherActors     ogp.OtherActors  `json:"otherActors"`
-	Values          []ogp.Value      `json:"values"`
-	Themes          []string         `json:"themes"` // ogp:policyAreas
-	Taxonomy        string           `json:"taxonomy"`
-	Milestones      []ogp.Milestone  `json:"milestones"` // names are plain text
-	MilestoneCounts MilestoneCounts  `json:"milestoneCounts"`
-	Completion      ogp.Completion   `json:"completion"`
-	IRM             *ogp.IRM         `json:"irm,omitempty"`
-	Starred         bool             `json:"starred"`
-	Published       time.Time        `json:"published,omitzero"`
-	Updated         time.Time        `json:"updated,omitzero"`
-	Updates         int              `json:"updates"`
-	LastUpdate      time.Time        `json:"lastUpdate,omitzero"`
-	Received        time.Time        `json:"received"` // when the hub first stored it
-	Tags            []ogp.Tag        `json:"tags,omitempty"`
+	ID              string          `json:"id"`
+	Pilot           string          `json:"pilot"`
+	PilotName       string          `json:"pilotName"`
+	URL             string          `json:"url"`
+	Identifier      string          `json:"identifier"`
+	Name            Text            `json:"name"`
+	SummaryHTML     HTML            `json:"summaryHtml"`
+	ContentHTML     HTML            `json:"contentHtml"`
+	Problem         Text            `json:"problem"`
+	Objective       Text            `json:"objective"`
+	ActionPlan      string          `json:"actionPlan"`
+	PlanName        string          `json:"planName"`
+	Period          ogp.Period      `json:"period"` // the plan's period, when known
+	Jurisdiction    string          `json:"jurisdiction"`
+	StartDate       ogp.Date        `json:"startDate"`
+	EndDate         ogp.Date        `json:"endDate"`
+	LeadInstitution string          `json:"leadInstitution"`
+	OtherActors     ogp.OtherActors `json:"otherActors"`
+	Values          []ogp.Value     `json:"values"`
+	Themes          []string        `json:"themes"` // ogp:policyAreas
+	Taxonomy        string          `json:"taxonomy"`
+	Milestones      []ogp.Milestone `json:"milestones"` // names are plain text
+	MilestoneCounts MilestoneCounts `json:"milestoneCounts"`
+	Completion      ogp.Completion  `json:"completion"`
+	IRM             *ogp.IRM        `json:"irm,omitempty"`
+	Starred         bool            `json:"starred"`
+	Published       time.Time       `json:"published,omitzero"`
+	Updated         time.Time       `json:"updated,omitzero"`
+	Updates         int             `json:"updates"`
+	LastUpdate      time.Time       `json:"lastUpdate,omitzero"`
+	Received        time.Time       `json:"received"` // when the hub first stored it
+	Tags            []ogp.Tag       `json:"tags,omitempty"`
 
 	text string // lower-cased searchable text
 }
@@ -219,8 +219,8 @@ type Filter struct {
 
 // Page is one page of a list.
 type Page[T any] struct {
-	Items []T  `json:"items"`
-	Total int  `json:"total"` // matches across all pages
+	Items []T    `json:"items"`
+	Total int    `json:"total"` // matches across all pages
 	Next  string `json:"next"`  // opaque cursor of the next page, "" on the last
 }
 
@@ -277,4 +277,12 @@ type Totals struct {
 //	Totals() Totals
 //	Version() uint64                                  changes on every mutation (ETag)
 //	Changed() <-chan struct{}                         closed at the next mutation
+//
+// Feeding derived indexes (e.g. hub/peers):
+//
+//	OnCommitment(fn func(c Commitment, removed bool)) fn runs after every
+//	    commitment put (removed=false) or delete (removed=true), outside the
+//	    model's lock, in ingest order; c.PilotName/PlanName/derived counts
+//	    are not filled in. Hidden pilots' commitments are still reported;
+//	    check Model.Pilot(c.Pilot) (false when hidden) at query time.
 var _ = (*Model)(nil)

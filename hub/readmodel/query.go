@@ -525,7 +525,6 @@ func (m *Model) Commitments(f Filter, cursor string, limit int) (Page[Commitment
 // commitments that match f (its Sort and Query are honoured as filters).
 func (m *Model) Matrix(f Filter) Matrix {
 	v := m.current()
-	type cell struct{ MatrixCell }
 	rows := map[string]map[string]*MatrixCell{}
 	themePilots := map[string]map[string]bool{}
 	themeName := map[string]string{}

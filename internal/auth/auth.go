@@ -32,6 +32,9 @@ const (
 	collNonces   = "auth_nonces"
 )
 
+// errNotImplemented is the server error code for an unsupported feature.
+const errNotImplemented = 238
+
 // Config configures New.
 type Config struct {
 	// Issuer is the OpenID provider's issuer URL; ClientID and ClientSecret
@@ -69,10 +72,8 @@ type Auth struct {
 	logins *mongo.Collection
 	nonces *mongo.Collection
 
-	provMu   sync.Mutex
-	provider *oidc.Provider
-	verifier *oidc.IDTokenVerifier
-	oauth    *oauth2.Config
+	provMu sync.Mutex
+	rp     *relyingParty // nil until discovery succeeds
 
 	cache      *cache
 	lastPrune  time.Time
@@ -144,21 +145,34 @@ func (a *Auth) ensureIndexes(ctx context.Context) error {
 		}
 	}
 	for _, c := range []*mongo.Collection{a.sess, a.logins, a.nonces} {
-		if err := store.EnsureIndexes(ctx, c, ttl("expires_ttl")); err != nil {
+		err := store.EnsureIndexes(ctx, c, ttl("expires_ttl"))
+		var se mongo.ServerError
+		if errors.As(err, &se) && se.HasErrorCode(errNotImplemented) {
+			// The embedded FerretDB has no TTL indexes; prune() covers it.
+			continue
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// discover returns the OAuth2 config, running discovery if it has not yet
+// relyingParty is what discovery yields: the OAuth2 endpoints and the ID
+// token verifier.
+type relyingParty struct {
+	oauth    *oauth2.Config
+	verifier *oidc.IDTokenVerifier
+}
+
+// discover returns the relying-party setup, running discovery if it has not yet
 // succeeded. Only success is cached, so a provider that comes up later is
 // picked up on the next login.
-func (a *Auth) discover(ctx context.Context) (*oauth2.Config, error) {
+func (a *Auth) discover(ctx context.Context) (*relyingParty, error) {
 	a.provMu.Lock()
 	defer a.provMu.Unlock()
-	if a.oauth != nil {
-		return a.oauth, nil
+	if a.rp != nil {
+		return a.rp, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -166,18 +180,19 @@ func (a *Auth) discover(ctx context.Context) (*oauth2.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: discovery at %s: %w", a.cfg.Issuer, err)
 	}
-	a.provider = p
-	// go-oidc checks issuer, audience (our client id), expiry and signature
-	// against the provider's published keys.
-	a.verifier = p.Verifier(&oidc.Config{ClientID: a.cfg.ClientID})
-	a.oauth = &oauth2.Config{
-		ClientID:     a.cfg.ClientID,
-		ClientSecret: a.cfg.ClientSecret,
-		RedirectURL:  a.cfg.RedirectURL,
-		Endpoint:     p.Endpoint(),
-		Scopes:       a.cfg.Scopes,
+	a.rp = &relyingParty{
+		// go-oidc checks issuer, audience (our client id), expiry and
+		// signature against the provider's published keys.
+		verifier: p.Verifier(&oidc.Config{ClientID: a.cfg.ClientID}),
+		oauth: &oauth2.Config{
+			ClientID:     a.cfg.ClientID,
+			ClientSecret: a.cfg.ClientSecret,
+			RedirectURL:  a.cfg.RedirectURL,
+			Endpoint:     p.Endpoint(),
+			Scopes:       a.cfg.Scopes,
+		},
 	}
-	return a.oauth, nil
+	return a.rp, nil
 }
 
 // prune deletes expired login records, nonces and sessions at most every ten

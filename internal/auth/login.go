@@ -80,7 +80,7 @@ func (a *Auth) Routes(g *echo.Group) {
 // login starts the authorization-code flow with PKCE, state and nonce.
 func (a *Auth) login(c echo.Context) error {
 	ctx := c.Request().Context()
-	oc, err := a.discover(ctx)
+	rp, err := a.discover(ctx)
 	if err != nil {
 		a.log.ErrorContext(ctx, "auth: login", "err", err)
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the sign-in service is not reachable; try again shortly")
@@ -108,7 +108,7 @@ func (a *Auth) login(c echo.Context) error {
 		HttpOnly: true, Secure: a.cfg.SecureCookies, SameSite: http.SameSiteLaxMode,
 	})
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.Redirect(http.StatusFound, oc.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
+	return c.Redirect(http.StatusFound, rp.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
 }
 
 // callback finishes the flow: state (single use, bound to this browser), code
@@ -147,12 +147,12 @@ func (a *Auth) callback(c echo.Context) error {
 	if subtle.ConstantTimeCompare([]byte(rec.Binding), []byte(hashString(ck.Value))) != 1 {
 		return echo.NewHTTPError(http.StatusBadRequest, "sign-in was started in another browser; start again")
 	}
-	oc, err := a.discover(ctx)
+	rp, err := a.discover(ctx)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the sign-in service is not reachable; try again shortly")
 	}
 	hctx := oidc.ClientContext(ctx, a.cfg.HTTPClient)
-	tok, err := oc.Exchange(hctx, code, oauth2.VerifierOption(rec.Verifier))
+	tok, err := rp.oauth.Exchange(hctx, code, oauth2.VerifierOption(rec.Verifier))
 	if err != nil {
 		a.log.WarnContext(ctx, "auth: code exchange", "err", err)
 		return echo.NewHTTPError(http.StatusUnauthorized, "sign-in failed: the identity provider did not accept the authorization code")
@@ -161,7 +161,7 @@ func (a *Auth) callback(c echo.Context) error {
 	if raw == "" {
 		return echo.NewHTTPError(http.StatusUnauthorized, "sign-in failed: no ID token from the identity provider")
 	}
-	idt, err := a.verifier.Verify(hctx, raw)
+	idt, err := rp.verifier.Verify(hctx, raw)
 	if err != nil {
 		a.log.WarnContext(ctx, "auth: ID token rejected", "err", err)
 		return echo.NewHTTPError(http.StatusUnauthorized, "sign-in failed: ID token rejected: "+err.Error())

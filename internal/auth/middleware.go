@@ -19,13 +19,15 @@ const (
 
 // Principal is who is making the request.
 type Principal struct {
-	Subject, Email, Name string
+	Subject string `json:"subject"`
+	Email   string `json:"email,omitempty"`
+	Name    string `json:"name,omitempty"`
 	// Operator may write this server's data.
-	Operator bool
+	Operator bool `json:"operator"`
 	// Via is ViaSession or ViaToken.
-	Via string
+	Via string `json:"via"`
 	// TokenID is the API token's id when Via is ViaToken.
-	TokenID string
+	TokenID string `json:"tokenId,omitempty"`
 }
 
 const (
@@ -48,12 +50,10 @@ func (a *Auth) Middleware() echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()
 			var p *Principal
-			if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
-				scheme, tok, _ := strings.Cut(h, " ")
-				if !strings.EqualFold(scheme, "Bearer") {
-					return unauthorizedBearer(c, "unsupported authorization scheme")
-				}
-				doc, err := a.checkToken(ctx, strings.TrimSpace(tok))
+			// Only Bearer is ours: other schemes (e.g. an HTTP signature sent
+			// in Authorization by some fediverse servers) pass through.
+			if tok, ok := bearerToken(c); ok {
+				doc, err := a.checkToken(ctx, tok)
 				if errors.Is(err, ErrBadToken) {
 					return unauthorizedBearer(c, "invalid or revoked API token")
 				} else if err != nil {
@@ -74,6 +74,15 @@ func (a *Auth) Middleware() echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// bearerToken returns the token of an `Authorization: Bearer …` header.
+func bearerToken(c echo.Context) (string, bool) {
+	scheme, tok, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
 }
 
 func unauthorizedBearer(c echo.Context, msg string) error {
@@ -126,7 +135,7 @@ func (a *Auth) CSRF() echo.MiddlewareFunc {
 			if c.Get(csrfKey) != nil {
 				return true
 			}
-			if strings.HasPrefix(strings.ToLower(c.Request().Header.Get(echo.HeaderAuthorization)), "bearer ") {
+			if _, ok := bearerToken(c); ok {
 				return true
 			}
 			return strings.HasSuffix(c.Request().URL.Path, "/inbox")

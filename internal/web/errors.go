@@ -37,7 +37,7 @@ func NewError(status int, message string) *Error {
 
 // Invalid returns a 422 error that lists the invalid fields.
 func Invalid(fields ...FieldError) *Error {
-	return &Error{Status: http.StatusUnprocessableEntity, Message: "invalid input", Fields: fields}
+	return &Error{Status: http.StatusUnprocessableEntity, Fields: fields}
 }
 
 // Error implements error; it includes the internal cause for logs.
@@ -109,9 +109,11 @@ func classify(err error, statusOf func(error) (int, bool)) classified {
 	if out.status < 400 || out.status > 599 {
 		out.status = http.StatusInternalServerError
 	}
+	if out.status >= 500 {
+		out.fields = nil
+	}
 	if out.status >= 500 || out.message == "" {
 		out.message = http.StatusText(out.status)
-		out.fields = nil
 	}
 	return out
 }
@@ -167,7 +169,7 @@ func writeError(c echo.Context, cl classified) error {
 	if !ok {
 		rend = defaultRenderer()
 	}
-	html, err := rend.renderBytes(c, errorTemplate, fillPage(c, Page{Title: T(c, ep.TitleID), Data: ep}))
+	html, err := rend.renderBytes(c, errorTemplate, Page{Title: T(c, ep.TitleID), Data: ep})
 	if err != nil {
 		// The page itself failed: fall back to plain text rather than nothing.
 		return c.String(cl.status, strconv.Itoa(cl.status)+" "+http.StatusText(cl.status))

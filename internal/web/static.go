@@ -63,7 +63,7 @@ func registerStatic(e *echo.Echo) {
 			return echo.ErrNotFound // also refuses directory listings
 		}
 		h := c.Response().Header()
-		h.Set(echo.HeaderETag, `"`+hash+`"`)
+		h.Set("ETag", `"`+hash+`"`)
 		if c.QueryParam("v") == hash {
 			h.Set(echo.HeaderCacheControl, "public, max-age=31536000, immutable")
 		} else {
@@ -72,5 +72,15 @@ func registerStatic(e *echo.Echo) {
 		}
 		files.ServeHTTP(c.Response(), c.Request())
 		return nil
+	})
+	// Browsers ask for /favicon.ico whatever the page links; answer with the
+	// SVG icon instead of a 404 on every first visit.
+	e.GET("/favicon.ico", func(c echo.Context) error {
+		b, err := fs.ReadFile(staticFS, "favicon.svg")
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=86400")
+		return c.Blob(http.StatusOK, "image/svg+xml", b)
 	})
 }

@@ -1,0 +1,228 @@
+// Package backfill pages through member nodes' outboxes and ingests what
+// the hub missed: a member's history when it joins, and whatever was
+// published while the hub (or its inbox) was down.
+//
+// Trust: each outbox page is fetched signed from the member's host and must
+// carry its own URL as id (federation.WalkOutbox / fetch), so the host
+// vouches for the activities on it exactly as it would for an object
+// fetched by id; items are still held to the ingest rules (actor is the
+// member, object on its host and attributed to it). Items given only by IRI
+// are fetched from their origin.
+package backfill
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ogpnet/ogpnet/federation"
+	"github.com/ogpnet/ogpnet/hub/ingest"
+	"github.com/ogpnet/ogpnet/hub/members"
+	"github.com/ogpnet/ogpnet/hub/objects"
+)
+
+// DefaultMaxPages bounds one walk (20 items a page: 200k activities).
+const DefaultMaxPages = 10000
+
+// Backfiller walks outboxes.
+type Backfiller struct {
+	Fed      *federation.Server
+	Members  *members.Service
+	Ingest   *ingest.Service
+	Log      *slog.Logger
+	MaxPages int
+
+	mu      sync.Mutex
+	running map[string]bool
+}
+
+// Stats counts one walk.
+type Stats struct {
+	Activities int // items read
+	Stored     int // objects created or replaced
+	Deleted    int
+	Skipped    int // unsupported, stale or rejected
+}
+
+func (b *Backfiller) log() *slog.Logger {
+	if b.Log != nil {
+		return b.Log
+	}
+	return slog.Default()
+}
+
+// All backfills every active member, one after another, and returns the
+// joined errors.
+func (b *Backfiller) All(ctx context.Context) error {
+	var errs []error
+	for _, m := range b.Members.Active() {
+		if _, err := b.Member(ctx, m); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Member walks one member's outbox from the newest activity down to the mark
+// left by its last complete walk (or to the end), and records the outcome.
+// Concurrent calls for the same member return at once.
+func (b *Backfiller) Member(ctx context.Context, m members.Member) (Stats, error) {
+	b.mu.Lock()
+	if b.running == nil {
+		b.running = map[string]bool{}
+	}
+	if b.running[m.Actor] {
+		b.mu.Unlock()
+		return Stats{}, nil
+	}
+	b.running[m.Actor] = true
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.running, m.Actor)
+		b.mu.Unlock()
+	}()
+
+	maxPages := b.MaxPages
+	if maxPages <= 0 {
+		maxPages = DefaultMaxPages
+	}
+	var st Stats
+	newest := ""
+	err := b.Fed.WalkOutbox(ctx, m.Outbox, maxPages, func(item json.RawMessage) error {
+		st.Activities++
+		id, err := b.item(ctx, m, item, &st)
+		if err != nil {
+			return err
+		}
+		if newest == "" {
+			newest = id
+		}
+		if id != "" && id == m.BackfillMark {
+			return federation.ErrStop
+		}
+		return nil
+	})
+	if err != nil {
+		err = fmt.Errorf("backfill %s: %w", m.Actor, err)
+		b.log().WarnContext(ctx, "backfill failed", "member", m.Actor, "err", err)
+	} else {
+		b.log().InfoContext(ctx, "backfill done", "member", m.Actor, "activities", st.Activities,
+			"stored", st.Stored, "deleted", st.Deleted, "skipped", st.Skipped)
+	}
+	if rerr := b.Members.RecordBackfill(context.WithoutCancel(ctx), m.Actor, newest, b.Fed.Now(), err); rerr != nil && err == nil {
+		err = rerr
+	}
+	return st, err
+}
+
+// item processes one outbox item and returns its activity id.
+func (b *Backfiller) item(ctx context.Context, m members.Member, item json.RawMessage, st *Stats) (string, error) {
+	if len(item) > 0 && item[0] == '"' {
+		// An item by reference: fetch it from its origin.
+		var iri string
+		if err := json.Unmarshal(item, &iri); err != nil {
+			st.Skipped++
+			return "", nil
+		}
+		raw, err := b.Fed.Fetcher().Get(ctx, iri)
+		if err != nil {
+			st.Skipped++
+			b.log().WarnContext(ctx, "backfill: fetch item", "iri", iri, "err", err)
+			return iri, nil
+		}
+		item = raw
+	}
+	var act struct {
+		ID     string          `json:"id"`
+		Type   string          `json:"type"`
+		Actor  json.RawMessage `json:"actor"`
+		Object json.RawMessage `json:"object"`
+	}
+	if err := json.Unmarshal(item, &act); err != nil {
+		st.Skipped++
+		return "", nil
+	}
+	if linkID(act.Actor) != m.Actor {
+		st.Skipped++
+		return act.ID, nil
+	}
+	objectID := linkID(act.Object)
+	switch act.Type {
+	case "Create", "Update":
+		raw := []byte(act.Object)
+		if len(raw) > 0 && raw[0] == '"' {
+			fetched, err := b.Fed.Fetcher().Get(ctx, objectID)
+			if err != nil {
+				st.Skipped++
+				return act.ID, nil
+			}
+			raw = fetched
+		}
+		res, err := b.Ingest.Accept(ctx, m.Actor, objectID, raw, ingest.Backfill)
+		if err != nil && !errors.Is(err, ingest.ErrRejected) && !isUnsupported(err) {
+			return act.ID, err
+		}
+		if err == nil && (res == objects.Created || res == objects.Replaced) {
+			st.Stored++
+		} else {
+			st.Skipped++
+		}
+	case "Delete":
+		if objectID == "" || objectID == m.Actor {
+			st.Skipped++
+			return act.ID, nil
+		}
+		if err := b.Ingest.Delete(ctx, m.Actor, objectID, ingest.Backfill); err != nil {
+			return act.ID, err
+		}
+		st.Deleted++
+	default:
+		st.Skipped++
+	}
+	return act.ID, nil
+}
+
+func isUnsupported(err error) bool { return err != nil && errors.Is(err, ingest.ErrUnsupported) }
+
+func linkID(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var o struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(raw, &o)
+	return o.ID
+}
+
+// Loop backfills every active member each interval until ctx ends, and
+// each member as soon as its follow is accepted (polled every poll).
+func (b *Backfiller) Loop(ctx context.Context, interval, poll time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	pollTick := time.NewTicker(poll)
+	defer pollTick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-pollTick.C:
+			accepted, err := b.Members.NewlyAccepted(ctx)
+			if err != nil {
+				b.log().WarnContext(ctx, "backfill: follow states", "err", err)
+				continue
+			}
+			for _, m := range accepted {
+				go func() { _, _ = b.Member(ctx, m) }()
+			}
+		case <-tick.C:
+			_ = b.All(ctx)
+		}
+	}
+}

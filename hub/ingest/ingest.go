@@ -1,0 +1,280 @@
+// Package ingest turns member nodes' activities into stored objects and
+// read-model updates: the hub's inbox handlers (Create, Update, Delete,
+// Announce) and the one path that backfill and the start-up rebuild share.
+//
+// Trust: federation has already verified the signature, that the key owner
+// is the actor, and that Update/Delete targets are on the actor's host.
+// Here the hub adds its own policy: only active members are heard, only
+// objects on the member's own host are stored, and only valid ogp
+// documents (ogp.Parse, bounded and strict) get past.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ogpnet/ogpnet/federation"
+	"github.com/ogpnet/ogpnet/federation/ogp"
+	"github.com/ogpnet/ogpnet/hub/members"
+	"github.com/ogpnet/ogpnet/hub/objects"
+	"github.com/ogpnet/ogpnet/hub/readmodel"
+	"github.com/ogpnet/ogpnet/hub/reshare"
+)
+
+// Source says how an object reached the hub.
+type Source int
+
+// Sources.
+const (
+	Live     Source = iota // delivered to the inbox
+	Backfill               // found by paging a member's outbox
+)
+
+// ErrRejected wraps reasons an object is refused (not from the member's
+// host, wrong attribution, invalid document).
+var ErrRejected = errors.New("ingest: rejected")
+
+// Service ingests objects.
+type Service struct {
+	Objects *objects.Store
+	Model   *readmodel.Model
+	Members *members.Service
+	Reshare *reshare.Resharer // nil: no re-sharing
+	Log     *slog.Logger
+	Now     func() time.Time
+
+	metrics *metrics
+}
+
+type metrics struct {
+	objects *prometheus.CounterVec // result × source
+}
+
+// Instrument registers the ingest counters on reg.
+func (s *Service) Instrument(reg *prometheus.Registry) {
+	m := &metrics{objects: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ogpnet_hub_ingest_objects_total",
+		Help: "Objects offered to the hub's ingest, by outcome and source.",
+	}, []string{"result", "source"})}
+	if reg != nil {
+		reg.MustRegister(m.objects)
+	}
+	s.metrics = m
+}
+
+func (s *Service) count(result string, src Source) {
+	if s.metrics == nil {
+		return
+	}
+	name := "live"
+	if src == Backfill {
+		name = "backfill"
+	}
+	s.metrics.objects.WithLabelValues(result, name).Inc()
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+// Register installs the inbox handlers on the hub's federation server.
+// Other activity types are not registered, so federation ignores them.
+func (s *Service) Register(fed *federation.Server) {
+	fed.On("Create", s.onObject)
+	fed.On("Update", s.onObject)
+	fed.On("Announce", s.onObject)
+	fed.On("Delete", s.onDelete)
+}
+
+func (s *Service) onObject(ctx context.Context, fed *federation.Server, in *federation.Incoming) error {
+	if !s.Members.Accepting(in.Actor) {
+		// Anyone may follow the Group and talk to it; only members' objects
+		// are data. Not an error: a 4xx would make polite senders retry.
+		s.log().DebugContext(ctx, "ingest: ignoring activity from a non-member", "actor", in.Actor, "type", in.Type)
+		s.count("not-member", Live)
+		return nil
+	}
+	if !sameHost(in.ObjectID, in.Actor) {
+		s.count("foreign-host", Live)
+		return nil // e.g. a member boosting someone else's post
+	}
+	raw, err := fed.Object(ctx, in)
+	if err != nil {
+		return err
+	}
+	_, err = s.Accept(ctx, in.Actor, in.ObjectID, raw, Live)
+	if errors.Is(err, ErrUnsupported) {
+		return nil
+	}
+	if errors.Is(err, ErrRejected) {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
+	}
+	return err
+}
+
+func (s *Service) onDelete(ctx context.Context, _ *federation.Server, in *federation.Incoming) error {
+	if !s.Members.Accepting(in.Actor) {
+		s.count("not-member", Live)
+		return nil
+	}
+	if in.ObjectID == in.Actor {
+		// The node deleted its account: keep its history, let staff decide.
+		s.log().WarnContext(ctx, "ingest: member deleted its actor", "actor", in.Actor)
+		return nil
+	}
+	s.Members.RecordDelivery(in.Actor, s.now(), time.Time{})
+	return s.Delete(ctx, in.Actor, in.ObjectID, Live)
+}
+
+// ErrUnsupported is returned for documents that are not ogp objects (ignored).
+var ErrUnsupported = errors.New("ingest: not an ogp object")
+
+// Accept stores one object that pilot published, given as trusted bytes
+// (embedded in pilot's signed activity, fetched from its origin, or read
+// from its outbox), and updates the read model. wantID is the IRI the
+// object must carry. New objects are re-shared when they arrive live, or by
+// backfill when published after the member joined (the hub was down, not
+// the node's old history).
+func (s *Service) Accept(ctx context.Context, pilot, wantID string, raw []byte, src Source) (objects.Result, error) {
+	kind, obj, err := ogp.Parse(raw)
+	switch {
+	case errors.Is(err, ogp.ErrUnsupported):
+		s.count("unsupported", src)
+		return objects.Stale, ErrUnsupported
+	case err != nil:
+		s.count("invalid", src)
+		return objects.Stale, fmt.Errorf("%w: %v", ErrRejected, err)
+	}
+	var id, attributed string
+	var published, updated time.Time
+	switch o := obj.(type) {
+	case ogp.Commitment:
+		id, attributed, published, updated = o.ID, o.AttributedTo, o.Published, o.Updated
+	case ogp.ProgressUpdate:
+		id, attributed, published, updated = o.ID, o.AttributedTo, o.Published, o.Updated
+		if !sameHost(o.InReplyTo, pilot) {
+			s.count("foreign-host", src)
+			return objects.Stale, fmt.Errorf("%w: progress update %s replies to %s on another host", ErrRejected, o.ID, o.InReplyTo)
+		}
+	case ogp.ActionPlan:
+		id, attributed, published, updated = o.ID, o.AttributedTo, o.Published, o.Updated
+	default:
+		s.count("unsupported", src)
+		return objects.Stale, ErrUnsupported // a bare Tombstone or an activity is not an object to store
+	}
+	switch {
+	case wantID != "" && id != wantID:
+		s.count("invalid", src)
+		return objects.Stale, fmt.Errorf("%w: object id %s, expected %s", ErrRejected, id, wantID)
+	case attributed != pilot || !sameHost(id, pilot):
+		s.count("foreign-host", src)
+		return objects.Stale, fmt.Errorf("%w: %s is attributed to %s, not the member %s on its host", ErrRejected, id, attributed, pilot)
+	}
+	now := s.now().UTC()
+	if src == Live {
+		s.Members.RecordDelivery(pilot, now, latest(published, updated))
+	}
+	res, err := s.Objects.Put(ctx, objects.Object{ID: id, Kind: kind, Pilot: pilot, Raw: string(raw),
+		Published: published, Updated: updated, Received: now})
+	if err != nil {
+		return res, err
+	}
+	switch res {
+	case objects.Stale:
+		s.count("stale", src)
+		return res, nil
+	case objects.Gone:
+		s.count("deleted", src)
+		return res, nil
+	}
+	s.count(map[objects.Result]string{objects.Created: "created", objects.Replaced: "replaced"}[res], src)
+	applyObject(s.Model, pilot, obj, now)
+	if res == objects.Created && s.Reshare != nil && s.shouldAnnounce(pilot, published, src) {
+		if err := s.Reshare.Announce(ctx, id); err != nil {
+			// The object is stored; losing one boost is better than
+			// failing the delivery (which would be retried and be Stale).
+			s.log().ErrorContext(ctx, "ingest: re-share failed", "object", id, "err", err)
+		}
+	}
+	return res, nil
+}
+
+func (s *Service) shouldAnnounce(pilot string, published time.Time, src Source) bool {
+	if src == Live {
+		return true
+	}
+	m, ok := s.Members.Get(pilot)
+	return ok && !published.IsZero() && !published.Before(m.Added)
+}
+
+// Delete records pilot's deletion of iri (which must be on pilot's host).
+func (s *Service) Delete(ctx context.Context, pilot, iri string, src Source) error {
+	if !sameHost(iri, pilot) {
+		s.count("foreign-host", src)
+		return nil
+	}
+	if _, err := s.Objects.Delete(ctx, iri, pilot, s.now()); err != nil {
+		return err
+	}
+	s.Model.Remove(iri)
+	s.count("tombstoned", src)
+	return nil
+}
+
+// Rebuild applies one stored object to the read model (start-up pass).
+func Rebuild(model *readmodel.Model, o objects.Object) error {
+	if o.Kind == ogp.KindTombstone {
+		return nil
+	}
+	_, obj, err := ogp.Parse([]byte(o.Raw))
+	if err != nil {
+		// Stored objects passed Parse when they arrived; a stricter parser
+		// since then hides them instead of failing the start.
+		return nil
+	}
+	applyObject(model, o.Pilot, obj, o.Received)
+	return nil
+}
+
+func applyObject(model *readmodel.Model, pilot string, obj any, received time.Time) {
+	switch o := obj.(type) {
+	case ogp.Commitment:
+		model.ApplyCommitment(pilot, o, received)
+	case ogp.ProgressUpdate:
+		model.ApplyUpdate(pilot, o)
+	case ogp.ActionPlan:
+		model.ApplyPlan(pilot, o)
+	}
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func sameHost(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && ua.Host != "" && strings.EqualFold(ua.Host, ub.Host) && ua.Scheme == ub.Scheme
+}

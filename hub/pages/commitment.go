@@ -1,0 +1,177 @@
+package pages
+
+import (
+	"html/template"
+	"math"
+
+	"github.com/ogpnet/ogpnet/federation/ogp"
+	"github.com/ogpnet/ogpnet/hub/readmodel"
+)
+
+// commitmentView is a commitment's page: every field, milestones, the
+// progress timeline, the IRM assessment, the peers panel, and the link to
+// the node's original.
+type commitmentView struct {
+	ID         string
+	Original   string // the node's page for it (url, else the IRI)
+	Identifier string
+	Name       string
+	Pilot      pilotRef
+	Plan       string
+	PlanURL    string
+	Period     string
+	Start, End string
+
+	SummaryHTML template.HTML
+	ContentHTML template.HTML
+	Problem     string
+	Objective   string
+
+	Lead         string
+	Government   []string
+	CivilSociety []string
+	Values       []string
+	Themes       []themeLink
+
+	Completion      ogp.Completion
+	CompletionLabel string
+	CompletionClass string
+	Milestones      []milestoneView
+	MilestoneCounts readmodel.MilestoneCounts
+	IRM             *irmView
+	Starred         bool
+	Timeline        []updateItem
+	Peers           []peerView
+	SideURL         string // this commitment beside its closest peers
+	LastUpdate      string
+	Published       string
+}
+
+type milestoneView struct {
+	Name        string
+	Deliverable string
+	Start, End  string
+	Status      string
+	StatusClass string
+	Completed   string
+	Overdue     bool
+}
+
+// irmView is the IRM assessment; nil on the page means "No IRM data".
+type irmView struct {
+	Verifiable string
+	Impact     string
+	Starred    string
+	Results    string
+}
+
+// peerView is one similar commitment in another jurisdiction.
+type peerView struct {
+	commitmentItem
+	SharedAreas []string
+	Similarity  int // text similarity, percent
+}
+
+// peersOnCommitment is how many peers the panel shows.
+const peersOnCommitment = 6
+
+// similarFunc returns peers of a commitment (peerIndex.Similar in
+// production); a parameter so the view model is testable on its own.
+type similarFunc func(id string, limit int) []peerMatch
+
+// peerMatch mirrors peers.Match without importing it into every view.
+type peerMatch struct {
+	ID          string
+	SharedAreas []string
+	Score       float64
+}
+
+func buildCommitment(m *readmodel.Model, lang string, c readmodel.Commitment, similar similarFunc, today ogp.Date) commitmentView {
+	idx := indexPilots(m)
+	v := commitmentView{
+		ID: c.ID, Original: c.URL, Identifier: c.Identifier, Name: c.Name.In(lang),
+		Pilot: idx.ref(c.Pilot, c.PilotName), Plan: c.PlanName,
+		Period: formatPeriod(lang, c.Period),
+		Start:  formatDate(lang, c.StartDate), End: formatDate(lang, c.EndDate),
+		SummaryHTML: c.SummaryHTML.In(lang), ContentHTML: c.ContentHTML.In(lang),
+		Problem: c.Problem.In(lang), Objective: c.Objective.In(lang),
+		Lead: c.LeadInstitution, Government: c.OtherActors.Government, CivilSociety: c.OtherActors.CivilSociety,
+		Themes:     themeLinks(c.Themes),
+		Completion: c.Completion, CompletionLabel: completionLabel(lang, c.Completion),
+		CompletionClass: completionClass(c.Completion),
+		MilestoneCounts: c.MilestoneCounts, Starred: c.Starred,
+		LastUpdate: formatDay(lang, c.LastUpdate), Published: formatDay(lang, c.Published),
+	}
+	if v.Original == "" {
+		// The IRI itself answers browsers with the node's HTML page.
+		v.Original = readmodel.SafeLink(c.ID)
+	}
+	if pl, ok := m.Plan(c.ActionPlan); ok {
+		v.Plan = pl.Name.In(lang)
+		v.PlanURL = pl.URL
+		if v.PlanURL == "" {
+			v.PlanURL = readmodel.SafeLink(pl.ID)
+		}
+	}
+	for _, val := range c.Values {
+		v.Values = append(v.Values, valueLabel(lang, val))
+	}
+	for _, ms := range c.Milestones {
+		name := ms.Name
+		if t := ms.NameMap[lang]; t != "" {
+			name = t
+		}
+		deliv := ms.Deliverable
+		if t := ms.DeliverableMap[lang]; t != "" {
+			deliv = t
+		}
+		v.Milestones = append(v.Milestones, milestoneView{
+			Name: name, Deliverable: deliv,
+			Start: formatDate(lang, ms.StartDate), End: formatDate(lang, ms.EndDate),
+			Status: milestoneLabel(lang, ms.Status), StatusClass: "ms-" + string(ms.Status),
+			Completed: formatDate(lang, ms.CompletedDate),
+			Overdue:   milestoneOverdue(ms, today),
+		})
+	}
+	if c.IRM != nil {
+		v.IRM = &irmView{
+			Verifiable: yesNoLabel(lang, c.IRM.Verifiable),
+			Impact:     impactLabel(lang, c.IRM.PotentialImpact),
+			Starred:    yesNoLabel(lang, c.IRM.Starred),
+			Results:    resultsLabel(lang, c.IRM.DidItOpenGovernment),
+		}
+	}
+	for _, u := range m.Timeline(c.ID) {
+		v.Timeline = append(v.Timeline, updateItemOf(lang, idx, u, &c))
+	}
+	if similar != nil {
+		for _, p := range similar(c.ID, peersOnCommitment) {
+			pc, ok := m.Commitment(p.ID)
+			if !ok {
+				continue
+			}
+			v.Peers = append(v.Peers, peerView{
+				commitmentItem: commitmentItemOf(lang, idx, pc),
+				SharedAreas:    p.SharedAreas,
+				Similarity:     int(math.Round(p.Score * 100)),
+			})
+		}
+	}
+	if len(v.Peers) > 0 {
+		ids := []string{c.ID}
+		for _, p := range v.Peers[:min(len(v.Peers), MaxSideBySide-1)] {
+			ids = append(ids, p.ID)
+		}
+		v.SideURL = SideBySidePath(ids...)
+	}
+	return v
+}
+
+// milestoneOverdue matches the read model's rule: not complete or
+// cancelled, and its end date has passed.
+func milestoneOverdue(ms ogp.Milestone, today ogp.Date) bool {
+	if ms.Status == ogp.MilestoneComplete || ms.Status == ogp.MilestoneCancelled {
+		return false
+	}
+	return ms.EndDate != "" && ms.EndDate.Before(today)
+}

@@ -1,0 +1,189 @@
+package pages
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ogpnet/ogpnet/federation/ogp"
+	"github.com/ogpnet/ogpnet/hub/members"
+	"github.com/ogpnet/ogpnet/hub/readmodel"
+	"github.com/ogpnet/ogpnet/internal/auth"
+	"github.com/ogpnet/ogpnet/internal/web"
+)
+
+// render executes a page with the hub's renderer (whatever e.Renderer is)
+// into memory, so a template error becomes a clean 500.
+func (h *handlers) render(c echo.Context, status int, name, title string, data any, alternate string) error {
+	p := web.Page{Title: title, Data: data, Alternate: alternate}
+	// The layout shows who is signed in; the auth package keeps the
+	// principal under its own key, so it is handed over here.
+	if pr := auth.CurrentPrincipal(c); pr != nil {
+		p.User = pr
+		p.UserName = pr.Name
+		if p.UserName == "" {
+			p.UserName = pr.Email
+		}
+	}
+	var buf bytes.Buffer
+	if err := h.d.Renderer.Render(&buf, name, p, c); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+func (h *handlers) today() ogp.Date { return ogp.DateOf(h.d.Now().UTC()) }
+
+func notFound(c echo.Context) error {
+	return web.NewError(http.StatusNotFound, web.T(c, "hub_not_found"))
+}
+
+func (h *handlers) home(c echo.Context) error {
+	lang := web.Lang(c)
+	return h.render(c, http.StatusOK, "home.html", web.T(c, "hub_home_title"), buildHome(h.d.Model, lang), "")
+}
+
+func (h *handlers) pilotByHandle(c echo.Context) error {
+	handle, err := url.PathUnescape(c.Param("handle"))
+	if err != nil {
+		return notFound(c)
+	}
+	for _, p := range h.d.Model.Pilots() {
+		if strings.EqualFold(strings.TrimPrefix(p.Handle, "@"), handle) {
+			return h.pilotPage(c, p)
+		}
+	}
+	return notFound(c)
+}
+
+func (h *handlers) pilotByIRI(c echo.Context) error {
+	p, ok := h.d.Model.Pilot(c.QueryParam("actor"))
+	if !ok {
+		return notFound(c)
+	}
+	return h.pilotPage(c, p)
+}
+
+func (h *handlers) pilotPage(c echo.Context, p readmodel.Pilot) error {
+	v := buildPilot(h.d.Model, web.Lang(c), p)
+	return h.render(c, http.StatusOK, "pilot.html", p.Name, v, p.Actor)
+}
+
+func (h *handlers) commitment(c echo.Context) error {
+	cm, ok := h.d.Model.Commitment(c.QueryParam("id"))
+	if !ok {
+		return notFound(c)
+	}
+	lang := web.Lang(c)
+	v := buildCommitment(h.d.Model, lang, cm, h.similar, h.today())
+	return h.render(c, http.StatusOK, "commitment.html", v.Name, v, cm.ID)
+}
+
+func (h *handlers) similar(id string, limit int) []peerMatch {
+	var out []peerMatch
+	for _, m := range h.peers.Similar(id, limit) {
+		out = append(out, peerMatch{ID: m.ID, SharedAreas: m.SharedAreas, Score: m.Score})
+	}
+	return out
+}
+
+func (h *handlers) compare(c echo.Context) error {
+	v, err := buildCompare(h.d.Model, web.Lang(c), c.QueryParams(), h.today())
+	if errors.Is(err, readmodel.ErrBadCursor) {
+		return web.NewError(http.StatusBadRequest, web.T(c, "hub_err_cursor"))
+	} else if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if len(v.Errors) > 0 {
+		// The page still renders (with the valid filters applied and the
+		// errors listed), but the status tells scripts the query was wrong.
+		status = http.StatusBadRequest
+	}
+	return h.render(c, status, "compare.html", web.T(c, "hub_compare_title"), v, "")
+}
+
+func (h *handlers) sideBySide(c echo.Context) error {
+	v := buildSideBySide(h.d.Model, web.Lang(c), c.QueryParams())
+	return h.render(c, http.StatusOK, "sidebyside.html", web.T(c, "hub_side_title"), v, "")
+}
+
+func (h *handlers) search(c echo.Context) error {
+	v, err := buildSearch(h.d.Model, web.Lang(c), c.QueryParams())
+	if errors.Is(err, readmodel.ErrBadCursor) {
+		return web.NewError(http.StatusBadRequest, web.T(c, "hub_err_cursor"))
+	} else if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "search.html", web.T(c, "hub_search_title"), v, "")
+}
+
+// staffDone maps the ?done= confirmation after a redirect to its message.
+var staffDone = map[string]string{
+	"added":     "hub_staff_added",
+	"suspended": "hub_staff_suspended",
+	"resumed":   "hub_staff_resumed",
+	"removed":   "hub_staff_removed",
+}
+
+func (h *handlers) staffMembers(c echo.Context) error {
+	return h.staffPage(c, http.StatusOK, "", "")
+}
+
+func (h *handlers) staffPage(c echo.Context, status int, handle, errMsg string) error {
+	lang := web.Lang(c)
+	list, err := h.d.Members.List(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	v := buildStaff(h.d.Model, lang, list, h.d.Now())
+	v.Handle, v.Error = handle, errMsg
+	if id, ok := staffDone[c.QueryParam("done")]; ok {
+		v.Done = web.T(c, id)
+	}
+	return h.render(c, status, "staff_members.html", web.T(c, "hub_staff_title"), v, "")
+}
+
+func (h *handlers) staffAdd(c echo.Context) error {
+	handle := strings.TrimSpace(c.FormValue("handle"))
+	if handle == "" {
+		return h.staffPage(c, http.StatusUnprocessableEntity, handle, web.T(c, "hub_staff_err_empty"))
+	}
+	if _, err := h.d.Members.Add(c.Request().Context(), handle); err != nil {
+		h.d.Logger.WarnContext(c.Request().Context(), "adding member failed", "handle", handle, "error", err.Error())
+		// The cause (unknown host, no such account, no outbox…) helps staff
+		// fix a typo; it carries no secret.
+		return h.staffPage(c, http.StatusUnprocessableEntity, handle, web.T(c, "hub_staff_err_add", "Error", err.Error()))
+	}
+	return c.Redirect(http.StatusSeeOther, PathStaff+"?done=added")
+}
+
+func (h *handlers) staffAction(c echo.Context) error {
+	ctx := c.Request().Context()
+	actor := c.FormValue("actor")
+	var err error
+	var done string
+	switch c.FormValue("op") {
+	case "suspend":
+		_, err = h.d.Members.Suspend(ctx, actor)
+		done = "suspended"
+	case "resume":
+		_, err = h.d.Members.Resume(ctx, actor)
+		done = "resumed"
+	case "remove":
+		_, err = h.d.Members.Remove(ctx, actor)
+		done = "removed"
+	default:
+		return web.NewError(http.StatusBadRequest, web.T(c, "hub_staff_err_op"))
+	}
+	if errors.Is(err, members.ErrNotMember) {
+		return notFound(c)
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, PathStaff+"?done="+done)
+}

@@ -1,0 +1,165 @@
+package pages
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ogpnet/ogpnet/federation/ogp"
+	"github.com/ogpnet/ogpnet/internal/web"
+)
+
+// The vocabulary's enums are slugs ("no-evidence"); the shared catalogue
+// names them with prefixes and underscores ("completion_no_evidence"). The
+// functions below do that mapping in one place, so templates get ready
+// labels and the catalogue test sees every id spelled out where possible.
+
+// msgID turns a slug into a catalogue id with prefix.
+func msgID(prefix, slug string) string {
+	return prefix + strings.ReplaceAll(slug, "-", "_")
+}
+
+func completionLabel(lang string, c ogp.Completion) string {
+	if !c.Valid() {
+		return web.TLang(lang, "common_unknown")
+	}
+	return web.TLang(lang, msgID("completion_", string(c)))
+}
+
+func valueLabel(lang string, v ogp.Value) string {
+	if !v.Valid() {
+		return string(v)
+	}
+	return web.TLang(lang, msgID("value_", string(v)))
+}
+
+// milestoneIDs maps milestone states to catalogue ids; the shared catalogue
+// predates the vocabulary's "complete"/"cancelled" spelling.
+var milestoneIDs = map[ogp.MilestoneStatus]string{
+	ogp.MilestoneNotStarted: "milestone_not_started",
+	ogp.MilestoneInProgress: "milestone_in_progress",
+	ogp.MilestoneComplete:   "milestone_completed",
+	ogp.MilestoneCancelled:  "milestone_withdrawn",
+}
+
+func milestoneLabel(lang string, s ogp.MilestoneStatus) string {
+	if id, ok := milestoneIDs[s]; ok {
+		return web.TLang(lang, id)
+	}
+	return web.TLang(lang, "common_unknown")
+}
+
+func yesNoLabel(lang string, y ogp.YesNo) string {
+	switch y {
+	case ogp.Yes:
+		return web.TLang(lang, "common_yes")
+	case ogp.No:
+		return web.TLang(lang, "common_no")
+	case ogp.Pending:
+		return web.TLang(lang, "hub_irm_pending")
+	}
+	return web.TLang(lang, "hub_irm_no_data")
+}
+
+func impactLabel(lang string, p ogp.PotentialImpact) string {
+	switch p {
+	case ogp.ImpactPending:
+		return web.TLang(lang, "hub_irm_pending")
+	case "":
+		return web.TLang(lang, "hub_irm_no_data")
+	}
+	if !p.Valid() {
+		return web.TLang(lang, "common_unknown")
+	}
+	return web.TLang(lang, msgID("irm_impact_", string(p)))
+}
+
+var resultsIDs = map[ogp.EarlyResults]string{
+	ogp.ResultsWorsened:     "irm_opened_worsened",
+	ogp.ResultsDidNotChange: "irm_opened_no_change",
+	ogp.ResultsMarginal:     "irm_opened_marginal",
+	ogp.ResultsMajor:        "irm_opened_major",
+	ogp.ResultsOutstanding:  "irm_opened_outstanding",
+	ogp.ResultsPending:      "hub_irm_pending",
+}
+
+func resultsLabel(lang string, r ogp.EarlyResults) string {
+	if id, ok := resultsIDs[r]; ok {
+		return web.TLang(lang, id)
+	}
+	return web.TLang(lang, "hub_irm_no_data")
+}
+
+// guidelineLabel names one of the seven IRM process guidelines. The shared
+// catalogue's guideline_* ids are the 2022 co-creation standards, a
+// different list, so the hub has its own ids for the 2012–2017 guidelines
+// that the pilot plans were assessed against.
+func guidelineLabel(lang string, k ogp.GuidelineKey) string {
+	if !k.Valid() {
+		return string(k)
+	}
+	return web.TLang(lang, msgID("hub_guideline_", string(k)))
+}
+
+func guidelineLevelLabel(lang string, l ogp.GuidelineLevel) string {
+	switch l {
+	case ogp.GuidelineMet:
+		return web.TLang(lang, "guideline_met")
+	case ogp.GuidelinePartly:
+		return web.TLang(lang, "guideline_partly_met")
+	case ogp.GuidelineNotMet:
+		return web.TLang(lang, "guideline_not_met")
+	}
+	return web.TLang(lang, "hub_not_recorded")
+}
+
+func iap2Label(lang string, l ogp.IAP2Level) string {
+	if !l.Valid() {
+		return web.TLang(lang, "hub_not_recorded")
+	}
+	return web.TLang(lang, "iap2_"+string(l))
+}
+
+func planStatusLabel(lang string, s ogp.PlanStatus) string {
+	if !s.Valid() {
+		return ""
+	}
+	return web.TLang(lang, msgID("hub_plan_", string(s)))
+}
+
+// formatDate writes a calendar day in the reader's language ("March 5,
+// 2017", "5 de marzo de 2017"); "" for an unset date.
+func formatDate(lang string, d ogp.Date) string {
+	t := d.Time()
+	if t.IsZero() {
+		return ""
+	}
+	return formatDay(lang, t)
+}
+
+func formatDay(lang string, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return web.TLang(lang, "date_format",
+		"Day", strconv.Itoa(t.Day()),
+		"Month", web.TLang(lang, "month_"+strconv.Itoa(int(t.Month()))),
+		"Year", strconv.Itoa(t.Year()))
+}
+
+func formatPeriod(lang string, p ogp.Period) string {
+	if p.Start.IsZero() && p.End.IsZero() {
+		return ""
+	}
+	return web.TLang(lang, "date_period", "Start", formatDate(lang, p.Start), "End", formatDate(lang, p.End))
+}
+
+// completionClass is the CSS class of a completion level, shared with
+// internal/web's style.css (c-complete, c-no_evidence, …);
+// classes, not style attributes, because the CSP forbids inline styles.
+func completionClass(c ogp.Completion) string {
+	if !c.Valid() {
+		return "c-unknown"
+	}
+	return "c-" + strings.ReplaceAll(string(c), "-", "_")
+}

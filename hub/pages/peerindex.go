@@ -1,0 +1,115 @@
+package pages
+
+import (
+	"html"
+	"sync"
+	"time"
+
+	"github.com/ogpnet/ogpnet/hub/peers"
+	"github.com/ogpnet/ogpnet/hub/readmodel"
+)
+
+// peerIndex keeps a peers.Index in step with the read model. It syncs
+// lazily, on the first peers query after the model's version moved, and
+// only re-tokenises commitments whose version stamp changed, so a page view
+// after one ingest costs one commitment's work plus a walk over the model.
+type peerIndex struct {
+	model *readmodel.Model
+
+	mu      sync.Mutex
+	version uint64
+	synced  bool
+	stamps  map[string]time.Time // commitment IRI -> Updated/Published seen
+	index   *peers.Index
+}
+
+func newPeerIndex(m *readmodel.Model) *peerIndex {
+	return &peerIndex{model: m, stamps: map[string]time.Time{}, index: peers.New()}
+}
+
+// sync brings the index up to date with the model's visible commitments:
+// hidden pilots' and deleted commitments are removed, so they are never
+// offered as peers.
+func (p *peerIndex) sync() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v := p.model.Version()
+	if p.synced && v == p.version {
+		return
+	}
+	seen := make(map[string]bool, len(p.stamps))
+	p.model.Each(func(c readmodel.Commitment) bool {
+		seen[c.ID] = true
+		stamp := c.Updated
+		if stamp.IsZero() {
+			stamp = c.Published
+		}
+		if old, ok := p.stamps[c.ID]; ok && old.Equal(stamp) && !stamp.IsZero() {
+			return true
+		}
+		p.stamps[c.ID] = stamp
+		p.index.Put(docOf(c))
+		return true
+	})
+	for id := range p.stamps {
+		if !seen[id] {
+			delete(p.stamps, id)
+			p.index.Remove(id)
+		}
+	}
+	p.version, p.synced = v, true
+}
+
+// docOf collects a commitment's text in every language for TF-IDF. HTML
+// fields are sanitised HTML; tags are not words, so they are stripped.
+func docOf(c readmodel.Commitment) peers.Doc {
+	d := peers.Doc{ID: c.ID, Jurisdiction: c.Pilot, PolicyAreas: c.Themes}
+	add := func(s string) {
+		if s != "" {
+			d.Texts = append(d.Texts, s)
+		}
+	}
+	add(c.Name.Default)
+	for _, s := range c.Name.Map {
+		add(s)
+	}
+	add(stripTags(string(c.SummaryHTML.Default)))
+	for _, s := range c.SummaryHTML.Map {
+		add(stripTags(string(s)))
+	}
+	add(stripTags(string(c.ContentHTML.Default)))
+	for _, s := range c.ContentHTML.Map {
+		add(stripTags(string(s)))
+	}
+	add(c.Objective.Default)
+	for _, s := range c.Objective.Map {
+		add(s)
+	}
+	return d
+}
+
+// Similar returns peers of the commitment id.
+func (p *peerIndex) Similar(id string, limit int) []peers.Match {
+	p.sync()
+	return p.index.Similar(id, limit)
+}
+
+// stripTags drops markup from sanitised HTML (so no comments or scripts
+// remain to confuse a simple scanner), then decodes entities so
+// "&amp;" is not a word.
+func stripTags(s string) string {
+	out := make([]byte, 0, len(s))
+	in := false
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; {
+		case ch == '<':
+			in = true
+			out = append(out, ' ')
+		case ch == '>':
+			in = false
+		case !in:
+			out = append(out, ch)
+		}
+	}
+	return html.UnescapeString(string(out))
+}

@@ -1,0 +1,123 @@
+// Package pages is the hub's HTML: the community home, pilot and
+// commitment pages, the cross-jurisdiction comparison (matrix, completion
+// and overdue charts, process quality against the IRM guidelines, filters),
+// the side-by-side view of 2–4 commitments, the peers panel, search, and the
+// staff members page. Pages are served from the in-memory read model and
+// never touch the store.
+//
+// Handlers are thin: each parses the request, calls a build* function that
+// turns the read model into a view model (plain Go, tested without HTTP),
+// and renders a template from hub/templates.
+package pages
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ogpnet/ogpnet/hub/members"
+	"github.com/ogpnet/ogpnet/hub/readmodel"
+	"github.com/ogpnet/ogpnet/hub/templates"
+	"github.com/ogpnet/ogpnet/internal/auth"
+	"github.com/ogpnet/ogpnet/internal/web"
+)
+
+// MemberAdmin is what the staff members page needs of membership;
+// *members.Service implements it.
+type MemberAdmin interface {
+	List(ctx context.Context) ([]members.Member, error)
+	Add(ctx context.Context, handleOrURL string) (members.Member, error)
+	Suspend(ctx context.Context, actor string) (members.Member, error)
+	Remove(ctx context.Context, actor string) (members.Member, error)
+	Resume(ctx context.Context, actor string) (members.Member, error)
+}
+
+var _ MemberAdmin = (*members.Service)(nil)
+
+// Deps are the pages' dependencies.
+type Deps struct {
+	// Model is the hub's read model (required).
+	Model *readmodel.Model
+	// Members manages membership (the staff page). With Auth, it enables
+	// the staff routes; without either they are not registered at all, so
+	// they can never be reached unguarded.
+	Members MemberAdmin
+	// Auth signs staff in; staff routes need an operator principal and a
+	// CSRF token on every form.
+	Auth *auth.Auth
+	// Renderer renders the pages. Nil: Register builds one over
+	// hub/templates (NewRenderer) and sets e.Renderer to it.
+	Renderer *web.Renderer
+	// BaseURL is the hub's public base URL, e.g. http://hub.localhost:8080
+	// (for absolute links; optional).
+	BaseURL string
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for "overdue" (default time.Now); the read model has
+	// its own, and tests set both.
+	Now func() time.Time
+}
+
+// NewRenderer returns a renderer with the hub's pages and internal/web's
+// layout, for callers that build the Echo instance themselves
+// (web.Options.Renderer).
+func NewRenderer() (*web.Renderer, error) {
+	return web.NewRenderer(templates.FS)
+}
+
+// AssetsFS is the hub's own stylesheet, served under /hub-assets/.
+func assetsFS() fs.FS { return templates.Assets }
+
+// Register adds the hub's HTML routes to e. It panics if Deps.Model is nil
+// or the embedded templates do not parse: both are programming errors
+// caught by any test that starts a hub.
+func Register(e *echo.Echo, d Deps) {
+	if d.Model == nil {
+		panic("pages: Deps.Model is required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Renderer == nil {
+		r, err := NewRenderer()
+		if err != nil {
+			panic("pages: " + err.Error())
+		}
+		d.Renderer = r
+		e.Renderer = r
+	}
+	h := &handlers{d: d, peers: newPeerIndex(d.Model)}
+
+	e.GET(PathHome, h.home)
+	e.GET(PathPilots, h.home)
+	e.GET(PathPilot, h.pilotByHandle)
+	e.GET(PathPilotByIRI, h.pilotByIRI)
+	e.GET(PathCommitment, h.commitment)
+	e.GET(PathCompare, h.compare)
+	e.GET(PathSideBySide, h.sideBySide)
+	e.GET(PathSearch, h.search)
+	e.GET(PathAssets, echo.WrapHandler(http.StripPrefix("/hub-assets/", http.FileServerFS(assetsFS()))))
+
+	if d.Auth != nil && d.Members != nil {
+		// The auth middleware may also run globally; running it again here
+		// is cheap (sessions are cached) and keeps the staff routes safe
+		// whatever the outer wiring does.
+		g := e.Group("/staff", d.Auth.Middleware(), auth.RequireOperator, d.Auth.CSRF())
+		g.GET("/members", h.staffMembers)
+		g.POST("/members/add", h.staffAdd)
+		g.POST("/members/action", h.staffAction)
+	}
+}
+
+// handlers holds the dependencies of the route handlers.
+type handlers struct {
+	d     Deps
+	peers *peerIndex
+}

@@ -1,0 +1,160 @@
+package pages
+
+import (
+	"html/template"
+	"net/url"
+	"strings"
+
+	"github.com/ogpnet/ogpnet/federation/ogp"
+	"github.com/ogpnet/ogpnet/hub/readmodel"
+	"github.com/ogpnet/ogpnet/internal/web"
+)
+
+// sideView compares 2 to MaxSideBySide commitments column by column.
+type sideView struct {
+	Columns []sideColumn
+	Rows    []sideRow
+	Notice  string // why the selection was trimmed or is too small
+	Missing int    // chosen commitments the hub does not (or no longer) show
+	// Candidates let the reader pick when they arrived without a selection:
+	// the first matching commitments of the comparison (search with q).
+	Query      string
+	Candidates []commitmentItem
+}
+
+type sideColumn struct {
+	commitmentItem
+	Original string
+	Progress template.HTML
+	Percent  int
+}
+
+// sideRow is one field across the compared commitments; Cells align with
+// Columns. HTML cells are sanitised read-model HTML.
+type sideRow struct {
+	Label string
+	Cells []sideCell
+}
+
+type sideCell struct {
+	Text string
+	HTML template.HTML
+	List []string
+}
+
+// candidatesShown caps the picker list on the side-by-side page.
+const candidatesShown = 50
+
+func buildSideBySide(m *readmodel.Model, lang string, q url.Values) sideView {
+	var v sideView
+	ids := nonEmpty(q["c"])
+	if len(ids) > MaxSideBySide {
+		v.Notice = web.TLang(lang, "hub_side_too_many", "Max", MaxSideBySide)
+		ids = ids[:MaxSideBySide]
+	}
+	idx := indexPilots(m)
+	var cs []readmodel.Commitment
+	for _, id := range ids {
+		c, ok := m.Commitment(id)
+		if !ok {
+			v.Missing++
+			continue
+		}
+		cs = append(cs, c)
+	}
+	if len(cs) < 2 {
+		if v.Notice == "" {
+			v.Notice = web.TLang(lang, "hub_side_too_few", "Max", MaxSideBySide)
+		}
+		v.Query = strings.TrimSpace(q.Get("q"))
+		page, err := m.Commitments(readmodel.Filter{Query: v.Query}, "", candidatesShown)
+		if err == nil {
+			for _, c := range page.Items {
+				it := commitmentItemOf(lang, idx, c)
+				v.Candidates = append(v.Candidates, it)
+			}
+		}
+	}
+	for _, c := range cs {
+		col := sideColumn{commitmentItem: commitmentItemOf(lang, idx, c), Original: c.URL}
+		if col.Original == "" {
+			col.Original = readmodel.SafeLink(c.ID)
+		}
+		if n := c.MilestoneCounts.Total - c.MilestoneCounts.Cancelled; n > 0 {
+			col.Percent = (c.MilestoneCounts.Complete + c.MilestoneCounts.CompleteLate) * 100 / n
+		}
+		col.Progress = web.ProgressBar(float64(col.Percent), web.TLang(lang, "hub_milestones_done"))
+		v.Columns = append(v.Columns, col)
+	}
+	if len(cs) == 0 {
+		return v
+	}
+	row := func(id string, cell func(c readmodel.Commitment) sideCell) {
+		r := sideRow{Label: web.TLang(lang, id)}
+		for _, c := range cs {
+			r.Cells = append(r.Cells, cell(c))
+		}
+		v.Rows = append(v.Rows, r)
+	}
+	text := func(s string) sideCell { return sideCell{Text: s} }
+	row("hub_pilot", func(c readmodel.Commitment) sideCell { return text(idx.ref(c.Pilot, c.PilotName).Name) })
+	row("common_action_plan", func(c readmodel.Commitment) sideCell {
+		if pl, ok := m.Plan(c.ActionPlan); ok {
+			return text(pl.Name.In(lang))
+		}
+		return text(c.PlanName)
+	})
+	row("hub_dates", func(c readmodel.Commitment) sideCell {
+		return text(formatPeriod(lang, ogp.Period{Start: c.StartDate, End: c.EndDate}))
+	})
+	row("common_lead_agency", func(c readmodel.Commitment) sideCell { return text(c.LeadInstitution) })
+	row("policy_label", func(c readmodel.Commitment) sideCell { return sideCell{List: c.Themes} })
+	row("value_label", func(c readmodel.Commitment) sideCell {
+		var l []string
+		for _, val := range c.Values {
+			l = append(l, valueLabel(lang, val))
+		}
+		return sideCell{List: l}
+	})
+	row("completion_label", func(c readmodel.Commitment) sideCell { return text(completionLabel(lang, c.Completion)) })
+	row("hub_milestones", func(c readmodel.Commitment) sideCell {
+		mc := c.MilestoneCounts
+		return text(web.TLang(lang, "hub_milestone_summary", "Total", mc.Total, "Done", mc.Complete+mc.CompleteLate, "Overdue", mc.Overdue))
+	})
+	row("irm_verifiable", func(c readmodel.Commitment) sideCell {
+		if c.IRM == nil {
+			return text(web.TLang(lang, "hub_irm_no_data"))
+		}
+		return text(yesNoLabel(lang, c.IRM.Verifiable))
+	})
+	row("irm_potential_impact", func(c readmodel.Commitment) sideCell {
+		if c.IRM == nil {
+			return text(web.TLang(lang, "hub_irm_no_data"))
+		}
+		return text(impactLabel(lang, c.IRM.PotentialImpact))
+	})
+	row("irm_star", func(c readmodel.Commitment) sideCell {
+		if c.IRM == nil {
+			return text(web.TLang(lang, "hub_irm_no_data"))
+		}
+		return text(yesNoLabel(lang, c.IRM.Starred))
+	})
+	row("irm_did_it_open", func(c readmodel.Commitment) sideCell {
+		if c.IRM == nil {
+			return text(web.TLang(lang, "hub_irm_no_data"))
+		}
+		return text(resultsLabel(lang, c.IRM.DidItOpenGovernment))
+	})
+	row("hub_objective", func(c readmodel.Commitment) sideCell { return text(c.Objective.In(lang)) })
+	row("common_description", func(c readmodel.Commitment) sideCell {
+		h := c.SummaryHTML.In(lang)
+		if h == "" {
+			h = c.ContentHTML.In(lang)
+		}
+		return sideCell{HTML: h}
+	})
+	row("hub_last_update", func(c readmodel.Commitment) sideCell {
+		return text(formatDay(lang, c.LastUpdate))
+	})
+	return v
+}

@@ -1,0 +1,189 @@
+package pages
+
+import (
+	"html/template"
+	"slices"
+	"strings"
+
+	"github.com/ogpnet/ogpnet/federation/ogp"
+	"github.com/ogpnet/ogpnet/hub/readmodel"
+)
+
+// View models shared by several pages. Every label is translated and every
+// date formatted here, so templates only place values; plain strings are
+// escaped by html/template, and the only template.HTML values are the read
+// model's *HTML fields (sanitised at ingest) and SVG built by internal/web.
+
+// pilotRef links to a pilot's hub page.
+type pilotRef struct {
+	Name string
+	Path string
+}
+
+func refOf(p readmodel.PilotInfo) pilotRef {
+	return pilotRef{Name: p.Name, Path: PilotPath(p)}
+}
+
+// pilotIndex resolves pilot actor IRIs to their visible info.
+type pilotIndex map[string]readmodel.PilotInfo
+
+func indexPilots(m *readmodel.Model) pilotIndex {
+	idx := pilotIndex{}
+	for _, p := range m.Pilots() {
+		idx[p.Actor] = p.PilotInfo
+	}
+	return idx
+}
+
+// ref returns the link to a pilot, falling back to the name the commitment
+// carried when the pilot is not (or no longer) listed.
+func (idx pilotIndex) ref(actor, name string) pilotRef {
+	if p, ok := idx[actor]; ok {
+		return refOf(p)
+	}
+	if name == "" {
+		name = actor
+	}
+	return pilotRef{Name: name, Path: PilotPath(readmodel.PilotInfo{Actor: actor})}
+}
+
+// commitmentItem is one commitment in a list.
+type commitmentItem struct {
+	ID              string
+	Path            string
+	Identifier      string
+	Name            string
+	Pilot           pilotRef
+	Themes          []themeLink
+	Completion      ogp.Completion
+	CompletionLabel string
+	CompletionClass string
+	Starred         bool
+	Overdue         int
+	LastUpdate      string
+	LastUpdateISO   string
+}
+
+type themeLink struct {
+	Name string
+	Path string
+}
+
+func themeLinks(themes []string) []themeLink {
+	out := make([]themeLink, 0, len(themes))
+	for _, t := range themes {
+		out = append(out, themeLink{Name: t, Path: ComparePathTheme(t)})
+	}
+	return out
+}
+
+func commitmentItemOf(lang string, idx pilotIndex, c readmodel.Commitment) commitmentItem {
+	it := commitmentItem{
+		ID:              c.ID,
+		Path:            CommitmentPath(c.ID),
+		Identifier:      c.Identifier,
+		Name:            c.Name.In(lang),
+		Pilot:           idx.ref(c.Pilot, c.PilotName),
+		Themes:          themeLinks(c.Themes),
+		Completion:      c.Completion,
+		CompletionLabel: completionLabel(lang, c.Completion),
+		CompletionClass: completionClass(c.Completion),
+		Starred:         c.Starred,
+		Overdue:         c.MilestoneCounts.Overdue,
+	}
+	if !c.LastUpdate.IsZero() {
+		it.LastUpdate = formatDay(lang, c.LastUpdate)
+		it.LastUpdateISO = c.LastUpdate.UTC().Format(ogp.DateLayout)
+	}
+	return it
+}
+
+// updateItem is one progress update in a timeline or feed.
+type updateItem struct {
+	ID              string
+	URL             string // the node's original
+	Date            string
+	DateISO         string
+	Pilot           pilotRef
+	Commitment      string // commitment name
+	CommitmentPath  string
+	ContentHTML     template.HTML // sanitised at ingest
+	Completion      ogp.Completion
+	CompletionLabel string
+	CompletionClass string
+	Milestones      []string // "Milestone name: Completed"
+	Evidence        []string // http(s) only (read model)
+}
+
+// updateItemOf builds an update item; names maps commitment IRIs to their
+// display names (the update itself carries only the IRI).
+func updateItemOf(lang string, idx pilotIndex, u readmodel.Update, commitment *readmodel.Commitment) updateItem {
+	it := updateItem{
+		ID:             u.ID,
+		URL:            u.URL,
+		Date:           formatDate(lang, u.Date),
+		DateISO:        string(u.Date),
+		Pilot:          idx.ref(u.Pilot, ""),
+		CommitmentPath: CommitmentPath(u.Commitment),
+		ContentHTML:    u.ContentHTML.In(lang),
+		Completion:     u.Completion,
+		Evidence:       u.Evidence,
+	}
+	if it.URL == "" {
+		it.URL = readmodel.SafeLink(u.ID)
+	}
+	if u.Completion != "" {
+		it.CompletionLabel = completionLabel(lang, u.Completion)
+		it.CompletionClass = completionClass(u.Completion)
+	}
+	if commitment != nil {
+		it.Commitment = commitment.Name.In(lang)
+		for _, ch := range u.MilestoneChanges {
+			name := ch.Milestone
+			for _, ms := range commitment.Milestones {
+				if ms.ID == ch.Milestone {
+					name = ms.Name
+					if v := ms.NameMap[lang]; v != "" {
+						name = v
+					}
+				}
+			}
+			it.Milestones = append(it.Milestones, name+": "+milestoneLabel(lang, ch.Status))
+		}
+	}
+	return it
+}
+
+// completionRow is one level of a completion distribution, for the table
+// beside a chart.
+type completionRow struct {
+	Level ogp.Completion
+	Label string
+	Class string
+	Count int
+}
+
+func completionRows(lang string, by map[ogp.Completion]int) []completionRow {
+	rows := make([]completionRow, 0, len(ogp.Completions))
+	for _, lvl := range ogp.Completions {
+		rows = append(rows, completionRow{Level: lvl, Label: completionLabel(lang, lvl), Class: completionClass(lvl), Count: by[lvl]})
+	}
+	return rows
+}
+
+// optionItem is one <option> or checkbox of a filter form.
+type optionItem struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// sortedThemes returns theme names ordered case-insensitively.
+func sortedThemes(m *readmodel.Model) []string {
+	var out []string
+	for _, t := range m.Themes() {
+		out = append(out, t.Theme)
+	}
+	slices.SortFunc(out, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	return out
+}

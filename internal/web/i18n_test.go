@@ -1,0 +1,220 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+)
+
+// readCatalogue returns a language's message ids and, for plural messages,
+// their forms.
+func readCatalogue(t *testing.T, lang string) map[string]any {
+	t.Helper()
+	b, err := fs.ReadFile(localeFS, "locales/"+lang+".toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]any{}
+	if err := toml.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s.toml: %v", lang, err)
+	}
+	return m
+}
+
+func TestCatalogueComplete(t *testing.T) {
+	langs := Languages()
+	if !slices.Equal(langs, []string{"en", "es"}) {
+		t.Fatalf("languages = %v, want [en es]", langs)
+	}
+	en := readCatalogue(t, "en")
+	for _, lang := range langs[1:] {
+		other := readCatalogue(t, lang)
+		for id := range en {
+			if _, ok := other[id]; !ok {
+				t.Errorf("%s.toml lacks %q", lang, id)
+			}
+		}
+		for id := range other {
+			if _, ok := en[id]; !ok {
+				t.Errorf("%s.toml has %q, which en.toml lacks", lang, id)
+			}
+		}
+		// Plural messages must keep plural form in every language.
+		for id, v := range en {
+			if _, ok := v.(map[string]any); ok {
+				if _, ok := other[id].(map[string]any); !ok {
+					t.Errorf("%s.toml: %q must be a plural table like en's", lang, id)
+				}
+			}
+		}
+	}
+	// Every message renders in every language, with sample data for
+	// placeholders and plurals (a broken template shows here, not to users).
+	for _, lang := range langs {
+		for id := range readCatalogue(t, lang) {
+			for _, n := range []any{1, 2, 1000000} {
+				if got := TLang(lang, id, n); got == id || strings.Contains(got, "{{") {
+					t.Errorf("%s %s (count %v) renders as %q", lang, id, n, got)
+				}
+			}
+		}
+	}
+}
+
+// usedIDs are the message ids referenced with a literal: {{T "id" ...}} in
+// templates, web.T(c, "id") and web.TLang(l, "id") in Go.
+var (
+	templateUse = regexp.MustCompile(`\bT\s+"([^"]+)"`)
+	goUse       = regexp.MustCompile(`\b(?:web\.)?T(?:Lang)?\(\s*[A-Za-z_][\w.]*\s*,\s*"([^"]+)"`)
+)
+
+func TestEveryUsedMessageExists(t *testing.T) {
+	en := readCatalogue(t, "en")
+	roots := []string{".", "../../node", "../../hub", "../../cmd", "../../internal"}
+	seen := map[string]bool{}
+	checked := 0
+	for _, root := range roots {
+		if _, err := os.Stat(root); err != nil {
+			continue // node/ and hub/ may not exist yet
+		}
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if d.Name() == "testdata" || d.Name() == "node_modules" {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			abs, _ := filepath.Abs(p)
+			if seen[abs] {
+				return nil
+			}
+			seen[abs] = true
+			var re *regexp.Regexp
+			switch {
+			case strings.HasSuffix(p, ".html"), strings.HasSuffix(p, ".tmpl"):
+				re = templateUse
+			case strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go"):
+				re = goUse
+			default:
+				return nil
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(strings.TrimSpace(line), "//") {
+					continue // examples in doc comments
+				}
+				for _, m := range re.FindAllStringSubmatch(line, -1) {
+					if strings.HasSuffix(m[1], "_") {
+						continue // a prefix completed at run time ("month_"+n)
+					}
+					checked++
+					if _, ok := en[m[1]]; !ok {
+						t.Errorf("%s uses message %q, which is not in locales/en.toml", p, m[1])
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if checked < 20 {
+		t.Errorf("only %d message uses found: the scan is not reading the templates", checked)
+	}
+}
+
+func TestCatalogueRequiredAreas(t *testing.T) {
+	en := readCatalogue(t, "en")
+	var want []string
+	for _, c := range []string{"no_evidence", "not_started", "limited", "substantial", "complete"} {
+		want = append(want, "completion_"+c)
+	}
+	for _, p := range []string{"access_to_information", "fiscal_openness", "public_service_delivery", "open_contracting",
+		"citizen_participation", "anti_corruption", "open_data", "justice", "environment", "health", "education",
+		"infrastructure", "gender", "budget_transparency", "public_integrity", "digital_government", "land",
+		"extractives", "water_sanitation", "security"} {
+		want = append(want, "policy_"+p)
+	}
+	for _, l := range []string{"inform", "consult", "involve", "collaborate", "empower"} {
+		want = append(want, "iap2_"+l)
+	}
+	for _, id := range want {
+		if _, ok := en[id]; !ok {
+			t.Errorf("catalogue lacks %q", id)
+		}
+	}
+}
+
+func TestLanguageChoice(t *testing.T) {
+	e := NewEcho(Options{})
+	for _, tc := range []struct {
+		name, query, cookie, acceptLang, want string
+		setsCookie                            bool
+	}{
+		{name: "default", want: "en"},
+		{name: "accept-language regional", acceptLang: "es-AR,es;q=0.9", want: "es"},
+		{name: "accept-language q-values", acceptLang: "fr;q=1, en;q=0.3, es;q=0.8", want: "es"},
+		{name: "unsupported falls back", acceptLang: "fr, de", want: "en"},
+		{name: "cookie beats header", cookie: "es", acceptLang: "en", want: "es"},
+		{name: "query beats cookie and sets it", query: "en", cookie: "es", acceptLang: "es", want: "en", setsCookie: true},
+		{name: "unknown query ignored", query: "xx", acceptLang: "es", want: "es"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target := "/"
+			if tc.query != "" {
+				target += "?lang=" + tc.query
+			}
+			r := httptest.NewRequest("GET", target, nil)
+			if tc.cookie != "" {
+				r.AddCookie(&http.Cookie{Name: LangCookie, Value: tc.cookie})
+			}
+			if tc.acceptLang != "" {
+				r.Header.Set("Accept-Language", tc.acceptLang)
+			}
+			w := httptest.NewRecorder()
+			c := e.NewContext(r, w)
+			if got := Lang(c); got != tc.want {
+				t.Errorf("Lang = %q, want %q", got, tc.want)
+			}
+			set := strings.Contains(w.Header().Get("Set-Cookie"), LangCookie+"="+tc.want)
+			if set != tc.setsCookie {
+				t.Errorf("Set-Cookie = %q, want set: %v", w.Header().Get("Set-Cookie"), tc.setsCookie)
+			}
+		})
+	}
+}
+
+func TestTLangArgs(t *testing.T) {
+	for _, tc := range []struct {
+		lang, id string
+		args     []any
+		want     string
+	}{
+		{"en", "common_commitments", []any{1}, "1 commitment"},
+		{"en", "common_commitments", []any{12}, "12 commitments"},
+		{"es", "common_commitments", []any{12}, "12 compromisos"},
+		{"es", "auth_logged_in_as", []any{"Name", "Ana"}, "Sesión iniciada como Ana"},
+		{"en", "pager_page_of", []any{map[string]any{"Page": 2, "Pages": 5}}, "Page 2 of 5"},
+		{"fr", "nav_home", nil, "Home"}, // unknown language: English
+		{"es", "no_such_id", nil, "no_such_id"},
+	} {
+		if got := TLang(tc.lang, tc.id, tc.args...); got != tc.want {
+			t.Errorf("TLang(%s, %s, %v) = %q, want %q", tc.lang, tc.id, tc.args, got, tc.want)
+		}
+	}
+}

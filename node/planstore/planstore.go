@@ -1,0 +1,311 @@
+// Package planstore keeps a node's action plans, commitments and progress
+// updates in MongoDB (or the embedded store). Plans are keyed by their slug,
+// commitments by their OGP identifier, progress updates by a sortable id
+// generated here; every read on a request path is an _id lookup or a scan
+// of one node's small collections (design §3).
+package planstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ogpnet/ogpnet/internal/store"
+	"github.com/ogpnet/ogpnet/node/plan"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Collection names.
+const (
+	PlansCollection       = "plans"
+	CommitmentsCollection = "commitments"
+	UpdatesCollection     = "progress_updates"
+)
+
+// ErrNotFound is store.ErrNotFound, re-exported for callers' convenience.
+var ErrNotFound = store.ErrNotFound
+
+// ChangeKind says what a write did.
+type ChangeKind string
+
+// Change kinds.
+const (
+	Created   ChangeKind = "created"
+	Updated   ChangeKind = "updated"
+	Unchanged ChangeKind = "unchanged"
+)
+
+// Store is the plan storage of one node.
+type Store struct {
+	plans, commitments, updates *mongo.Collection
+	ids                         *IDGenerator
+	now                         func() time.Time
+}
+
+// Option configures New.
+type Option func(*Store)
+
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// New returns the store over db. Call EnsureIndexes once at start-up.
+func New(db *mongo.Database, opts ...Option) *Store {
+	s := &Store{
+		plans:       db.Collection(PlansCollection),
+		commitments: db.Collection(CommitmentsCollection),
+		updates:     db.Collection(UpdatesCollection),
+		ids:         NewIDGenerator(),
+		now:         time.Now,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// EnsureIndexes creates the secondary indexes, idempotently. On MongoDB
+// they serve the per-plan and per-commitment listings; the embedded store
+// scans anyway, which is fine at one government's size.
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	if err := store.EnsureIndexes(ctx, s.commitments, mongo.IndexModel{Keys: bson.D{{Key: "planId", Value: 1}, {Key: "_id", Value: 1}}}); err != nil {
+		return err
+	}
+	return store.EnsureIndexes(ctx, s.updates, mongo.IndexModel{Keys: bson.D{{Key: "commitmentId", Value: 1}, {Key: "_id", Value: 1}}})
+}
+
+func (s *Store) stamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// PutPlan validates and stores p, keeping the original Created. It reports
+// Unchanged (and writes nothing) when the stored plan says the same.
+func (s *Store) PutPlan(ctx context.Context, p plan.ActionPlan) (ChangeKind, error) {
+	p.NormalizeGuidelines()
+	if err := p.Validate(); err != nil {
+		return "", err
+	}
+	old, err := s.GetPlan(ctx, p.ID)
+	kind := Created
+	switch {
+	case err == nil:
+		p.Created = old.Created
+		p.Updated = old.Updated
+		if planKey(old) == planKey(p) {
+			return Unchanged, nil
+		}
+		kind = Updated
+	case errors.Is(err, ErrNotFound):
+		p.Created = s.stamp()
+	default:
+		return "", err
+	}
+	p.Updated = s.stamp()
+	_, err = s.plans.ReplaceOne(ctx, bson.D{{Key: "_id", Value: p.ID}}, p, options.Replace().SetUpsert(true))
+	if err != nil {
+		return "", fmt.Errorf("planstore: put plan %s: %w", p.ID, err)
+	}
+	return kind, nil
+}
+
+// planKey compares plans without their timestamps.
+func planKey(p plan.ActionPlan) string {
+	p.Created, p.Updated = time.Time{}, time.Time{}
+	b, _ := bson.Marshal(p)
+	return string(b)
+}
+
+// GetPlan returns the plan with id, or ErrNotFound.
+func (s *Store) GetPlan(ctx context.Context, id string) (plan.ActionPlan, error) {
+	var p plan.ActionPlan
+	err := s.plans.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&p)
+	if err != nil {
+		return plan.ActionPlan{}, store.NotFound(err)
+	}
+	p.NormalizeGuidelines()
+	return p, nil
+}
+
+// ListPlans returns every plan, newest period first.
+func (s *Store) ListPlans(ctx context.Context) ([]plan.ActionPlan, error) {
+	cur, err := s.plans.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "period.start", Value: -1}, {Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("planstore: list plans: %w", err)
+	}
+	var out []plan.ActionPlan
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("planstore: list plans: %w", err)
+	}
+	for i := range out {
+		out[i].NormalizeGuidelines()
+	}
+	return out, nil
+}
+
+// GetCommitment returns the commitment with id, deleted or not (a deleted
+// one must still answer its IRI with a Tombstone), or ErrNotFound.
+func (s *Store) GetCommitment(ctx context.Context, id string) (plan.Commitment, error) {
+	var c plan.Commitment
+	err := s.commitments.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
+	if err != nil {
+		return plan.Commitment{}, store.NotFound(err)
+	}
+	return c, nil
+}
+
+// UpsertCommitment validates c and stores it under its identifier:
+// Created when new (or when restoring a deleted one), Updated when its
+// content changed, Unchanged (nothing written) otherwise. Running it twice
+// with the same commitment never duplicates and never bumps Updated.
+func (s *Store) UpsertCommitment(ctx context.Context, c plan.Commitment) (plan.Commitment, ChangeKind, error) {
+	if err := c.Validate(); err != nil {
+		return plan.Commitment{}, "", err
+	}
+	old, err := s.GetCommitment(ctx, c.ID)
+	kind := Created
+	switch {
+	case err == nil && !old.Deleted:
+		if old.SameContent(c) {
+			return old, Unchanged, nil
+		}
+		c.Created = old.Created
+		kind = Updated
+	case err == nil: // restoring a withdrawn commitment publishes it anew
+		c.Created = old.Created
+	case errors.Is(err, ErrNotFound):
+		c.Created = s.stamp()
+	default:
+		return plan.Commitment{}, "", err
+	}
+	c.Updated = s.stamp()
+	c.Deleted, c.DeletedAt = false, time.Time{}
+	if _, err := s.commitments.ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, c, options.Replace().SetUpsert(true)); err != nil {
+		return plan.Commitment{}, "", fmt.Errorf("planstore: upsert commitment %s: %w", c.ID, err)
+	}
+	return c, kind, nil
+}
+
+// DeleteCommitment withdraws a commitment (soft delete) and returns it as
+// stored. Deleting an already deleted commitment changes nothing.
+func (s *Store) DeleteCommitment(ctx context.Context, id string) (plan.Commitment, error) {
+	c, err := s.GetCommitment(ctx, id)
+	if err != nil {
+		return plan.Commitment{}, err
+	}
+	if c.Deleted {
+		return c, nil
+	}
+	now := s.stamp()
+	c.Deleted, c.DeletedAt, c.Updated = true, now, now
+	_, err = s.commitments.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "deleted", Value: true}, {Key: "deletedAt", Value: now}, {Key: "updated", Value: now}}}})
+	if err != nil {
+		return plan.Commitment{}, fmt.Errorf("planstore: delete commitment %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// ListCommitments returns the live (not deleted) commitments of planID, or
+// of every plan when planID is empty, ordered by identifier.
+func (s *Store) ListCommitments(ctx context.Context, planID string) ([]plan.Commitment, error) {
+	filter := bson.D{{Key: "deleted", Value: bson.D{{Key: "$ne", Value: true}}}}
+	if planID != "" {
+		filter = append(filter, bson.E{Key: "planId", Value: planID})
+	}
+	cur, err := s.commitments.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("planstore: list commitments: %w", err)
+	}
+	var out []plan.Commitment
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("planstore: list commitments: %w", err)
+	}
+	return out, nil
+}
+
+// AddUpdate records a progress update on its commitment: it validates u
+// against the commitment, gives it a sortable ID and its Created time,
+// stores it, then applies it to the commitment (completion, milestone
+// states) and saves that. It returns both, for publishing.
+//
+// There are no transactions on the embedded store, so the update, the
+// record of what happened, is written first. If saving the commitment then
+// fails, the error says so and the caller can retry with
+// UpsertCommitment(ctx, u.Apply(c)) rather than adding the update twice.
+func (s *Store) AddUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, plan.Commitment, error) {
+	u, c, err := s.insertUpdate(ctx, u)
+	if err != nil {
+		return plan.ProgressUpdate{}, plan.Commitment{}, err
+	}
+	applied := u.Apply(c)
+	if !applied.SameContent(c) {
+		applied.Updated = u.Created
+		if _, err := s.commitments.ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, applied); err != nil {
+			return u, c, fmt.Errorf("planstore: apply update to %s: %w", c.ID, err)
+		}
+	}
+	return u, applied, nil
+}
+
+// RecordUpdate stores u as history only, without applying it to the
+// commitment. The importer uses it: an imported file states each
+// commitment's current state itself, and applying old updates on top would
+// make re-imports flip-flop.
+func (s *Store) RecordUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, error) {
+	u, _, err := s.insertUpdate(ctx, u)
+	return u, err
+}
+
+// insertUpdate validates u against its live commitment, gives it an id and
+// Created time, and inserts it.
+func (s *Store) insertUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, plan.Commitment, error) {
+	c, err := s.GetCommitment(ctx, u.CommitmentID)
+	if err != nil {
+		return plan.ProgressUpdate{}, plan.Commitment{}, fmt.Errorf("planstore: update for %s: %w", u.CommitmentID, err)
+	}
+	if c.Deleted {
+		return plan.ProgressUpdate{}, plan.Commitment{}, fmt.Errorf("planstore: commitment %s is withdrawn: %w", c.ID, ErrNotFound)
+	}
+	if err := u.ValidateFor(c); err != nil {
+		return plan.ProgressUpdate{}, plan.Commitment{}, err
+	}
+	now := s.stamp()
+	u.ID = s.ids.New(now)
+	u.Created = now
+	if _, err := s.updates.InsertOne(ctx, u); err != nil {
+		return plan.ProgressUpdate{}, plan.Commitment{}, fmt.Errorf("planstore: add update: %w", err)
+	}
+	return u, c, nil
+}
+
+// GetUpdate returns the progress update with id, or ErrNotFound.
+func (s *Store) GetUpdate(ctx context.Context, id string) (plan.ProgressUpdate, error) {
+	var u plan.ProgressUpdate
+	if err := s.updates.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&u); err != nil {
+		return plan.ProgressUpdate{}, store.NotFound(err)
+	}
+	return u, nil
+}
+
+// ListUpdates returns a commitment's progress updates, oldest first (ids
+// sort by creation time), at most limit of them from the newest end when
+// limit > 0.
+func (s *Store) ListUpdates(ctx context.Context, commitmentID string, limit int) ([]plan.ProgressUpdate, error) {
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: -1}})
+	if limit > 0 {
+		opts.SetLimit(int64(limit))
+	}
+	cur, err := s.updates.Find(ctx, bson.D{{Key: "commitmentId", Value: commitmentID}}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("planstore: list updates: %w", err)
+	}
+	var out []plan.ProgressUpdate
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("planstore: list updates: %w", err)
+	}
+	// Fetched newest first so the limit keeps the latest; shown oldest first.
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}

@@ -1,0 +1,291 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/ogpnet/ogpnet/federation"
+	"github.com/ogpnet/ogpnet/federation/ogp"
+	"github.com/ogpnet/ogpnet/internal/store"
+	"github.com/ogpnet/ogpnet/node/plan"
+	"github.com/ogpnet/ogpnet/node/planstore"
+)
+
+// Errors of the service that the HTTP layer maps to statuses.
+var (
+	// ErrNotFound: no such plan, commitment or update (404).
+	ErrNotFound = store.ErrNotFound
+	// ErrExists: creating something whose id is taken (409).
+	ErrExists = errors.New("already exists")
+	// ErrGone: the object was withdrawn (410, with a Tombstone).
+	ErrGone = errors.New("withdrawn")
+)
+
+// Service is the node's domain operations: every write validates, stores,
+// and publishes the matching activity (Create, Update with a newer
+// "updated", or Delete with a Tombstone). It knows nothing of HTTP, so the
+// operator forms, the JSON API and the import all go through it, and a
+// write that changes nothing publishes nothing.
+type Service struct {
+	store   *planstore.Store
+	fed     *federation.Server
+	wire    plan.Wire
+	touched *mongo.Collection
+	log     *slog.Logger
+	now     func() time.Time
+
+	// mu serialises writes: a node has a handful of operators, and one
+	// writer at a time keeps read-modify-write sequences (exists? → save →
+	// publish) consistent without transactions, which the embedded store
+	// lacks.
+	mu sync.Mutex
+}
+
+// planTouch is the last time a plan's list of commitments changed. The
+// plan's own "updated" only moves when its fields change, but followers
+// (and the hub, which keeps the newest by "updated") must see a newer
+// "updated" whenever the list changes, so the published and served value is
+// the later of the two.
+type planTouch struct {
+	PlanID string    `bson:"_id"`
+	At     time.Time `bson:"at"`
+}
+
+// NewService wires a Service.
+func NewService(st *planstore.Store, fed *federation.Server, wire plan.Wire, db *mongo.Database, log *slog.Logger) *Service {
+	return &Service{store: st, fed: fed, wire: wire, touched: db.Collection("node_plan_touched"), log: log, now: fed.Now}
+}
+
+// Store returns the domain store, for reads.
+func (s *Service) Store() *planstore.Store { return s.store }
+
+// Wire returns the mapping onto the ogp vocabulary.
+func (s *Service) Wire() plan.Wire { return s.wire }
+
+// publish wraps object in an activity of typ and hands it to federation,
+// which stores it in the outbox and queues delivery to every follower.
+func (s *Service) publish(ctx context.Context, typ string, object any) error {
+	body, err := ogp.NewActivity(typ, s.fed.NewActivityID(), s.fed.ActorID(), object,
+		[]string{ogp.Public}, []string{s.fed.FollowersID()}, s.now().UTC())
+	if err != nil {
+		return fmt.Errorf("node: build %s: %w", typ, err)
+	}
+	if err := s.fed.Publish(ctx, body); err != nil {
+		return fmt.Errorf("node: publish %s: %w", typ, err)
+	}
+	return nil
+}
+
+// PlanObject returns the wire form of a plan with its live commitments and
+// its effective "updated" (see planTouch).
+func (s *Service) PlanObject(ctx context.Context, p plan.ActionPlan, cs []plan.Commitment) ogp.ActionPlan {
+	var t planTouch
+	if err := s.touched.FindOne(ctx, bson.M{"_id": p.ID}).Decode(&t); err == nil && t.At.After(p.Updated) {
+		p.Updated = t.At
+	}
+	return s.wire.ActionPlan(p, cs)
+}
+
+// SavePlan creates or replaces an action plan and publishes Create or
+// Update (nothing when it did not change).
+func (s *Service) SavePlan(ctx context.Context, p plan.ActionPlan) (plan.ActionPlan, planstore.ChangeKind, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.savePlan(ctx, p)
+}
+
+func (s *Service) savePlan(ctx context.Context, p plan.ActionPlan) (plan.ActionPlan, planstore.ChangeKind, error) {
+	kind, err := s.store.PutPlan(ctx, p)
+	if err != nil || kind == planstore.Unchanged {
+		return p, kind, err
+	}
+	saved, err := s.store.GetPlan(ctx, p.ID)
+	if err != nil {
+		return p, kind, err
+	}
+	return saved, kind, s.publishPlan(ctx, saved, kind == planstore.Created)
+}
+
+func (s *Service) publishPlan(ctx context.Context, p plan.ActionPlan, isNew bool) error {
+	cs, err := s.store.ListCommitments(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	typ := ogp.ActivityUpdate
+	if isNew {
+		typ = ogp.ActivityCreate
+	}
+	return s.publish(ctx, typ, s.PlanObject(ctx, p, cs))
+}
+
+// touchPlan republishes a plan whose list of commitments changed, as an
+// Update with a newer "updated".
+func (s *Service) touchPlan(ctx context.Context, planID string) error {
+	p, err := s.store.GetPlan(ctx, planID)
+	if err != nil {
+		return err
+	}
+	var t planTouch
+	_ = s.touched.FindOne(ctx, bson.M{"_id": planID}).Decode(&t)
+	at := s.now().UTC().Truncate(time.Millisecond)
+	for _, prev := range []time.Time{t.At, p.Updated} {
+		if !at.After(prev) {
+			at = prev.Add(time.Millisecond)
+		}
+	}
+	if _, err := s.touched.ReplaceOne(ctx, bson.M{"_id": planID}, planTouch{PlanID: planID, At: at},
+		options.Replace().SetUpsert(true)); err != nil {
+		return err
+	}
+	return s.publishPlan(ctx, p, false)
+}
+
+// CreateCommitment stores a new commitment and publishes Create (and an
+// Update of its plan, whose list grew). A withdrawn commitment's id may be
+// reused: it is published anew.
+func (s *Service) CreateCommitment(ctx context.Context, c plan.Commitment) (plan.Commitment, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, err := s.store.GetCommitment(ctx, c.ID); err == nil && !old.Deleted {
+		return c, fmt.Errorf("commitment %s: %w", c.ID, ErrExists)
+	}
+	c, _, err := s.saveCommitment(ctx, c, true)
+	return c, err
+}
+
+// UpdateCommitment replaces an existing commitment and publishes Update.
+func (s *Service) UpdateCommitment(ctx context.Context, c plan.Commitment) (plan.Commitment, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, err := s.store.GetCommitment(ctx, c.ID)
+	if err != nil {
+		return c, err
+	}
+	if old.Deleted {
+		return c, fmt.Errorf("commitment %s: %w", c.ID, ErrGone)
+	}
+	c, _, err = s.saveCommitment(ctx, c, true)
+	return c, err
+}
+
+// saveCommitment validates c against its plan, stores it and publishes
+// Create or Update (or nothing when unchanged). touch republishes the plans
+// whose list of commitments changed; the import passes false and touches
+// each plan once at the end.
+func (s *Service) saveCommitment(ctx context.Context, c plan.Commitment, touch bool) (plan.Commitment, planstore.ChangeKind, error) {
+	p, err := s.store.GetPlan(ctx, c.PlanID)
+	if errors.Is(err, ErrNotFound) {
+		return c, "", &plan.ValidationError{Fields: []plan.FieldError{{Field: "planId", Message: fmt.Sprintf("there is no action plan %q on this node", c.PlanID)}}}
+	} else if err != nil {
+		return c, "", err
+	}
+	if err := c.ValidateFor(p); err != nil {
+		return c, "", err
+	}
+	old, oldErr := s.store.GetCommitment(ctx, c.ID)
+	saved, kind, err := s.store.UpsertCommitment(ctx, c)
+	if err != nil {
+		return c, "", err
+	}
+	switch kind {
+	case planstore.Created:
+		if err := s.publish(ctx, ogp.ActivityCreate, s.wire.Commitment(saved)); err != nil {
+			return saved, kind, err
+		}
+	case planstore.Updated:
+		if err := s.publish(ctx, ogp.ActivityUpdate, s.wire.Commitment(saved)); err != nil {
+			return saved, kind, err
+		}
+	default:
+		return saved, kind, nil
+	}
+	if !touch {
+		return saved, kind, nil
+	}
+	if oldErr == nil && !old.Deleted && old.PlanID != saved.PlanID {
+		// Moved between plans: the old plan's list shrank.
+		if err := s.touchPlan(ctx, old.PlanID); err != nil {
+			return saved, kind, err
+		}
+	}
+	if kind == planstore.Created || (oldErr == nil && old.PlanID != saved.PlanID) {
+		return saved, kind, s.touchPlan(ctx, saved.PlanID)
+	}
+	return saved, kind, nil
+}
+
+// DeleteCommitment withdraws a commitment: it stays stored, marked deleted,
+// so its IRI (and its updates' IRIs) answer 410 with a Tombstone; followers
+// get Delete{Tombstone} for it and for each of its progress updates (so
+// their timelines drop the thread), and the plan's list shrinks.
+func (s *Service) DeleteCommitment(ctx context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.store.GetCommitment(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.Deleted {
+		return fmt.Errorf("commitment %s: %w", id, ErrGone)
+	}
+	ups, err := s.store.ListUpdates(ctx, id, 0)
+	if err != nil {
+		return err
+	}
+	if c, err = s.store.DeleteCommitment(ctx, id); err != nil {
+		return err
+	}
+	for _, u := range ups {
+		t := ogp.Tombstone{ID: s.wire.IRIs.Update(id, u.ID), Type: ogp.TypeTombstone, FormerType: ogp.TypeProgressUpdate, Deleted: c.DeletedAt}
+		if err := s.publish(ctx, ogp.ActivityDelete, t); err != nil {
+			return err
+		}
+	}
+	t := ogp.Tombstone{ID: s.wire.IRIs.Commitment(id), Type: ogp.TypeTombstone, FormerType: ogp.TypeCommitment, Deleted: c.DeletedAt}
+	if err := s.publish(ctx, ogp.ActivityDelete, t); err != nil {
+		return err
+	}
+	return s.touchPlan(ctx, c.PlanID)
+}
+
+// PostUpdate records a progress update on a commitment (dated today when
+// no date is given), applies its completion and milestone changes to the
+// commitment, and publishes Create{Note}, then Update{Article} when the
+// commitment changed.
+func (s *Service) PostUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.store.GetCommitment(ctx, u.CommitmentID)
+	if err != nil {
+		return u, err
+	}
+	if c.Deleted {
+		return u, fmt.Errorf("commitment %s: %w", c.ID, ErrGone)
+	}
+	if u.Date.IsZero() {
+		u.Date = ogp.DateOf(s.now())
+	}
+	saved, applied, err := s.store.AddUpdate(ctx, u)
+	if err != nil {
+		if saved.ID != "" {
+			// Stored but not applied: publish the update anyway, it is true.
+			_ = s.publish(ctx, ogp.ActivityCreate, s.wire.ProgressUpdate(saved, c))
+		}
+		return saved, err
+	}
+	if err := s.publish(ctx, ogp.ActivityCreate, s.wire.ProgressUpdate(saved, applied)); err != nil {
+		return saved, err
+	}
+	if applied.SameContent(c) {
+		return saved, nil
+	}
+	return saved, s.publish(ctx, ogp.ActivityUpdate, s.wire.Commitment(applied))
+}
