@@ -88,4 +88,3 @@ func waitForPilots(ctx context.Context, d *demo.Demo, want int, limit time.Durat
 	}
 	return fmt.Errorf("the hub shows %d of %d pilots after %s", len(d.Hub.ReadModel().Pilots()), want, limit)
 }
-
