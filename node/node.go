@@ -33,7 +33,7 @@ import (
 
 // Config configures a node.
 type Config struct {
-	BaseURL, Slug, Name, Summary string // Slug is the actor's preferredUsername, e.g. "jalisco"
+	BaseURL, Slug, Name, Summary string   // Slug is the actor's preferredUsername, e.g. "jalisco"
 	Lang                         string   // default content language
 	Languages                    []string // the languages the node publishes
 	DB                           *mongo.Database

@@ -153,4 +153,3 @@ func (n *Node) planObject(c echo.Context) error {
 	}
 	return n.withCSRF(func(c echo.Context) error { return n.planPage(c, p, cs) })(c)
 }
-

@@ -14,6 +14,8 @@
 //     unavailable), cached in memory and refreshed periodically.
 //   - delivery_claims: one tiny document per state change of a job (see
 //     below), pruned after a day.
+//   - delivery_seen: one tiny marker per enqueued job, so that enqueueing
+//     again adds nothing after the job is done (pruned after DedupeWindow).
 //   - delivery_stats: running totals (delivered, skipped), one document per
 //     replica, flushed in batches.
 //
@@ -31,9 +33,7 @@
 // nothing. The same protocol is correct, if a little more costly, on MongoDB.
 //
 // Delivery is at-least-once: a replica that stalls past its lease may still
-// POST after another replica has; receivers dedupe by activity id. Dedupe of
-// enqueues holds while a job is pending, in flight or dead; a job already
-// delivered (and so deleted) is delivered again if enqueued again.
+// POST after another replica has; receivers dedupe by activity id.
 package delivery
 
 import (
@@ -69,6 +69,7 @@ const (
 	HostsCollection  = "delivery_hosts"
 	StatsCollection  = "delivery_stats"
 	ClaimsCollection = "delivery_claims"
+	SeenCollection   = "delivery_seen"
 )
 
 // claimRetention is how long claim keys are kept. A key only has to outlive
@@ -127,6 +128,9 @@ type Options struct {
 	AttemptTimeout time.Duration
 	// DeadRetention is how long dead jobs are kept (default 30 days).
 	DeadRetention time.Duration
+	// DedupeWindow is how long Enqueue remembers an (activity, inbox) pair
+	// after its job is gone (default 7 days).
+	DedupeWindow time.Duration
 	// HostRefresh is how often the in-memory host table is reloaded from
 	// the store, to see other replicas' marks (default 30s).
 	HostRefresh time.Duration
@@ -163,11 +167,11 @@ type HostStatus struct {
 
 // Queue is a durable delivery queue backed by the store.
 type Queue struct {
-	jobs, dead, hosts, stats, claims *mongo.Collection
-	sign                             Signer
-	o                                Options
-	log                              *slog.Logger
-	wake                             chan struct{}
+	jobs, dead, hosts, stats, claims, seen *mongo.Collection
+	sign                                   Signer
+	o                                      Options
+	log                                    *slog.Logger
+	wake                                   chan struct{}
 
 	mu         sync.Mutex
 	hostCache  map[string]*hostEntry
@@ -263,6 +267,9 @@ func New(ctx context.Context, db *mongo.Database, sign Signer, opts Options) (*Q
 	if o.DeadRetention <= 0 {
 		o.DeadRetention = 30 * 24 * time.Hour
 	}
+	if o.DedupeWindow <= 0 {
+		o.DedupeWindow = 7 * 24 * time.Hour
+	}
 	if o.HostRefresh <= 0 {
 		o.HostRefresh = 30 * time.Second
 	}
@@ -288,6 +295,7 @@ func New(ctx context.Context, db *mongo.Database, sign Signer, opts Options) (*Q
 		hosts:     db.Collection(HostsCollection),
 		stats:     db.Collection(StatsCollection),
 		claims:    db.Collection(ClaimsCollection),
+		seen:      db.Collection(SeenCollection),
 		claiming:  map[string]bool{},
 		sign:      sign,
 		o:         o,
@@ -308,6 +316,7 @@ func New(ctx context.Context, db *mongo.Database, sign Signer, opts Options) (*Q
 		{q.jobs, bson.D{{Key: "state", Value: 1}, {Key: "leaseUntil", Value: 1}}},
 		{q.dead, bson.D{{Key: "deadAt", Value: 1}}},
 		{q.claims, bson.D{{Key: "at", Value: 1}}},
+		{q.seen, bson.D{{Key: "at", Value: 1}}},
 	} {
 		if err := store.EnsureIndexes(ctx, ix.c, mongo.IndexModel{Keys: ix.keys}); err != nil {
 			return nil, err
@@ -359,17 +368,30 @@ func normalizeInbox(s string) (string, string, error) {
 func normalizeHost(h string) string { return strings.ToLower(strings.TrimSpace(h)) }
 
 // Enqueue records one job per distinct inbox. body is the exact JSON to POST.
-// When Enqueue returns nil, the jobs are in the store (durable); enqueueing
-// an (activity, inbox) pair again is a no-op. Invalid inbox IRIs are skipped
-// and reported in an error wrapping ErrInvalidInbox after the valid ones are
+// When Enqueue returns nil, the jobs are in the store (durable). Enqueueing
+// an (activity, inbox) pair again within DedupeWindow adds nothing, even if
+// the first job was already delivered. Invalid inbox IRIs are skipped and
+// reported in an error wrapping ErrInvalidInbox after the valid ones are
 // stored.
+//
+// Done jobs are deleted (the jobs collection must stay small), so the
+// record of what was enqueued is a separate insert-only marker per job in
+// delivery_seen; reading it would be a scan, so it is consulted the only way
+// that is cheap and atomic on the embedded store: by inserting. Steps:
+//  1. insert the jobs, due only after enqueueHold (dups = live jobs: skip);
+//  2. insert a marker per new job; a duplicate marker means the job was
+//     enqueued and finished before: delete that job again;
+//  3. make the remaining new jobs due now.
+//
+// A crash after 1 delivers the jobs after enqueueHold; one after 2 may
+// deliver a re-enqueued job twice, which receivers tolerate.
 func (q *Queue) Enqueue(ctx context.Context, activityID string, body []byte, inboxes []string) error {
 	if activityID == "" {
 		return errors.New("delivery: empty activity id")
 	}
 	now := q.o.Now()
 	seen := make(map[string]bool, len(inboxes))
-	docs := make([]any, 0, len(inboxes))
+	var jobs []*job
 	var bad []string
 	for _, in := range inboxes {
 		inbox, host, err := normalizeInbox(in)
@@ -381,18 +403,13 @@ func (q *Queue) Enqueue(ctx context.Context, activityID string, body []byte, inb
 			continue
 		}
 		seen[inbox] = true
-		docs = append(docs, job{
+		jobs = append(jobs, &job{
 			ID: JobID(activityID, inbox), Activity: activityID, Inbox: inbox, Host: host,
-			Body: body, State: statePending, Due: now, Created: now, Nonce: randomID(8),
+			Body: body, State: statePending, Due: now.Add(enqueueHold), Created: now, Nonce: randomID(8),
 		})
 	}
-	if len(docs) > 0 {
-		// Unordered: one duplicate (already enqueued) must not stop the rest.
-		_, err := q.jobs.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-		if err != nil && !onlyDuplicates(err) {
-			return fmt.Errorf("delivery: enqueue %s: %w", activityID, err)
-		}
-		q.poke()
+	if err := q.insertJobs(ctx, jobs, now); err != nil {
+		return fmt.Errorf("delivery: enqueue %s: %w", activityID, err)
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("%w: %q", ErrInvalidInbox, bad)
@@ -400,21 +417,83 @@ func (q *Queue) Enqueue(ctx context.Context, activityID string, body []byte, inb
 	return nil
 }
 
-// onlyDuplicates reports whether a bulk insert failed only on duplicate keys.
-func onlyDuplicates(err error) bool {
-	var bwe mongo.BulkWriteException
-	if errors.As(err, &bwe) {
-		if bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
-			return false
+// enqueueHold is how long a new job stays invisible to workers while
+// Enqueue checks it against delivery_seen.
+const enqueueHold = time.Minute
+
+func (q *Queue) insertJobs(ctx context.Context, jobs []*job, now time.Time) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	docs := make([]any, len(jobs))
+	for i, j := range jobs {
+		docs[i] = j
+	}
+	fresh, err := insertUnique(ctx, q.jobs, docs)
+	if err != nil {
+		return err
+	}
+	var newIDs []string
+	var markers []any
+	for i, j := range jobs {
+		if fresh[i] {
+			newIDs = append(newIDs, j.ID)
+			markers = append(markers, bson.M{"_id": j.ID, "at": now})
+		}
+	}
+	if len(newIDs) == 0 {
+		return nil
+	}
+	firstTime, err := insertUnique(ctx, q.seen, markers)
+	if err != nil {
+		return err
+	}
+	var again, ready []string
+	for i, id := range newIDs {
+		if firstTime[i] {
+			ready = append(ready, id)
+		} else {
+			again = append(again, id)
+		}
+	}
+	if len(again) > 0 {
+		// Still on hold, so no worker holds them: a plain delete is safe.
+		if _, err := q.jobs.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": again}, "state": statePending}); err != nil {
+			return err
+		}
+	}
+	if len(ready) > 0 {
+		if _, err := q.jobs.UpdateMany(ctx, bson.M{"_id": bson.M{"$in": ready}, "state": statePending},
+			bson.M{"$set": bson.M{"due": now}}); err != nil {
+			return err
+		}
+		q.poke()
+	}
+	return nil
+}
+
+// insertUnique inserts docs unordered and reports which were new: a
+// duplicate-key error marks one that already existed. This is the one write
+// the embedded store makes atomic, so claims and dedupe are built on it.
+func insertUnique(ctx context.Context, c *mongo.Collection, docs []any) ([]bool, error) {
+	fresh := make([]bool, len(docs))
+	for i := range fresh {
+		fresh[i] = true
+	}
+	_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err != nil {
+		var bwe mongo.BulkWriteException
+		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+			return nil, err
 		}
 		for _, we := range bwe.WriteErrors {
-			if we.Code != 11000 {
-				return false
+			if we.Code != 11000 || we.Index < 0 || we.Index >= len(docs) {
+				return nil, err
 			}
+			fresh[we.Index] = false
 		}
-		return true
 	}
-	return store.IsDuplicate(err)
+	return fresh, nil
 }
 
 // poke wakes idle workers without blocking.
@@ -558,6 +637,9 @@ func (q *Queue) sweep(ctx context.Context) {
 	if _, err := q.claims.DeleteMany(ctx, bson.M{"at": bson.M{"$lt": time.Now().Add(-claimRetention)}}); err != nil && ctx.Err() == nil {
 		q.log.Warn("delivery: prune claim keys", "err", err)
 	}
+	if _, err := q.seen.DeleteMany(ctx, bson.M{"at": bson.M{"$lt": q.o.Now().Add(-q.o.DedupeWindow)}}); err != nil && ctx.Err() == nil {
+		q.log.Warn("delivery: prune enqueue markers", "err", err)
+	}
 }
 
 // claim leases up to max of the most overdue jobs: pending and due, or
@@ -636,28 +718,16 @@ func (q *Queue) claim(ctx context.Context, max int) ([]*job, error) {
 	return got, nil
 }
 
-// advanceMany is advance for a batch, in one round trip: an unordered
-// insert of all keys, where each duplicate-key error marks a lost job.
+// advanceMany is advance for a batch, in one round trip.
 func (q *Queue) advanceMany(ctx context.Context, js []*job) ([]bool, error) {
-	won := make([]bool, len(js))
 	docs := make([]any, len(js))
 	at := time.Now()
 	for i, j := range js {
 		docs[i] = bson.M{"_id": j.Nonce + "." + strconv.Itoa(j.Gen), "owner": q.o.Owner, "at": at}
-		won[i] = true
 	}
-	_, err := q.claims.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	won, err := insertUnique(ctx, q.claims, docs)
 	if err != nil {
-		var bwe mongo.BulkWriteException
-		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
-			return make([]bool, len(js)), err
-		}
-		for _, we := range bwe.WriteErrors {
-			if we.Code != 11000 || we.Index < 0 || we.Index >= len(js) {
-				return make([]bool, len(js)), err
-			}
-			won[we.Index] = false
-		}
+		return make([]bool, len(js)), err
 	}
 	for i, j := range js {
 		if won[i] {

@@ -206,6 +206,16 @@ func TestDeliverOnceExactBytesSigned(t *testing.T) {
 	if s := stats(t, q); s.Delivered != 1 || s.Dead != 0 {
 		t.Errorf("stats = %+v", s)
 	}
+	// Enqueued again after delivery (a publisher retrying): still nothing
+	// new, while a new inbox for the same activity is delivered.
+	if err := q.Enqueue(ctx, "https://node.example/activities/1", []byte(testBody), []string{inbox, rc.URL + "/other"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "second inbox", 20*time.Second, func() bool { return processed.Load() >= 2 })
+	time.Sleep(200 * time.Millisecond)
+	if hits := rc.all(); len(hits) != 2 || hits[1].Path != "/other" {
+		t.Fatalf("after re-enqueue: %d POSTs, want the new inbox only", len(hits))
+	}
 	host := strings.TrimPrefix(rc.URL, "http://")
 	hs, err := q.HostStatus(ctx, host)
 	if err != nil || hs.LastSuccess.IsZero() || hs.Unavailable {

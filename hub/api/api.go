@@ -32,7 +32,7 @@ const (
 	PathFeed        = "/feed.atom"
 	PathExportCSV   = "/exports/commitments.csv"
 	PathExportJSON  = "/exports/commitments.json"
-	PathStaff       = "/staff/members"
+	PathStaff       = "/api/v1/staff/members"
 )
 
 // Deps are what the handlers use.
@@ -63,7 +63,7 @@ func Register(e *echo.Echo, d Deps) {
 	e.GET(PathExportCSV, h.exportCSV)
 	e.GET(PathExportJSON, h.exportJSON)
 	if d.Auth != nil && d.Members != nil {
-		g := e.Group(PathStaff, d.Auth.CSRF(), auth.RequireOperator)
+		g := e.Group(PathStaff, d.Auth.Middleware(), auth.RequireOperator, d.Auth.CSRF())
 		g.GET("", h.staffList)
 		g.POST("", h.staffAdd)
 		g.POST("/suspend", h.staffState)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"html/template"
 	"net/http"
 	"strings"
 	"time"
@@ -10,42 +9,18 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ogpnet/ogpnet/hub/members"
-	"github.com/ogpnet/ogpnet/internal/auth"
-	"github.com/ogpnet/ogpnet/internal/web"
 )
 
-// The staff membership endpoints answer JSON to API clients (Bearer token or
-// Accept: application/json) and a minimal HTML page with forms to browsers;
-// the styled staff pages belong to hub/pages and post to the same routes.
+// The staff membership API is JSON only (scripts use an API token; the
+// staff HTML page is hub/pages' /staff/members, which calls members
+// directly). It lists members with health and changes membership.
 
 type memberJSON struct {
 	members.Member
 	Health string `json:"health"`
 }
 
-var staffPage = template.Must(template.New("staff").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Members</title></head><body>
-<h1>Member nodes</h1>
-{{if .Error}}<p role="alert">{{.Error}}</p>{{end}}
-<form method="post" action="{{.Path}}">
-<input type="hidden" name="_csrf" value="{{.CSRF}}">
-<label>Handle or actor URL <input name="handle" required placeholder="@jalisco@jalisco.example"></label>
-<button>Add and follow</button></form>
-<table><thead><tr><th>Name</th><th>Handle</th><th>State</th><th>Follow</th><th>Health</th><th>Last delivery</th><th>Lag</th><th>Last backfill</th><th></th></tr></thead><tbody>
-{{range .Members}}<tr><td>{{.Name}}</td><td>{{.Handle}}</td><td>{{.State}}</td><td>{{.FollowState}}</td><td>{{.Health}}</td>
-<td>{{if not .LastDelivery.IsZero}}{{.LastDelivery.Format "2006-01-02 15:04"}}{{end}}</td><td>{{.Lag}}</td>
-<td>{{if not .LastBackfill.IsZero}}{{.LastBackfill.Format "2006-01-02 15:04"}}{{end}} {{.BackfillError}}</td>
-<td>{{$a := .Actor}}{{range $.Actions}}<form method="post" action="{{$.Path}}/{{.}}"><input type="hidden" name="_csrf" value="{{$.CSRF}}"><input type="hidden" name="actor" value="{{$a}}"><button>{{.}}</button></form>{{end}}</td></tr>
-{{end}}</tbody></table></body></html>`))
-
-func (h *handlers) wantsJSON(c echo.Context) bool {
-	p := auth.CurrentPrincipal(c)
-	return (p != nil && p.Via == auth.ViaToken) || web.WantsJSON(c.Request()) || !web.WantsHTML(c.Request())
-}
-
-func (h *handlers) staffList(c echo.Context) error { return h.staffRender(c, http.StatusOK, "") }
-
-func (h *handlers) staffRender(c echo.Context, status int, errMsg string) error {
+func (h *handlers) staffList(c echo.Context) error {
 	list, err := h.Members.List(c.Request().Context())
 	if err != nil {
 		return err
@@ -55,20 +30,7 @@ func (h *handlers) staffRender(c echo.Context, status int, errMsg string) error 
 	for _, m := range list {
 		items = append(items, memberJSON{Member: m, Health: m.Health(now)})
 	}
-	if h.wantsJSON(c) {
-		if errMsg != "" {
-			return echo.NewHTTPError(status, errMsg)
-		}
-		return c.JSON(status, map[string]any{"items": items})
-	}
-	var b strings.Builder
-	if err := staffPage.Execute(&b, map[string]any{
-		"Members": items, "CSRF": auth.CSRFToken(c), "Path": PathStaff, "Error": errMsg,
-		"Actions": []string{"suspend", "resume", "remove"},
-	}); err != nil {
-		return err
-	}
-	return c.HTML(status, b.String())
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }
 
 func (h *handlers) staffAdd(c echo.Context) error {
@@ -87,19 +49,20 @@ func (h *handlers) staffAdd(c echo.Context) error {
 	}
 	m, err := h.Members.Add(c.Request().Context(), handle)
 	if err != nil {
-		if h.wantsJSON(c) {
-			return echo.NewHTTPError(http.StatusBadGateway, err.Error())
-		}
-		return h.staffRender(c, http.StatusBadGateway, err.Error())
+		return echo.NewHTTPError(http.StatusBadGateway, err.Error())
 	}
-	if h.wantsJSON(c) {
-		return c.JSON(http.StatusCreated, m)
-	}
-	return c.Redirect(http.StatusSeeOther, PathStaff)
+	return c.JSON(http.StatusCreated, m)
 }
 
 func (h *handlers) staffState(c echo.Context) error {
 	actor := strings.TrimSpace(c.FormValue("actor"))
+	if actor == "" && strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
+		var body struct {
+			Actor string `json:"actor"`
+		}
+		_ = c.Bind(&body)
+		actor = strings.TrimSpace(body.Actor)
+	}
 	if actor == "" {
 		return badRequest("actor: required")
 	}
@@ -120,8 +83,5 @@ func (h *handlers) staffState(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if h.wantsJSON(c) {
-		return c.JSON(http.StatusOK, m)
-	}
-	return c.Redirect(http.StatusSeeOther, PathStaff)
+	return c.JSON(http.StatusOK, m)
 }

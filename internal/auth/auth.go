@@ -2,6 +2,14 @@
 // login (authorization code + PKCE, state and nonce, via go-oidc), server-side
 // sessions in cookies, CSRF protection for forms, hashed API tokens for
 // scripts, and the role check that guards every write.
+//
+// State lives in four collections: auth_logins (logins in progress, keyed by
+// sha256(state), single use), auth_nonces (nonces of accepted ID tokens, until
+// the token expires), auth_sessions (keyed by sha256(session id)) and
+// auth_tokens (keyed by the public token id, holding sha256 of the secret).
+// No cookie value or token secret is ever stored. Sessions and tokens are
+// cached in memory for cacheTTL, so with several replicas a logout or
+// revocation made on one takes effect on the others within that window.
 package auth
 
 import (
@@ -104,6 +112,7 @@ func New(ctx context.Context, db *mongo.Database, cfg Config) (*Auth, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Scopes = slices.Clone(cfg.Scopes)
 	if len(cfg.Scopes) == 0 {
 		cfg.Scopes = []string{oidc.ScopeOpenID, "email", "profile"}
 		if cfg.GroupsClaim != "" {
@@ -129,7 +138,10 @@ func New(ctx context.Context, db *mongo.Database, cfg Config) (*Auth, error) {
 	if err := a.ensureIndexes(ctx); err != nil {
 		return nil, err
 	}
-	if _, err := a.discover(ctx); err != nil {
+	// A short first try: a provider that is down must not hold up start-up.
+	dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if _, err := a.discover(dctx); err != nil {
 		a.log.WarnContext(ctx, "auth: OpenID provider not reachable yet; will retry at login", "issuer", cfg.Issuer, "err", err)
 	}
 	return a, nil

@@ -97,6 +97,10 @@ func TestAnonymous(t *testing.T) {
 	if code, _ := ev.do(b, http.MethodGet, "/api/me", nil, map[string]string{"Accept": "application/json"}); code != http.StatusUnauthorized {
 		t.Fatalf("anonymous API: %d, want 401", code)
 	}
+	// Other Authorization schemes (HTTP signatures) are not ours: anonymous.
+	if code, _ := ev.do(b, http.MethodGet, "/", nil, map[string]string{"Authorization": `Signature keyId="k"`}); code != http.StatusOK {
+		t.Fatalf("Authorization: Signature: %d, want 200", code)
+	}
 	// A browser page sends the visitor to sign in and back.
 	b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	req, _ := http.NewRequest(http.MethodGet, ev.base+"/admin?tab=1", nil)
@@ -398,5 +402,24 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 	if !limited {
 		t.Fatal("40 rapid logins from one IP were not rate limited")
+	}
+}
+
+// TestTwoTabs: two logins started in one browser both complete (the browser
+// binding is shared, the state is per login).
+func TestTwoTabs(t *testing.T) {
+	ev := newEnv(t, nil)
+	b := newBrowser()
+	first := startLogin(t, ev, b)
+	second := startLogin(t, ev, b)
+	for i, u := range []*url.URL{first, second} {
+		resp, err := oidcdev.Login(context.Background(), b.Client, u.String(), "alice", "pw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
+			t.Fatalf("tab %d: %d at %s", i+1, resp.StatusCode, resp.Request.URL)
+		}
 	}
 }

@@ -186,7 +186,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 // retoken re-signs an ID token issued by this provider after fn changed its
 // claims.
 func (p *Provider) retoken(idToken string, fn func(map[string]any), foreign bool) (string, error) {
-	jws, err := jose.ParseSigned(idToken, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(idToken, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		return "", err
 	}

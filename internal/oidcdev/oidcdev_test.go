@@ -273,3 +273,19 @@ func TestLoginNeedsJar(t *testing.T) {
 		t.Fatalf("want a cookie-jar error, got %v", err)
 	}
 }
+
+func TestEndSession(t *testing.T) {
+	p, issuer := oidcdev.StartTest(t, users, nil)
+	r := newRP(t, p, issuer)
+	c := browser(t)
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	q := url.Values{"client_id": {"node"}, "post_logout_redirect_uri": {r.srv.URL + "/"}}
+	resp, err := c.Get(issuer + "/end_session?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != r.srv.URL+"/" {
+		t.Fatalf("end_session: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}

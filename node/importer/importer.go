@@ -112,9 +112,17 @@ type UpdateRow struct {
 
 // Batch is a parsed import, not yet checked against the store.
 type Batch struct {
+	// Format is the format the batch was read from; it decides how
+	// validation errors name their column.
+	Format Format
+	// Lang is the language untagged text was read in.
+	Lang    string
 	Plan    *plan.ActionPlan
 	Rows    []Row
 	Updates []UpdateRow
+	// Errors are the problems found while parsing (also returned by the
+	// parse functions). A batch with errors can be dry-run, never committed.
+	Errors []RowError
 }
 
 // Parse reads one input: a commitments CSV (milestones then come from

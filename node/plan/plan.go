@@ -223,3 +223,14 @@ func contentKey(c Commitment) string {
 	}
 	return string(b)
 }
+
+// SameContent reports whether p and q say the same thing, ignoring Created
+// and Updated.
+func (p ActionPlan) SameContent(q ActionPlan) bool {
+	p.Created, p.Updated, q.Created, q.Updated = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	p.NormalizeGuidelines()
+	q.NormalizeGuidelines()
+	a, errA := json.Marshal(p)
+	b, errB := json.Marshal(q)
+	return errA == nil && errB == nil && string(a) == string(b)
+}

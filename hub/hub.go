@@ -1,0 +1,233 @@
+// Package hub wires the OGP learning hub: a Group actor that follows member
+// nodes (hub/members), ingests what they publish (hub/ingest, hub/objects),
+// catches up from their outboxes (hub/backfill), keeps an in-memory read
+// model (hub/readmodel), re-shares new objects to its own followers
+// (hub/reshare), and serves pages (hub/pages), the JSON API, feeds and
+// exports (hub/api).
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/ogpnet/ogpnet/federation"
+	"github.com/ogpnet/ogpnet/federation/fetch"
+	"github.com/ogpnet/ogpnet/hub/api"
+	"github.com/ogpnet/ogpnet/hub/backfill"
+	"github.com/ogpnet/ogpnet/hub/ingest"
+	"github.com/ogpnet/ogpnet/hub/members"
+	"github.com/ogpnet/ogpnet/hub/objects"
+	"github.com/ogpnet/ogpnet/hub/pages"
+	"github.com/ogpnet/ogpnet/hub/readmodel"
+	"github.com/ogpnet/ogpnet/hub/reshare"
+	"github.com/ogpnet/ogpnet/internal/auth"
+	"github.com/ogpnet/ogpnet/internal/web"
+)
+
+// DefaultBackfillInterval is how often every member's outbox is paged.
+const DefaultBackfillInterval = 10 * time.Minute
+
+// acceptPoll is how often the hub looks for newly accepted follows, to
+// backfill a member as soon as it accepts (federation answers Accepts
+// itself and does not call handlers for them).
+var acceptPoll = time.Second
+
+// Config configures a hub.
+type Config struct {
+	BaseURL, Name, Summary string
+	Lang                   string
+	DB                     *mongo.Database
+	Auth                   auth.Config // staff login (OIDC); Issuer "" → staff UI disabled
+	Guard                  fetch.Guard
+	BackfillInterval       time.Duration // default 10 min; 0 → default
+	Version                string
+	Logger                 *slog.Logger
+	Metrics                *prometheus.Registry
+}
+
+// Hub is one running hub.
+type Hub struct {
+	cfg      Config
+	fed      *federation.Server
+	model    *readmodel.Model
+	objects  *objects.Store
+	members  *members.Service
+	ingest   *ingest.Service
+	backfill *backfill.Backfiller
+	reshare  *reshare.Resharer
+	auth     *auth.Auth
+	echo     *echo.Echo
+	log      *slog.Logger
+}
+
+// New opens the hub's state and rebuilds the read model from the store in
+// one pass. It does not start background work; Run does.
+func New(ctx context.Context, cfg Config) (*Hub, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("hub: Config.DB is required")
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.Name == "" {
+		cfg.Name = "OGP learning hub"
+	}
+	if cfg.Lang == "" {
+		cfg.Lang = "en"
+	}
+	if cfg.BackfillInterval <= 0 {
+		cfg.BackfillInterval = DefaultBackfillInterval
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	h := &Hub{cfg: cfg, log: cfg.Logger.With("component", "hub")}
+	var err error
+	h.fed, err = federation.New(ctx, federation.Config{
+		BaseURL: cfg.BaseURL, Username: "hub", ActorType: "Group",
+		Name: cfg.Name, Summary: cfg.Summary, Lang: cfg.Lang, DB: cfg.DB, Guard: cfg.Guard,
+		Software: "ogpnet", Version: cfg.Version, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	h.model = readmodel.New(nil)
+	if h.members, err = members.New(ctx, cfg.DB, h.fed, h.model, h.log); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	h.objects = objects.Open(cfg.DB)
+	start := time.Now()
+	n := 0
+	if err := h.objects.Load(ctx, func(o objects.Object) error {
+		n++
+		return ingest.Rebuild(h.model, o)
+	}); err != nil {
+		return nil, fmt.Errorf("hub: rebuild read model: %w", err)
+	}
+	h.log.Info("read model rebuilt", "objects", n, "took", time.Since(start).Round(time.Millisecond))
+	if h.reshare, err = reshare.New(ctx, cfg.DB, h.fed); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	h.ingest = &ingest.Service{Objects: h.objects, Model: h.model, Members: h.members, Reshare: h.reshare, Log: h.log}
+	h.ingest.Instrument(cfg.Metrics)
+	h.ingest.Register(h.fed)
+	h.backfill = &backfill.Backfiller{Fed: h.fed, Members: h.members, Ingest: h.ingest, Log: h.log}
+
+	if cfg.Auth.Issuer != "" {
+		if cfg.Auth.Logger == nil {
+			cfg.Auth.Logger = cfg.Logger
+		}
+		if h.auth, err = auth.New(ctx, cfg.DB, cfg.Auth); err != nil {
+			return nil, fmt.Errorf("hub: %w", err)
+		}
+	}
+	h.echo = h.routes()
+	return h, nil
+}
+
+func (h *Hub) routes() *echo.Echo {
+	e := web.NewEcho(web.Options{Logger: h.cfg.Logger, Registry: h.cfg.Metrics})
+	if h.auth != nil {
+		e.Use(h.auth.Middleware())
+		h.auth.Routes(e.Group(""))
+	}
+	h.fed.Register(e)
+	api.Register(e, api.Deps{Model: h.model, Members: h.members, Auth: h.auth, BaseURL: h.cfg.BaseURL, Title: h.cfg.Name})
+	pd := pages.Deps{Model: h.model, Auth: h.auth, BaseURL: h.cfg.BaseURL, Logger: h.cfg.Logger}
+	if h.auth != nil {
+		pd.Members = h.members
+	}
+	pages.Register(e, pd)
+	return e
+}
+
+// Handler serves the hub (pages, API, feeds, exports, federation).
+func (h *Hub) Handler() http.Handler { return h.echo }
+
+// Run delivers the outgoing queue, backfills members when they accept and
+// every BackfillInterval, and writes member health, until ctx ends.
+func (h *Hub) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		h.backfill.Loop(ctx, h.cfg.BackfillInterval, acceptPoll)
+	}()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				_ = h.members.Flush(fctx)
+				cancel()
+				return
+			case <-t.C:
+				if err := h.members.Flush(ctx); err != nil {
+					h.log.Warn("member health flush", "err", err)
+				}
+			}
+		}
+	}()
+	err := h.fed.Run(ctx)
+	wg.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// AddMember follows a node by handle or actor URL; the hub backfills it once
+// the node accepts. Adding a node that is already an active member changes
+// nothing (so a --members list can be given at every start), and a node
+// staff suspended or removed stays so: only the staff UI brings it back.
+func (h *Hub) AddMember(ctx context.Context, handleOrURL string) (members.Member, error) {
+	if strings.HasPrefix(handleOrURL, "http://") || strings.HasPrefix(handleOrURL, "https://") {
+		if m, ok := h.members.Get(handleOrURL); ok {
+			return h.existing(ctx, m)
+		}
+	} else {
+		want := "@" + strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(handleOrURL), "acct:"), "@")
+		for _, m := range h.members.Active() {
+			if strings.EqualFold(m.Handle, want) {
+				return h.existing(ctx, m)
+			}
+		}
+	}
+	return h.members.Add(ctx, handleOrURL)
+}
+
+func (h *Hub) existing(ctx context.Context, m members.Member) (members.Member, error) {
+	if m.State != members.StateActive {
+		h.log.Info("member left as staff set it", "member", m.Actor, "state", m.State)
+		return m, nil
+	}
+	f, err := h.fed.FollowingOf(ctx, m.Actor)
+	if err != nil || f.State == federation.FollowRejected {
+		return h.members.Add(ctx, m.Actor) // follow lost or refused earlier: ask again
+	}
+	m.FollowState = f.State
+	return m, nil
+}
+
+// Federation returns the hub's federation server (its Group actor).
+func (h *Hub) Federation() *federation.Server { return h.fed }
+
+// ReadModel returns the hub's in-memory read model.
+func (h *Hub) ReadModel() *readmodel.Model { return h.model }
+
+// Members returns the membership service.
+func (h *Hub) Members() *members.Service { return h.members }
+
+// Backfill pages every active member's outbox now (tests, admin tools).
+func (h *Hub) Backfill(ctx context.Context) error { return h.backfill.All(ctx) }

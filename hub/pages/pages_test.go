@@ -1,0 +1,221 @@
+package pages
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func mustContain(t *testing.T, page, where string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(page, w) {
+			t.Errorf("%s: missing %q", where, w)
+		}
+	}
+}
+
+func mustNotContain(t *testing.T, page, where string, bad ...string) {
+	t.Helper()
+	for _, b := range bad {
+		if strings.Contains(page, b) {
+			t.Errorf("%s: unexpectedly contains %q", where, b)
+		}
+	}
+}
+
+func TestHomePage(t *testing.T) {
+	srv := newServer(t, fillModel(t), Deps{})
+	status, body := get(t, srv.URL+"/", "en")
+	if status != 200 {
+		t.Fatalf("GET / = %d\n%s", status, body)
+	}
+	mustContain(t, body, "home",
+		`href="/pilots/madrid@madrid.localhost:8080"`, "Jalisco", "Paris",
+		"Latest progress updates", "By-law approved by the plenary.",
+		`<svg`, `<table`, // the chart and its data table
+		`href="/hub-assets/hub.css"`)
+	// Remote HTML was sanitised at ingest and is not escaped twice.
+	mustNotContain(t, body, "home", "<script", "steal()", "&lt;p&gt;")
+	status, body = get(t, srv.URL+"/", "es")
+	if status != 200 {
+		t.Fatalf("GET / (es) = %d", status)
+	}
+	mustContain(t, body, "home es", `lang="es"`, "Pilotos de gobierno abierto", "Ordenanza aprobada por el Pleno.")
+}
+
+func TestPilotPage(t *testing.T) {
+	srv := newServer(t, fillModel(t), Deps{})
+	status, body := get(t, srv.URL+"/pilots/madrid@madrid.localhost:8080", "en")
+	if status != 200 {
+		t.Fatalf("pilot page = %d\n%s", status, body)
+	}
+	mustContain(t, body, "pilot",
+		"<h1>Madrid</h1>", "Plan de Acción de Madrid 2016-2017", "Mandatory lobby registry",
+		"Process and timeline published before consultation", "Partly met", "Not recorded",
+		"https://madrid.example/timeline", "Collaborate", "meets the OGP minimum",
+		`rel="alternate" type="application/activity+json" href="http://madrid.localhost:8080/users/madrid"`)
+	mustNotContain(t, body, "pilot", "javascript:", "Registro público de cabilderos") // Jalisco's
+	// The same pilot by actor IRI, and an unknown one.
+	if s, _ := get(t, srv.URL+"/pilot?actor="+url.QueryEscape(jaliscoActor), "en"); s != 200 {
+		t.Errorf("pilot by IRI = %d", s)
+	}
+	if s, _ := get(t, srv.URL+"/pilots/nobody@nowhere", "en"); s != 404 {
+		t.Errorf("unknown pilot = %d, want 404", s)
+	}
+}
+
+func TestCommitmentPage(t *testing.T) {
+	srv := newServer(t, fillModel(t), Deps{})
+	status, body := get(t, srv.URL+CommitmentPath(madLobby), "en")
+	if status != 200 {
+		t.Fatalf("commitment page = %d\n%s", status, body)
+	}
+	mustContain(t, body, "commitment",
+		"Mandatory lobby registry", "MAD0001",
+		// Link to the node's original (its IRI, which serves HTML to browsers).
+		`href="`+madLobby+`"`,
+		"<strong>public, mandatory</strong>", "By-law approved", "Transformative", "Major",
+		"Access to information", "Ayuntamiento de Madrid", "https://madrid.example/ordenanza",
+		// Peers panel: Jalisco's lobby register shares Anti-Corruption.
+		"Peers elsewhere", CommitmentPath(jalLobby), "Shares: Anti-Corruption")
+	mustNotContain(t, body, "commitment", "<script", "onerror", "<img", "javascript:alert",
+		// never a peer from the same jurisdiction
+		CommitmentPath(madBudget))
+
+	// Spanish: the node's own Spanish text and translated labels.
+	_, body = get(t, srv.URL+CommitmentPath(madLobby), "es")
+	mustContain(t, body, "commitment es", "Registro obligatorio de lobbies", "público y obligatorio",
+		"Pares en otras jurisdicciones", "Ver el original en el sitio de Madrid")
+
+	// Overdue milestone is flagged; a commitment with text-only peers.
+	_, body = get(t, srv.URL+CommitmentPath(madBudget), "en")
+	mustContain(t, body, "budget", `class="overdue"`, "Citizen vote", CommitmentPath(parBudget), "Shares: public participation, Fiscal Openness")
+
+	if s, _ := get(t, srv.URL+CommitmentPath("http://madrid.localhost:8080/commitments/NOPE"), "en"); s != 404 {
+		t.Errorf("unknown commitment = %d, want 404", s)
+	}
+}
+
+// rows returns the <tbody> rows' header cells of the table with the class.
+func rowHeaders(body, class string) []string {
+	i := strings.Index(body, `<table class="`+class+`"`)
+	if i < 0 {
+		return nil
+	}
+	tbl := body[i:]
+	tbl = tbl[:strings.Index(tbl, "</table>")]
+	tb := tbl[strings.Index(tbl, "<tbody>"):]
+	var out []string
+	for _, m := range regexp.MustCompile(`(?s)<tr[^>]*>\s*(?:<td>.*?</td>\s*)?<th scope="row">(.*?)</th>`).FindAllStringSubmatch(tb, -1) {
+		out = append(out, regexp.MustCompile(`<[^>]+>`).ReplaceAllString(m[1], ""))
+	}
+	return out
+}
+
+func TestComparePage(t *testing.T) {
+	srv := newServer(t, fillModel(t), Deps{})
+	status, body := get(t, srv.URL+"/compare", "en")
+	if status != 200 {
+		t.Fatalf("compare = %d\n%s", status, body)
+	}
+	mustContain(t, body, "compare",
+		"5 commitments from 3 pilots match.",
+		`<table class="matrix"`, "Anti-Corruption", "Education",
+		"Completion of commitments per pilot",
+		"Overdue milestones", "Citizen vote", "Platform launch",
+		"Process quality against the IRM guidelines", "below the OGP minimum", "Not recorded",
+		`<input type="checkbox" name="c" value="`+madLobby+`"`,
+		`<form class="filters" method="get" action="/compare"`)
+	if got := rowHeaders(body, "matrix"); strings.Join(got, ",") != "Jalisco,Madrid,Paris" {
+		t.Errorf("matrix rows = %q", got)
+	}
+
+	// Filter by theme: only the two participatory budgets, two pilots.
+	_, body = get(t, srv.URL+"/compare?theme=Public+Participation", "en")
+	mustContain(t, body, "theme", "2 commitments from 2 pilots match.")
+	if !regexp.MustCompile(`(?i)<option value="public participation" selected>`).MatchString(body) {
+		t.Error("theme option not selected")
+	}
+	if got := rowHeaders(body, "commitments"); len(got) != 2 {
+		t.Errorf("theme filter list = %q", got)
+	}
+	// OGP value + completion + starred + period.
+	_, body = get(t, srv.URL+"/compare?value=public-accountability&completion=complete&completion=not-started", "en")
+	mustContain(t, body, "value+completion", "2 commitments from 2 pilots match.")
+	_, body = get(t, srv.URL+"/compare?starred=yes", "en")
+	mustContain(t, body, "starred", "1 commitments from 1 pilots match.", "Mandatory lobby registry")
+	_, body = get(t, srv.URL+"/compare?period=2016-12-01%2F2017-12-31", "en")
+	mustContain(t, body, "period", "5 commitments from 3 pilots match.", `<option value="2016-12-01/2017-12-31" selected>`)
+	_, body = get(t, srv.URL+"/compare?from=2018-01-01", "en")
+	mustContain(t, body, "from", "No commitments match these filters.")
+	_, body = get(t, srv.URL+"/compare?pilot="+url.QueryEscape(jaliscoActor), "en")
+	mustContain(t, body, "pilot", "2 commitments from 1 pilots match.")
+	if got := rowHeaders(body, "process"); strings.Join(got, ",") != "Jalisco" {
+		t.Errorf("process rows for one pilot = %q", got)
+	}
+
+	// Bad input: the page still renders, with errors listed, and a 400.
+	status, body = get(t, srv.URL+"/compare?value=bogus&from=yesterday", "en")
+	if status != 400 {
+		t.Errorf("bad filter status = %d, want 400", status)
+	}
+	mustContain(t, body, "bad filter", "Unknown OGP value.", "Enter a date as YYYY-MM-DD.", "5 commitments from 3 pilots match.")
+	if s, _ := get(t, srv.URL+"/compare?cursor=!!", "en"); s != 400 {
+		t.Errorf("bad cursor = %d, want 400", s)
+	}
+
+	// Spanish.
+	_, body = get(t, srv.URL+"/compare", "es")
+	mustContain(t, body, "compare es", "Comparar los pilotos", "Coinciden 5 compromisos de 3 pilotos.", "Aplicar filtros")
+}
+
+func TestSideBySide(t *testing.T) {
+	srv := newServer(t, fillModel(t), Deps{})
+	status, body := get(t, srv.URL+SideBySidePath(madBudget, parBudget, jalTeacher), "en")
+	if status != 200 {
+		t.Fatalf("side by side = %d\n%s", status, body)
+	}
+	mustContain(t, body, "side", `<table class="side-by-side"`, "3 commitments compared field by field",
+		"Participatory budgeting", "Participatory budget", "Tech platform for teacher training",
+		`href="`+parBudget+`"`, "No IRM data", "Milestones done")
+}
+
+func TestSideBySideLimits(t *testing.T) {
+	srv := newServer(t, fillModel(t), Deps{})
+	_, body := get(t, srv.URL+SideBySidePath(madLobby, madBudget, jalLobby, jalTeacher, parBudget), "en")
+	mustContain(t, body, "five", "At most 4 commitments can be compared", "4 commitments compared field by field")
+	_, body = get(t, srv.URL+SideBySidePath(madLobby), "en")
+	mustContain(t, body, "one", "Choose 2 to 4 commitments to compare.", "Commitments to choose from")
+	_, body = get(t, srv.URL+SideBySidePath(madLobby, "http://x.localhost/commitments/gone"), "en")
+	mustContain(t, body, "missing", "Commitments not found (deleted or hidden): 1")
+}
+
+func TestSearch(t *testing.T) {
+	srv := newServer(t, fillModel(t), Deps{})
+	_, body := get(t, srv.URL+"/search?q=participatory", "en")
+	mustContain(t, body, "search", "Commitments containing “participatory”: 2", CommitmentPath(madBudget), CommitmentPath(parBudget))
+	// Accent-insensitive, and across languages (Spanish text of Jalisco).
+	_, body = get(t, srv.URL+"/search?q=formacion", "es")
+	mustContain(t, body, "search es", CommitmentPath(jalTeacher))
+	_, body = get(t, srv.URL+"/search?q=jalisco", "en")
+	mustContain(t, body, "search pilot", `href="/pilots/jalisco@jalisco.localhost:8080"`)
+}
+
+func TestHiddenPilotDisappears(t *testing.T) {
+	m := fillModel(t)
+	srv := newServer(t, m, Deps{})
+	// Warm the peers index, then suspend Jalisco: its commitments must
+	// leave the pages and the peers panel.
+	_, body := get(t, srv.URL+CommitmentPath(madLobby), "en")
+	mustContain(t, body, "before", CommitmentPath(jalLobby))
+	m.SetPilot(readmodelPilot(jaliscoActor, "Jalisco", "suspended"))
+	_, body = get(t, srv.URL+CommitmentPath(madLobby), "en")
+	mustNotContain(t, body, "after", CommitmentPath(jalLobby))
+	if s, _ := get(t, srv.URL+CommitmentPath(jalLobby), "en"); s != 404 {
+		t.Errorf("suspended pilot's commitment = %d, want 404", s)
+	}
+	_, body = get(t, srv.URL+"/compare", "en")
+	mustContain(t, body, "compare after", "3 commitments from 2 pilots match.")
+}

@@ -1,0 +1,449 @@
+package importer
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ogpnet/ogpnet/node/plan"
+	"github.com/ogpnet/ogpnet/node/planstore"
+)
+
+// Store is what the importer needs of the node's storage; *planstore.Store
+// implements it.
+type Store interface {
+	GetPlan(ctx context.Context, id string) (plan.ActionPlan, error)
+	PutPlan(ctx context.Context, p plan.ActionPlan) (planstore.ChangeKind, error)
+	GetCommitment(ctx context.Context, id string) (plan.Commitment, error)
+	UpsertCommitment(ctx context.Context, c plan.Commitment) (plan.Commitment, planstore.ChangeKind, error)
+	ListUpdates(ctx context.Context, commitmentID string, limit int) ([]plan.ProgressUpdate, error)
+	RecordUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, error)
+}
+
+var _ Store = (*planstore.Store)(nil)
+
+// Action is what an import would do with one entry.
+type Action string
+
+// Actions.
+const (
+	ActionCreate    Action = "create"
+	ActionUpdate    Action = "update"
+	ActionUnchanged Action = "unchanged"
+	ActionError     Action = "error"
+)
+
+// RowReport is the dry-run verdict on one entry.
+type RowReport struct {
+	Source string     `json:"source"`
+	Row    int        `json:"row,omitempty"`
+	ID     string     `json:"id,omitempty"`
+	Action Action     `json:"action"`
+	Errors []RowError `json:"errors,omitempty"`
+}
+
+// Report is the dry-run result of a whole batch.
+type Report struct {
+	Plan        *RowReport  `json:"plan,omitempty"`
+	Commitments []RowReport `json:"commitments"`
+	Updates     []RowReport `json:"progressUpdates,omitempty"`
+	// Errors lists every problem, file-level ones included.
+	Errors []RowError `json:"errors,omitempty"`
+}
+
+// OK reports whether the batch can be committed.
+func (r Report) OK() bool { return len(r.Errors) == 0 }
+
+// Count returns how many commitments would get action a.
+func (r Report) Count(a Action) int {
+	n := 0
+	for _, c := range r.Commitments {
+		if c.Action == a {
+			n++
+		}
+	}
+	return n
+}
+
+// ErrInvalid is returned by Commit when the batch has errors; nothing was
+// written. The Report says which.
+var ErrInvalid = errors.New("import has errors; nothing was written")
+
+// Change is one commitment written (or found unchanged) by Commit, for the
+// publishing layer: Created → federate a Create, Updated → an Update,
+// Unchanged → nothing.
+type Change struct {
+	Kind       planstore.ChangeKind
+	Commitment plan.Commitment
+}
+
+// PlanChange is the plan written by Commit.
+type PlanChange struct {
+	Kind planstore.ChangeKind
+	Plan plan.ActionPlan
+}
+
+// UpdateChange is a progress update recorded by Commit, with the
+// commitment it belongs to (for its Note's text and IRIs).
+type UpdateChange struct {
+	Update     plan.ProgressUpdate
+	Commitment plan.Commitment
+}
+
+// Result is everything Commit wrote.
+type Result struct {
+	Plan        *PlanChange
+	Commitments []Change
+	Updates     []UpdateChange
+}
+
+// checked is DryRun's working state, reused by Commit so that what is
+// written is exactly what was checked.
+type checked struct {
+	report   Report
+	existing map[string]plan.Commitment // stored commitments by id
+}
+
+// DryRun checks the batch against the store without writing: validation
+// (against the plan, which must be in the batch or already stored), and per
+// entry whether it would be created, updated or left unchanged. The error
+// is for store failures only; problems with the data are in the Report.
+func DryRun(ctx context.Context, st Store, b *Batch) (Report, error) {
+	c, err := check(ctx, st, b)
+	return c.report, err
+}
+
+func check(ctx context.Context, st Store, b *Batch) (checked, error) {
+	ck := checked{existing: map[string]plan.Commitment{}}
+	rep := &ck.report
+	rep.Commitments = []RowReport{}
+	rep.Errors = append(rep.Errors, b.Errors...)
+	parseErrs := map[string]bool{} // source/row/column already reported
+	for _, e := range b.Errors {
+		parseErrs[errKey(e)] = true
+	}
+	add := func(rr *RowReport, errs ...RowError) {
+		for _, e := range errs {
+			if parseErrs[errKey(e)] {
+				continue // the parse error already says why this is empty
+			}
+			rep.Errors = append(rep.Errors, e)
+			rr.Errors = append(rr.Errors, e)
+		}
+	}
+	// rowErrs attaches the parse errors of a row to its report.
+	rowErrs := func(rr *RowReport, sources ...string) {
+		for _, e := range b.Errors {
+			if e.Row == rr.Row && slices.Contains(sources, e.Source) {
+				rr.Errors = append(rr.Errors, e)
+			}
+		}
+	}
+
+	plans := map[string]*plan.ActionPlan{}
+	if b.Plan != nil {
+		p := *b.Plan
+		rr := RowReport{Source: SourcePlan, ID: p.ID}
+		for _, e := range b.Errors {
+			if e.Source == SourcePlan {
+				rr.Errors = append(rr.Errors, e)
+			}
+		}
+		if err := p.Validate(); err != nil {
+			add(&rr, fieldErrors(b, SourcePlan, 0, nil, err)...)
+		}
+		old, err := st.GetPlan(ctx, p.ID)
+		switch {
+		case err == nil && old.SameContent(p):
+			rr.Action = ActionUnchanged
+		case err == nil:
+			rr.Action = ActionUpdate
+		case errors.Is(err, planstore.ErrNotFound):
+			rr.Action = ActionCreate
+		default:
+			return ck, err
+		}
+		if len(rr.Errors) > 0 {
+			rr.Action = ActionError
+		}
+		rep.Plan = &rr
+		plans[p.ID] = &p
+	}
+	lookupPlan := func(id string) (*plan.ActionPlan, error) {
+		if p, ok := plans[id]; ok {
+			return p, nil
+		}
+		p, err := st.GetPlan(ctx, id)
+		if errors.Is(err, planstore.ErrNotFound) {
+			plans[id] = nil
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		plans[id] = &p
+		return &p, nil
+	}
+
+	inBatch := map[string]plan.Commitment{}
+	for _, row := range b.Rows {
+		c := row.Commitment
+		rr := RowReport{Source: SourceCommitments, Row: row.Row, ID: c.ID}
+		rowErrs(&rr, SourceCommitments)
+		for _, line := range row.MilestoneRows {
+			for _, e := range b.Errors {
+				if e.Source == SourceMilestones && e.Row == line {
+					rr.Errors = append(rr.Errors, e)
+				}
+			}
+		}
+		p, err := lookupPlan(c.PlanID)
+		if err != nil {
+			return ck, err
+		}
+		var verr error
+		if p == nil && c.PlanID != "" {
+			add(&rr, RowError{Source: SourceCommitments, Row: row.Row, Column: column(b, "planId"),
+				Message: fmt.Sprintf("plan %q does not exist on this node: create it first (or include it in a JSON import)", c.PlanID)})
+			verr = c.Validate()
+		} else if p != nil {
+			verr = c.ValidateFor(*p)
+		} else {
+			verr = c.Validate()
+		}
+		if verr != nil {
+			add(&rr, fieldErrors(b, SourceCommitments, row.Row, row.MilestoneRows, verr)...)
+		}
+		old, err := st.GetCommitment(ctx, c.ID)
+		switch {
+		case err == nil && !old.Deleted && old.SameContent(c):
+			rr.Action = ActionUnchanged
+			ck.existing[c.ID] = old
+		case err == nil && !old.Deleted:
+			rr.Action = ActionUpdate
+			ck.existing[c.ID] = old
+		case err == nil || errors.Is(err, planstore.ErrNotFound):
+			rr.Action = ActionCreate // new, or restoring a withdrawn one
+		default:
+			return ck, err
+		}
+		if len(rr.Errors) > 0 {
+			rr.Action = ActionError
+		}
+		inBatch[c.ID] = c
+		rep.Commitments = append(rep.Commitments, rr)
+	}
+
+	type seenUpdate struct {
+		row int
+		u   plan.ProgressUpdate
+	}
+	seen := map[string][]seenUpdate{}
+	for _, ur := range b.Updates {
+		u := ur.Update
+		rr := RowReport{Source: SourceUpdates, Row: ur.Row, ID: u.CommitmentID}
+		rowErrs(&rr, SourceUpdates)
+		c, ok := inBatch[u.CommitmentID]
+		if !ok {
+			old, err := st.GetCommitment(ctx, u.CommitmentID)
+			switch {
+			case err == nil && !old.Deleted:
+				c, ok = old, true
+			case err == nil || errors.Is(err, planstore.ErrNotFound):
+			default:
+				return ck, err
+			}
+		}
+		if !ok {
+			add(&rr, RowError{Source: SourceUpdates, Row: ur.Row, Column: "commitment",
+				Message: fmt.Sprintf("commitment %q is neither in this import nor on this node", truncate(u.CommitmentID, 40))})
+		} else if err := u.ValidateFor(c); err != nil {
+			add(&rr, fieldErrors(b, SourceUpdates, ur.Row, nil, err)...)
+		}
+		rr.Action = ActionCreate
+		for _, prev := range seen[u.CommitmentID] {
+			if sameUpdate(prev.u, u) {
+				add(&rr, RowError{Source: SourceUpdates, Row: ur.Row, Message: fmt.Sprintf("same commitment, date and text as entry %d", prev.row)})
+			}
+		}
+		seen[u.CommitmentID] = append(seen[u.CommitmentID], seenUpdate{ur.Row, u})
+		if ok {
+			stored, err := st.ListUpdates(ctx, u.CommitmentID, 0)
+			if err != nil {
+				return ck, err
+			}
+			for _, s := range stored {
+				if sameUpdate(s, u) {
+					rr.Action = ActionUnchanged
+				}
+			}
+		}
+		if len(rr.Errors) > 0 {
+			rr.Action = ActionError
+		}
+		rep.Updates = append(rep.Updates, rr)
+	}
+	// Parse errors of rows that never became entries (e.g. a duplicate id)
+	// are in rep.Errors already; that alone blocks Commit.
+	return ck, nil
+}
+
+// sameUpdate is the identity of an imported update: progress updates have
+// no id in a file, so re-importing one is recognised by commitment, date
+// and text.
+func sameUpdate(a, b plan.ProgressUpdate) bool {
+	return a.CommitmentID == b.CommitmentID && a.Date == b.Date && a.Text.Equal(b.Text)
+}
+
+func errKey(e RowError) string { return fmt.Sprintf("%s/%d/%s", e.Source, e.Row, e.Column) }
+
+// Commit checks the batch as DryRun does and, only if there is no error
+// at all, writes it: the plan, then each commitment (created, updated, or
+// left alone when unchanged, so re-importing never duplicates), then the
+// progress updates not yet stored, oldest first. Imported updates are
+// recorded as history and not re-applied: the file states each
+// commitment's current completion and milestones itself.
+//
+// With errors, nothing is written and the error is ErrInvalid. A store
+// failure part-way returns what was written so far; since every write is
+// keyed and idempotent, running the same import again completes it.
+func Commit(ctx context.Context, st Store, b *Batch) (Result, Report, error) {
+	ck, err := check(ctx, st, b)
+	if err != nil {
+		return Result{}, ck.report, err
+	}
+	if !ck.report.OK() {
+		return Result{}, ck.report, fmt.Errorf("%w (%d problems)", ErrInvalid, len(ck.report.Errors))
+	}
+	var res Result
+	if b.Plan != nil && ck.report.Plan.Action != ActionUnchanged {
+		kind, err := st.PutPlan(ctx, *b.Plan)
+		if err != nil {
+			return res, ck.report, err
+		}
+		res.Plan = &PlanChange{Kind: kind, Plan: *b.Plan}
+	}
+	written := map[string]plan.Commitment{}
+	for i, row := range b.Rows {
+		if ck.report.Commitments[i].Action == ActionUnchanged {
+			old := ck.existing[row.Commitment.ID]
+			res.Commitments = append(res.Commitments, Change{Kind: planstore.Unchanged, Commitment: old})
+			written[old.ID] = old
+			continue
+		}
+		c, kind, err := st.UpsertCommitment(ctx, row.Commitment)
+		if err != nil {
+			return res, ck.report, err
+		}
+		res.Commitments = append(res.Commitments, Change{Kind: kind, Commitment: c})
+		written[c.ID] = c
+	}
+	var todo []UpdateRow
+	for i, ur := range b.Updates {
+		if ck.report.Updates[i].Action == ActionCreate {
+			todo = append(todo, ur)
+		}
+	}
+	// Oldest first, so the generated sortable ids follow the dates.
+	slices.SortStableFunc(todo, func(a, b UpdateRow) int { return cmp.Compare(a.Update.Date, b.Update.Date) })
+	for _, ur := range todo {
+		u, err := st.RecordUpdate(ctx, ur.Update)
+		if err != nil {
+			return res, ck.report, err
+		}
+		c, ok := written[u.CommitmentID]
+		if !ok {
+			if c, err = st.GetCommitment(ctx, u.CommitmentID); err != nil {
+				return res, ck.report, err
+			}
+		}
+		res.Updates = append(res.Updates, UpdateChange{Update: u, Commitment: c})
+	}
+	return res, ck.report, nil
+}
+
+// fieldErrors turns a validation error into row errors named the way the
+// input names things: CSV columns for CSV, JSON paths for JSON, and the
+// milestones CSV row for a milestone's fields.
+func fieldErrors(b *Batch, source string, row int, milestoneRows []int, err error) []RowError {
+	var ve *plan.ValidationError
+	if !errors.As(err, &ve) {
+		return []RowError{{Source: source, Row: row, Message: err.Error()}}
+	}
+	var out []RowError
+	for _, f := range ve.Fields {
+		e := RowError{Source: source, Row: row, Column: column(b, f.Field), Message: f.Message}
+		if rest, i, ok := milestoneField(f.Field); ok && b.Format == FormatCSV && i < len(milestoneRows) {
+			e = RowError{Source: SourceMilestones, Row: milestoneRows[i], Column: milestoneColumn(b, rest), Message: f.Message}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// milestoneField splits "milestones[3].end" into ("end", 3).
+func milestoneField(field string) (string, int, bool) {
+	var i int
+	var rest string
+	if !strings.HasPrefix(field, "milestones[") {
+		return "", 0, false
+	}
+	if _, err := fmt.Sscanf(field, "milestones[%d]", &i); err != nil {
+		return "", 0, false
+	}
+	_, rest, _ = strings.Cut(field, "].")
+	return rest, i, true
+}
+
+var csvColumnOf = map[string]string{
+	"id": "id", "planId": "plan_id", "title": "title", "startDate": "start_date", "endDate": "end_date",
+	"leadInstitution": "lead_institution", "otherActors.government": "other_government",
+	"otherActors.civilSociety": "other_civil_society", "problem": "problem", "objective": "objective",
+	"description": "description", "values": "values", "policyAreas": "policy_areas", "completion": "completion",
+	"irm.verifiable": "irm_verifiable", "irm.potentialImpact": "irm_potential_impact",
+	"irm.starred": "irm_starred", "irm.didItOpenGovernment": "irm_did_it_open_government",
+	"milestones": "milestone_id",
+}
+
+var csvMilestoneColumnOf = map[string]string{
+	"id": "milestone_id", "title": "title", "deliverable": "deliverable", "start": "start_date",
+	"end": "end_date", "status": "status", "completedOn": "completed_on",
+}
+
+// column names a domain field path the way the input does.
+func column(b *Batch, field string) string {
+	if b.Format != FormatCSV {
+		if field == "planId" {
+			return "plan"
+		}
+		if after, ok := strings.CutPrefix(field, "commitmentId"); ok {
+			return "commitment" + after
+		}
+		return field
+	}
+	return csvName(field, csvColumnOf, b.Lang)
+}
+
+func milestoneColumn(b *Batch, field string) string {
+	return csvName(field, csvMilestoneColumnOf, b.Lang)
+}
+
+// csvName maps "title.en" → "title:en" (or "title" in the file's language)
+// and "values[2]" → "values".
+func csvName(field string, table map[string]string, lang string) string {
+	base, _, _ := strings.Cut(field, "[")
+	name, sub, hasSub := strings.Cut(base, ".")
+	if col, ok := table[base]; ok {
+		return col
+	}
+	if col, ok := table[name]; ok && hasSub {
+		if sub == lang {
+			return col
+		}
+		return col + ":" + sub
+	}
+	return field
+}

@@ -1,0 +1,375 @@
+package importer
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ogpnet/ogpnet/federation/ogp"
+	"github.com/ogpnet/ogpnet/node/plan"
+)
+
+// Commitment CSV columns. Text columns (textColumns) also come as
+// "title:en", "description:es", … for translations; the bare name is in
+// Limits.Lang.
+var (
+	commitmentColumns = []string{
+		"id", "plan_id", "title", "start_date", "end_date", "lead_institution",
+		"other_government", "other_civil_society", "problem", "objective", "description",
+		"values", "policy_areas", "completion",
+		"irm_verifiable", "irm_potential_impact", "irm_starred", "irm_did_it_open_government",
+	}
+	commitmentRequired = []string{"id", "plan_id", "title", "start_date", "end_date", "lead_institution"}
+	milestoneColumns   = []string{"commitment_id", "milestone_id", "title", "deliverable", "start_date", "end_date", "status", "completed_on"}
+	milestoneRequired  = []string{"commitment_id", "milestone_id", "title"}
+	textColumns        = []string{"title", "problem", "objective", "description", "deliverable"}
+)
+
+// ListSeparator separates the entries of list cells (values, policy areas,
+// other actors). A semicolon, because commas occur inside names.
+const ListSeparator = ";"
+
+// CommitmentColumns lists the commitments CSV columns (for forms and docs).
+func CommitmentColumns() []string { return slices.Clone(commitmentColumns) }
+
+// MilestoneColumns lists the milestones CSV columns.
+func MilestoneColumns() []string { return slices.Clone(milestoneColumns) }
+
+// csvTable is a CSV file read into memory with its header resolved.
+type csvTable struct {
+	source string
+	cols   map[string]int // column name as written ("title:en") → index
+	rows   []csvRow
+}
+
+type csvRow struct {
+	line  int
+	cells []string
+}
+
+// get returns the trimmed cell of column name, "" when absent.
+func (t *csvTable) get(r csvRow, name string) string {
+	i, ok := t.cols[name]
+	if !ok || i >= len(r.cells) {
+		return ""
+	}
+	return strings.TrimSpace(r.cells[i])
+}
+
+// text collects a text column and its ":lang" translations.
+func (t *csvTable) text(r csvRow, base, lang string) plan.Text {
+	tx := plan.Text{Lang: lang}
+	if s := t.get(r, base); s != "" {
+		tx = tx.With(lang, s)
+	}
+	for name := range t.cols {
+		if l, ok := strings.CutPrefix(name, base+":"); ok {
+			if s := t.get(r, name); s != "" {
+				tx = tx.With(l, s)
+			}
+		}
+	}
+	return tx
+}
+
+// readCSV reads one CSV input whole, resolving and checking its header.
+// Any error here makes the input unusable, so it stops at the first.
+func readCSV(source string, r io.Reader, known, required []string, l Limits) (*csvTable, []RowError) {
+	fail := func(row int, col, format string, args ...any) (*csvTable, []RowError) {
+		return nil, []RowError{{Source: source, Row: row, Column: col, Message: fmt.Sprintf(format, args...)}}
+	}
+	data, err := readAll(r, l.MaxBytes)
+	if errors.Is(err, errTooLarge) {
+		return fail(0, "", "the file is larger than the %d MiB limit", l.MaxBytes>>20)
+	}
+	if err != nil {
+		return fail(0, "", "cannot read the file: %v", err)
+	}
+	// Spreadsheet programs start UTF-8 CSV with a byte-order mark.
+	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
+	if len(bytes.TrimSpace(data)) == 0 {
+		return fail(0, "", "the file is empty")
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
+	// Spreadsheets in Spanish and French locales save with semicolons.
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
+		cr.Comma = ';'
+	}
+	header, err := cr.Read()
+	if err != nil {
+		return fail(1, "", "cannot read the header: %v", err)
+	}
+	t := &csvTable{source: source, cols: map[string]int{}}
+	for i, h := range header {
+		name := strings.ToLower(strings.TrimSpace(h))
+		if !utf8.ValidString(name) {
+			return fail(1, "", "header cell %d is not valid UTF-8", i+1)
+		}
+		base, lang, tagged := strings.Cut(name, ":")
+		switch {
+		case name == "":
+			return fail(1, "", "header cell %d is empty", i+1)
+		case !slices.Contains(known, base):
+			return fail(1, truncate(name, 60), "unknown column; the columns are: %s", strings.Join(known, ", "))
+		case tagged && !slices.Contains(textColumns, base):
+			return fail(1, truncate(name, 60), "only text columns (%s) take a language suffix", strings.Join(textColumns, ", "))
+		case tagged && !ogp.ValidLanguageTag(lang):
+			return fail(1, truncate(name, 60), "%q is not a language tag like en or es-MX", truncate(lang, 20))
+		}
+		if _, dup := t.cols[name]; dup {
+			return fail(1, name, "the column appears twice")
+		}
+		t.cols[name] = i
+	}
+	for _, req := range required {
+		if _, ok := t.cols[req]; !ok {
+			return fail(1, req, "required column is missing")
+		}
+	}
+	cr.FieldsPerRecord = len(header)
+	var errs []RowError
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		var pe *csv.ParseError
+		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
+			errs = append(errs, RowError{Source: source, Row: pe.Line, Message: fmt.Sprintf("has %d cells, the header has %d", len(rec), len(header))})
+			continue
+		}
+		if err != nil {
+			// Broken quoting makes everything after it unreliable.
+			if errors.As(err, &pe) {
+				return nil, append(errs, RowError{Source: source, Row: pe.Line, Message: "broken CSV quoting: " + pe.Err.Error()})
+			}
+			return nil, append(errs, RowError{Source: source, Message: err.Error()})
+		}
+		if blank(rec) {
+			continue // spreadsheets leave empty rows at the end
+		}
+		if len(t.rows) == l.MaxRows {
+			return nil, append(errs, RowError{Source: source, Row: line, Message: fmt.Sprintf("more than %d rows; split the import", l.MaxRows)})
+		}
+		for i, cell := range rec {
+			if msg := checkCell(cell, l.MaxCellChars); msg != "" {
+				errs = append(errs, RowError{Source: source, Row: line, Column: header[i], Message: msg})
+				rec[i] = ""
+			}
+		}
+		t.rows = append(t.rows, csvRow{line: line, cells: slices.Clone(rec)})
+	}
+	return t, errs
+}
+
+func blank(rec []string) bool {
+	for _, c := range rec {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseCSV reads a commitments CSV and, if milestones is not nil, a
+// milestones CSV whose rows attach to commitments by commitment_id.
+func ParseCSV(commitments, milestones io.Reader, limits Limits) (*Batch, []RowError) {
+	l := limits.withDefaults()
+	ct, errs := readCSV(SourceCommitments, commitments, commitmentColumns, commitmentRequired, l)
+	if ct == nil {
+		return nil, errs
+	}
+	b := &Batch{Lang: l.Lang, Format: FormatCSV}
+	index := map[string]int{}
+	for _, r := range ct.rows {
+		c, rowErrs := commitmentFromCSV(ct, r, l.Lang)
+		errs = append(errs, rowErrs...)
+		if prev, dup := index[c.ID]; dup && c.ID != "" {
+			errs = append(errs, RowError{Source: SourceCommitments, Row: r.line, Column: "id",
+				Message: fmt.Sprintf("%s is also on row %d; each commitment appears once", c.ID, b.Rows[prev].Row)})
+			continue
+		}
+		index[c.ID] = len(b.Rows)
+		b.Rows = append(b.Rows, Row{Row: r.line, Commitment: c})
+	}
+	if milestones == nil {
+		b.Errors = errs
+		return b, errs
+	}
+	mt, mErrs := readCSV(SourceMilestones, milestones, milestoneColumns, milestoneRequired, l)
+	errs = append(errs, mErrs...)
+	if mt == nil {
+		return nil, errs
+	}
+	for _, r := range mt.rows {
+		cid := mt.get(r, "commitment_id")
+		i, ok := index[cid]
+		if !ok {
+			errs = append(errs, RowError{Source: SourceMilestones, Row: r.line, Column: "commitment_id",
+				Message: fmt.Sprintf("%q is not a commitment in the commitments file", truncate(cid, 40))})
+			continue
+		}
+		m, rowErrs := milestoneFromCSV(mt, r, l.Lang)
+		errs = append(errs, rowErrs...)
+		row := &b.Rows[i]
+		row.Commitment.Milestones = append(row.Commitment.Milestones, m)
+		row.MilestoneRows = append(row.MilestoneRows, r.line)
+	}
+	b.Errors = errs
+	return b, errs
+}
+
+func commitmentFromCSV(t *csvTable, r csvRow, lang string) (plan.Commitment, []RowError) {
+	var errs []RowError
+	bad := func(col, format string, args ...any) {
+		errs = append(errs, RowError{Source: t.source, Row: r.line, Column: col, Message: fmt.Sprintf(format, args...)})
+	}
+	c := plan.Commitment{
+		ID:              strings.ToUpper(t.get(r, "id")),
+		PlanID:          t.get(r, "plan_id"),
+		Title:           t.text(r, "title", lang),
+		LeadInstitution: t.get(r, "lead_institution"),
+		OtherActors: plan.OtherActors{
+			Government:   list(t.get(r, "other_government")),
+			CivilSociety: list(t.get(r, "other_civil_society")),
+		},
+		Problem:     t.text(r, "problem", lang),
+		Objective:   t.text(r, "objective", lang),
+		Description: t.text(r, "description", lang),
+		Completion:  ogp.CompletionNotStarted,
+	}
+	c.StartDate = date(t.get(r, "start_date"), func(m string) { bad("start_date", "%s", m) })
+	c.EndDate = date(t.get(r, "end_date"), func(m string) { bad("end_date", "%s", m) })
+	for _, v := range list(t.get(r, "values")) {
+		if val, ok := parseEnum(v, ogp.Values, ogp.Value.Label); ok {
+			c.Values = append(c.Values, val)
+		} else {
+			bad("values", "%q is not an OGP value (%s)", truncate(v, 60), enumNames(ogp.Values))
+		}
+	}
+	for _, a := range list(t.get(r, "policy_areas")) {
+		if slug, ok := parsePolicyArea(a); ok {
+			c.PolicyAreas = append(c.PolicyAreas, slug)
+		} else {
+			bad("policy_areas", "%q is not a policy area of taxonomy %s (see docs/import.md)", truncate(a, 60), plan.TaxonomyVersion)
+		}
+	}
+	if s := t.get(r, "completion"); s != "" {
+		if v, ok := parseEnum(s, ogp.Completions, ogp.Completion.Label); ok {
+			c.Completion = v
+		} else {
+			bad("completion", "%q is not one of %s", truncate(s, 60), enumNames(ogp.Completions))
+		}
+	}
+	irm, irmErrs := irmFromCells(t.get(r, "irm_verifiable"), t.get(r, "irm_potential_impact"), t.get(r, "irm_starred"), t.get(r, "irm_did_it_open_government"))
+	c.IRM = irm
+	for _, e := range irmErrs {
+		bad(e[0], "%s", e[1])
+	}
+	return c, errs
+}
+
+// irmFromCells builds the IRM assessment from its four cells: all empty
+// means no IRM data; any set means reviewed, with blanks "pending".
+// Errors come back as (column, message) pairs.
+func irmFromCells(verifiable, impact, starred, results string) (*plan.IRMAssessment, [][2]string) {
+	if verifiable == "" && impact == "" && starred == "" && results == "" {
+		return nil, nil
+	}
+	a := plan.PendingIRM()
+	var errs [][2]string
+	if verifiable != "" {
+		if v, ok := parseEnum(verifiable, yesNo, ogp.YesNo.Label); ok {
+			a.Verifiable = v
+		} else {
+			errs = append(errs, [2]string{"irm_verifiable", fmt.Sprintf("%q is not one of yes, no, pending", truncate(verifiable, 40))})
+		}
+	}
+	if impact != "" {
+		if v, ok := parseEnum(impact, ogp.PotentialImpacts, ogp.PotentialImpact.Label); ok {
+			a.PotentialImpact = v
+		} else {
+			errs = append(errs, [2]string{"irm_potential_impact", fmt.Sprintf("%q is not one of %s", truncate(impact, 40), enumNames(ogp.PotentialImpacts))})
+		}
+	}
+	if starred != "" {
+		if v, ok := parseEnum(starred, yesNo, ogp.YesNo.Label); ok {
+			a.Starred = v
+		} else {
+			errs = append(errs, [2]string{"irm_starred", fmt.Sprintf("%q is not one of yes, no, pending", truncate(starred, 40))})
+		}
+	}
+	if results != "" {
+		if v, ok := parseEnum(results, ogp.EarlyResultsLevels, ogp.EarlyResults.Label); ok {
+			a.DidItOpenGovernment = v
+		} else {
+			errs = append(errs, [2]string{"irm_did_it_open_government", fmt.Sprintf("%q is not one of %s", truncate(results, 40), enumNames(ogp.EarlyResultsLevels))})
+		}
+	}
+	return a, errs
+}
+
+func milestoneFromCSV(t *csvTable, r csvRow, lang string) (plan.Milestone, []RowError) {
+	var errs []RowError
+	bad := func(col, format string, args ...any) {
+		errs = append(errs, RowError{Source: t.source, Row: r.line, Column: col, Message: fmt.Sprintf(format, args...)})
+	}
+	m := plan.Milestone{
+		ID:          strings.ToLower(t.get(r, "milestone_id")),
+		Title:       t.text(r, "title", lang),
+		Deliverable: t.text(r, "deliverable", lang),
+		Status:      ogp.MilestoneNotStarted,
+	}
+	m.Start = date(t.get(r, "start_date"), func(msg string) { bad("start_date", "%s", msg) })
+	m.End = date(t.get(r, "end_date"), func(msg string) { bad("end_date", "%s", msg) })
+	m.CompletedOn = date(t.get(r, "completed_on"), func(msg string) { bad("completed_on", "%s", msg) })
+	if s := t.get(r, "status"); s != "" {
+		if v, ok := parseEnum(s, ogp.MilestoneStatuses, ogp.MilestoneStatus.Label); ok {
+			m.Status = v
+		} else {
+			bad("status", "%q is not one of %s", truncate(s, 40), enumNames(ogp.MilestoneStatuses))
+		}
+	}
+	return m, errs
+}
+
+// date parses an optional YYYY-MM-DD cell, reporting a bad one.
+func date(s string, bad func(string)) plan.Date {
+	if s == "" {
+		return ""
+	}
+	d, err := ogp.ParseDate(s)
+	if err != nil {
+		bad(fmt.Sprintf("%q is not a date: write YYYY-MM-DD, e.g. 2017-06-30", truncate(s, 40)))
+		return ""
+	}
+	return d
+}
+
+// list splits a list cell on ListSeparator, dropping blanks.
+func list(s string) []string {
+	var out []string
+	for part := range strings.SplitSeq(s, ListSeparator) {
+		if p := strings.TrimSpace(part); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
