@@ -182,7 +182,7 @@ type remoteActor struct {
 	docs    map[string]string // path → JSON
 }
 
-func newRemote(t *testing.T, name, fixture string) *remoteActor {
+func newRemote(t testing.TB, name, fixture string) *remoteActor {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -312,3 +312,5 @@ func (r *remoteActor) activityWithID(id, typ, object string) []byte {
 	})
 	return b
 }
+
+func newEcho() *echo.Echo { return echo.New() }

@@ -76,11 +76,11 @@ type guidelineJSON struct {
 }
 
 type planJSON struct {
-	ID            string `json:"id"`
-	Title         textJSON `json:"title"`
-	Summary       textJSON `json:"summary,omitempty"`
-	Jurisdiction  string   `json:"jurisdiction"`
-	Period        struct {
+	ID           string   `json:"id"`
+	Title        textJSON `json:"title"`
+	Summary      textJSON `json:"summary,omitempty"`
+	Jurisdiction string   `json:"jurisdiction"`
+	Period       struct {
 		Start string `json:"start"`
 		End   string `json:"end"`
 	} `json:"period"`
@@ -116,6 +116,28 @@ type updateJSON struct {
 
 // fieldErrs collects input problems found while mapping (bad dates).
 type fieldErrs struct{ plan.ValidationError }
+
+// with returns the mapping errors plus the domain's own verdict on the
+// mapped value (minus fields already reported), so one answer lists every
+// problem; nil when the mapping went well (the service validates then).
+func (f *fieldErrs) with(validate func() error) error {
+	if len(f.Fields) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, fe := range f.Fields {
+		seen[fe.Field] = true
+	}
+	var ve *plan.ValidationError
+	if errors.As(validate(), &ve) {
+		for _, fe := range ve.Fields {
+			if !seen[fe.Field] {
+				f.Fields = append(f.Fields, fe)
+			}
+		}
+	}
+	return f.Err()
+}
 
 func (f *fieldErrs) date(field, s string) plan.Date {
 	s = strings.TrimSpace(s)
@@ -200,10 +222,7 @@ func (n *Node) commitmentFromJSON(in commitmentJSON) (plan.Commitment, error) {
 		c.IRM = &plan.IRMAssessment{Verifiable: plan.YesNo(in.IRM.Verifiable), PotentialImpact: plan.PotentialImpact(in.IRM.PotentialImpact),
 			Starred: plan.YesNo(in.IRM.Starred), DidItOpenGovernment: plan.EarlyResults(in.IRM.DidItOpenGovernment)}
 	}
-	if err := f.Err(); err != nil {
-		return c, err
-	}
-	return c, nil
+	return c, f.with(c.Validate)
 }
 
 func (n *Node) commitmentToJSON(c plan.Commitment) commitmentJSON {
@@ -246,7 +265,7 @@ func (n *Node) planFromJSON(in planJSON) (plan.ActionPlan, error) {
 		p.Guidelines[idx] = plan.Guideline{Key: plan.GuidelineKey(g.Key), Level: plan.GuidelineLevel(g.Level), Evidence: trimAll(g.Evidence)}
 	}
 	p.Participation = plan.Participation{Development: plan.IAP2Level(in.Participation.Development), Implementation: plan.IAP2Level(in.Participation.Implementation)}
-	return p, f.Err()
+	return p, f.with(p.Validate)
 }
 
 func (n *Node) planToJSON(p plan.ActionPlan, cs []plan.Commitment) planJSON {
@@ -270,7 +289,7 @@ func (n *Node) updateFromJSON(commitmentID string, in updateJSON) (plan.Progress
 	for _, ch := range in.MilestoneChanges {
 		u.MilestoneChanges = append(u.MilestoneChanges, plan.MilestoneChange{MilestoneID: strings.TrimSpace(ch.MilestoneID), Status: plan.MilestoneStatus(ch.Status)})
 	}
-	return u, f.Err()
+	return u, f.with(u.Validate)
 }
 
 func (n *Node) updateToJSON(u plan.ProgressUpdate) updateJSON {

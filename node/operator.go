@@ -24,7 +24,7 @@ import (
 
 type option struct{ Value, Label string }
 
-func options[T ~string](c echo.Context, kind string, all []T) []option {
+func optionsOf[T ~string](c echo.Context, kind string, all []T) []option {
 	out := make([]option, 0, len(all))
 	for _, v := range all {
 		out = append(out, option{string(v), enumLabel(c, kind, string(v))})
@@ -34,23 +34,23 @@ func options[T ~string](c echo.Context, kind string, all []T) []option {
 
 type choices struct {
 	Completions, Milestones, Values, Policy, YesNo, Impacts, Results, IAP2, Levels, PlanStatus []option
-	Guidelines                                                                                []option
-	Plans                                                                                     []option
+	Guidelines                                                                                 []option
+	Plans                                                                                      []option
 }
 
 func (n *Node) choices(c echo.Context) (choices, error) {
 	lang := web.Lang(c)
 	ch := choices{
-		Completions: options(c, "completion", ogp.Completions),
-		Milestones:  options(c, "milestone", ogp.MilestoneStatuses),
-		Values:      options(c, "value", ogp.Values),
-		YesNo:       options(c, "yesno", []ogp.YesNo{ogp.Yes, ogp.No, ogp.Pending}),
-		Impacts:     options(c, "impact", ogp.PotentialImpacts),
-		Results:     options(c, "results", ogp.EarlyResultsLevels),
-		IAP2:        options(c, "iap2", ogp.IAP2Levels),
-		Levels:      options(c, "level", []ogp.GuidelineLevel{ogp.GuidelineMet, ogp.GuidelinePartly, ogp.GuidelineNotMet}),
-		PlanStatus:  options(c, "planstatus", []ogp.PlanStatus{ogp.PlanDevelopment, ogp.PlanImplementation, ogp.PlanEnded}),
-		Guidelines:  options(c, "guideline", ogp.GuidelineKeys[:]),
+		Completions: optionsOf(c, "completion", ogp.Completions),
+		Milestones:  optionsOf(c, "milestone", ogp.MilestoneStatuses),
+		Values:      optionsOf(c, "value", ogp.Values),
+		YesNo:       optionsOf(c, "yesno", []ogp.YesNo{ogp.Yes, ogp.No, ogp.Pending}),
+		Impacts:     optionsOf(c, "impact", ogp.PotentialImpacts),
+		Results:     optionsOf(c, "results", ogp.EarlyResultsLevels),
+		IAP2:        optionsOf(c, "iap2", ogp.IAP2Levels),
+		Levels:      optionsOf(c, "level", []ogp.GuidelineLevel{ogp.GuidelineMet, ogp.GuidelinePartly, ogp.GuidelineNotMet}),
+		PlanStatus:  optionsOf(c, "planstatus", []ogp.PlanStatus{ogp.PlanDevelopment, ogp.PlanImplementation, ogp.PlanEnded}),
+		Guidelines:  optionsOf(c, "guideline", ogp.GuidelineKeys[:]),
 	}
 	for _, a := range plan.PolicyAreas() {
 		ch.Policy = append(ch.Policy, option{a.Slug, a.Label(lang)})
@@ -128,14 +128,14 @@ func (n *Node) adminHome(c echo.Context) error {
 // --- action plans
 
 type planFormView struct {
-	IsNew   bool
-	Action  string
-	P       planJSON
-	Langs   []langOpt
-	Ch      choices
-	Errors  []plan.FieldError
-	Levels  map[string]string // guideline key → level
-	Evid    map[string]string // guideline key → evidence, one per line
+	IsNew  bool
+	Action string
+	P      planJSON
+	Langs  []langOpt
+	Ch     choices
+	Errors []plan.FieldError
+	Levels map[string]string // guideline key → level
+	Evid   map[string]string // guideline key → evidence, one per line
 }
 
 func (n *Node) renderPlanForm(c echo.Context, status int, isNew bool, p planJSON, errs []plan.FieldError) error {
@@ -168,7 +168,9 @@ func (n *Node) planForm(c echo.Context) error {
 	return n.renderPlanForm(c, http.StatusOK, false, n.planToJSON(p, nil), nil)
 }
 
-func lines(s string) []string { return trimAll(strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")) }
+func lines(s string) []string {
+	return trimAll(strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n"))
+}
 
 func (n *Node) langForm(c echo.Context, prefix string) textJSON {
 	out := textJSON{}
@@ -445,7 +447,9 @@ func (n *Node) renderTokens(c echo.Context, status int, v tokensView) error {
 	return c.Render(status, "tokens.html", web.Page{Title: web.T(c, "node_tokens_title"), Data: v})
 }
 
-func (n *Node) tokensPage(c echo.Context) error { return n.renderTokens(c, http.StatusOK, tokensView{}) }
+func (n *Node) tokensPage(c echo.Context) error {
+	return n.renderTokens(c, http.StatusOK, tokensView{})
+}
 
 func (n *Node) tokenCreate(c echo.Context) error {
 	plain, _, err := n.auth.CreateToken(c.Request().Context(), auth.CurrentPrincipal(c), c.FormValue("label"))

@@ -64,13 +64,15 @@ func (n *Node) routes(e *echo.Echo) {
 	api.GET("/commitments", n.apiCommitments)
 	api.GET("/commitments/:id", n.apiCommitment)
 	api.GET("/commitments/:id/updates", n.apiUpdates)
-	w := api.Group("", auth.RequireOperator, csrf)
-	w.PUT("/plans/:id", n.apiPutPlan)
-	w.POST("/commitments", n.apiCreateCommitment)
-	w.PUT("/commitments/:id", n.apiPutCommitment)
-	w.DELETE("/commitments/:id", n.apiDeleteCommitment)
-	w.POST("/commitments/:id/updates", n.apiPostUpdate)
-	w.POST("/import", n.apiImport)
+	// Per-route middleware, not a sub-group: a group's middleware also
+	// guards its catch-all, which would turn unknown API paths into 401s.
+	op := []echo.MiddlewareFunc{auth.RequireOperator, csrf}
+	api.PUT("/plans/:id", n.apiPutPlan, op...)
+	api.POST("/commitments", n.apiCreateCommitment, op...)
+	api.PUT("/commitments/:id", n.apiPutCommitment, op...)
+	api.DELETE("/commitments/:id", n.apiDeleteCommitment, op...)
+	api.POST("/commitments/:id/updates", n.apiPostUpdate, op...)
+	api.POST("/import", n.apiImport, op...)
 }
 
 // validationToWeb turns a domain validation error into the 422 that names

@@ -376,16 +376,25 @@ func TestStatusClassification(t *testing.T) {
 	}
 }
 
-// clock is a settable fake clock for Options.Now.
+// clock is a fake clock for Options.Now that ticks with real time from a
+// chosen start and can jump ahead (days, lease expiry) on demand.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu    sync.Mutex
+	base  time.Time
+	start time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func newClock(base time.Time) *clock { return &clock{base: base, start: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.base.Add(time.Since(c.start))
+}
+
 func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
-	c.t = c.t.Add(d)
+	c.base = c.base.Add(d)
 	c.mu.Unlock()
 }
 
@@ -400,7 +409,7 @@ func TestDeadHostMarkedSkippedAndRevived(t *testing.T) {
 		return http.StatusServiceUnavailable
 	})
 	host := strings.TrimPrefix(rc.URL, "http://")
-	clk := &clock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	clk := newClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	o := fastOpts()
 	o.Now = clk.Now
 	o.MaxAttempts = 1 // every failure exhausts its job: one failure day per job
@@ -603,7 +612,7 @@ func TestCompletionChecksLease(t *testing.T) {
 	code := atomic.Int32{}
 	code.Store(503)
 	rc := newReceiver(t, func(int, *http.Request) int { return int(code.Load()) })
-	clk := &clock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	clk := newClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	o := fastOpts()
 	o.Now = clk.Now
 	o.Lease = time.Minute
@@ -623,6 +632,7 @@ func TestCompletionChecksLease(t *testing.T) {
 		}
 		return js[0]
 	}
+	clk.Add(time.Second) // past the enqueue hold
 	j1 := claimOne(q1)
 	if j1 == nil {
 		t.Fatal("claim 1 got nothing")

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,22 +14,12 @@ import (
 // staff HTML page is hub/pages' /staff/members, which calls members
 // directly). It lists members with health and changes membership.
 
-type memberJSON struct {
-	members.Member
-	Health string `json:"health"`
-}
-
 func (h *handlers) staffList(c echo.Context) error {
 	list, err := h.Members.List(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	items := make([]memberJSON, 0, len(list))
-	for _, m := range list {
-		items = append(items, memberJSON{Member: m, Health: m.Health(now)})
-	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return c.JSON(http.StatusOK, map[string]any{"items": list})
 }
 
 func (h *handlers) staffAdd(c echo.Context) error {

@@ -177,7 +177,7 @@ func (b *Backfiller) item(ctx context.Context, m members.Member, item json.RawMe
 			st.Skipped++
 			return act.ID, nil
 		}
-		if err := b.Ingest.Delete(ctx, m.Actor, objectID, ingest.Backfill); err != nil {
+		if err := b.Ingest.Delete(ctx, m.Actor, objectID, ingest.DeletedAt(item), ingest.Backfill); err != nil {
 			return act.ID, err
 		}
 		st.Deleted++

@@ -11,6 +11,7 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -142,7 +143,19 @@ func (s *Service) onDelete(ctx context.Context, _ *federation.Server, in *federa
 		return nil
 	}
 	s.Members.RecordDelivery(in.Actor, s.now(), time.Time{})
-	return s.Delete(ctx, in.Actor, in.ObjectID, Live)
+	return s.Delete(ctx, in.Actor, in.ObjectID, DeletedAt(in.Raw), Live)
+}
+
+// DeletedAt reads the Tombstone's "deleted" time from a Delete activity
+// (zero when absent), so deletions order correctly against re-creations.
+func DeletedAt(activity []byte) time.Time {
+	var a struct {
+		Object struct {
+			Deleted time.Time `json:"deleted"`
+		} `json:"object"`
+	}
+	_ = json.Unmarshal(activity, &a)
+	return a.Object.Deleted
 }
 
 // ErrUnsupported is returned for documents that are not ogp objects (ignored).
@@ -190,7 +203,7 @@ func (s *Service) Accept(ctx context.Context, pilot, wantID string, raw []byte, 
 		return objects.Stale, fmt.Errorf("%w: %s is attributed to %s, not the member %s on its host", ErrRejected, id, attributed, pilot)
 	}
 	now := s.now().UTC()
-	if src == Live {
+	if src == Live && s.Members != nil {
 		s.Members.RecordDelivery(pilot, now, latest(published, updated))
 	}
 	res, err := s.Objects.Put(ctx, objects.Object{ID: id, Kind: kind, Pilot: pilot, Raw: string(raw),
@@ -226,16 +239,24 @@ func (s *Service) shouldAnnounce(pilot string, published time.Time, src Source) 
 	return ok && !published.IsZero() && !published.Before(m.Added)
 }
 
-// Delete records pilot's deletion of iri (which must be on pilot's host).
-func (s *Service) Delete(ctx context.Context, pilot, iri string, src Source) error {
+// Delete records pilot's deletion of iri (which must be on pilot's host)
+// made at deleted (zero: now). A version of the object made after that time
+// is kept.
+func (s *Service) Delete(ctx context.Context, pilot, iri string, deleted time.Time, src Source) error {
 	if !sameHost(iri, pilot) {
 		s.count("foreign-host", src)
 		return nil
 	}
-	if _, err := s.Objects.Delete(ctx, iri, pilot, s.now()); err != nil {
+	if deleted.IsZero() || deleted.After(s.now()) {
+		deleted = s.now()
+	}
+	removed, err := s.Objects.Delete(ctx, iri, pilot, deleted)
+	if err != nil {
 		return err
 	}
-	s.Model.Remove(iri)
+	if removed {
+		s.Model.Remove(iri)
+	}
 	s.count("tombstoned", src)
 	return nil
 }

@@ -6,6 +6,7 @@ package members
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,7 +59,7 @@ type Member struct {
 
 	// Health.
 	LastDelivery  time.Time     `bson:"lastDelivery,omitzero" json:"lastDelivery,omitzero"` // last activity received in the inbox
-	Lag           time.Duration `bson:"lag,omitempty" json:"lagSeconds"`                    // receipt minus publication of the last delivered object
+	Lag           time.Duration `bson:"lag,omitempty" json:"-"`                             // receipt minus publication of the last delivered object (JSON: lagSeconds)
 	LastBackfill  time.Time     `bson:"lastBackfill,omitzero" json:"lastBackfill,omitzero"`
 	BackfillError string        `bson:"backfillError,omitempty" json:"backfillError,omitempty"`
 	// BackfillMark is the newest outbox activity id processed by the last
@@ -67,6 +68,16 @@ type Member struct {
 
 	// FollowState is read from federation on List (not stored here).
 	FollowState string `bson:"-" json:"followState"`
+}
+
+// MarshalJSON writes Lag as lagSeconds and adds health (docs/api-hub.md).
+func (m Member) MarshalJSON() ([]byte, error) {
+	type plain Member
+	return json.Marshal(struct {
+		plain
+		LagSeconds float64 `json:"lagSeconds"`
+		Health     string  `json:"health"`
+	}{plain(m), m.Lag.Seconds(), m.Health(time.Now())})
 }
 
 // Health summarises a member for the member list.

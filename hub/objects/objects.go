@@ -50,7 +50,7 @@ const (
 	Stale    Result = iota // an older or equal version than the one stored: nothing written
 	Created                // first time this IRI was stored
 	Replaced               // a newer version replaced the stored one
-	Gone                   // the IRI was deleted earlier: tombstones are final
+	Gone                   // the IRI was deleted after this version was made: it stays deleted
 )
 
 type meta struct {
@@ -123,7 +123,8 @@ func (s *Store) Put(ctx context.Context, o Object) (Result, error) {
 	old, known := s.index[o.ID]
 	s.mu.RUnlock()
 	switch {
-	case known && old.kind == ogp.KindTombstone:
+	case known && old.kind == ogp.KindTombstone && !v.After(old.version):
+		// A late or replayed version of a deleted object stays deleted.
 		return Gone, nil
 	case known && !v.After(old.version):
 		return Stale, nil
@@ -142,9 +143,14 @@ func (s *Store) Put(ctx context.Context, o Object) (Result, error) {
 	}
 	if known {
 		res = Replaced
+		if old.kind == ogp.KindTombstone {
+			res = Created
+		}
 		// The filter keeps the newest even against another replica's
-		// concurrent write, and never overwrites a tombstone.
-		filter := bson.M{"_id": o.ID, "kind": bson.M{"$ne": ogp.KindTombstone}, "$or": bson.A{
+		// concurrent write. A tombstone's "updated" is its deletion time, so
+		// only an object published anew after the deletion replaces it (a
+		// node may reuse a withdrawn commitment's id).
+		filter := bson.M{"_id": o.ID, "$or": bson.A{
 			bson.M{"updated": bson.M{"$lt": v}},
 			bson.M{"updated": bson.M{"$exists": false}},
 		}}
@@ -163,7 +169,8 @@ func (s *Store) Put(ctx context.Context, o Object) (Result, error) {
 }
 
 // Delete replaces the object by a tombstone (or records one for an IRI never
-// seen, so a late or replayed Create cannot bring it back). It reports
+// seen, so a late or replayed Create cannot bring it back; only a version
+// made after the deletion can). It reports
 // whether a live object was removed.
 func (s *Store) Delete(ctx context.Context, iri, pilot string, at time.Time) (bool, error) {
 	l := s.lock(iri)
@@ -172,7 +179,9 @@ func (s *Store) Delete(ctx context.Context, iri, pilot string, at time.Time) (bo
 	s.mu.RLock()
 	old, known := s.index[iri]
 	s.mu.RUnlock()
-	if known && old.kind == ogp.KindTombstone {
+	if known && (old.kind == ogp.KindTombstone || old.version.After(at.UTC())) {
+		// Already deleted, or re-created after this deletion (a backfill
+		// walks newest first, so it meets the re-creation before the Delete).
 		return false, nil
 	}
 	t := Object{ID: iri, Kind: ogp.KindTombstone, Pilot: pilot, FormerKind: old.kind, Received: at.UTC(), Deleted: at.UTC(), Updated: at.UTC()}

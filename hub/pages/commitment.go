@@ -13,6 +13,7 @@ import (
 // the node's original.
 type commitmentView struct {
 	ID         string
+	IRI        string // ID when it is a safe http(s) link, for the href
 	Original   string // the node's page for it (url, else the IRI)
 	Identifier string
 	Name       string
@@ -102,6 +103,7 @@ func buildCommitment(m *readmodel.Model, lang string, c readmodel.Commitment, si
 		MilestoneCounts: c.MilestoneCounts, Starred: c.Starred,
 		LastUpdate: formatDay(lang, c.LastUpdate), Published: formatDay(lang, c.Published),
 	}
+	v.IRI = readmodel.SafeLink(c.ID)
 	if v.Original == "" {
 		// The IRI itself answers browsers with the node's HTML page.
 		v.Original = readmodel.SafeLink(c.ID)

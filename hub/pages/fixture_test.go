@@ -74,9 +74,9 @@ func fillModel(t testing.TB) *readmodel.Model {
 	commit(madridActor, "http://madrid.localhost:8080/plans/2016", ogp.Commitment{
 		ID: madLobby, Identifier: "MAD0001",
 		Name: "Registro obligatorio de lobbies", NameMap: ogp.LangMap{"es": "Registro obligatorio de lobbies", "en": "Mandatory lobby registry"},
-		Summary:    "<p>Crear un registro <strong>público y obligatorio</strong> de grupos de interés.</p><script>alert('x')</script>",
-		SummaryMap: ogp.LangMap{"en": "<p>Create a <strong>public, mandatory</strong> register of lobbyists and interest groups.</p><img src=x onerror=alert(1)>"},
-		Values:     []ogp.Value{ogp.ValueAccessToInformation, ogp.ValuePublicAccountability},
+		Summary:     "<p>Crear un registro <strong>público y obligatorio</strong> de grupos de interés.</p><script>alert('x')</script>",
+		SummaryMap:  ogp.LangMap{"en": "<p>Create a <strong>public, mandatory</strong> register of lobbyists and interest groups.</p><img src=x onerror=alert(1)>"},
+		Values:      []ogp.Value{ogp.ValueAccessToInformation, ogp.ValuePublicAccountability},
 		PolicyAreas: []string{"Lobbying", "Anti-Corruption"}, LeadInstitution: "Ayuntamiento de Madrid",
 		Completion: ogp.CompletionComplete,
 		IRM:        &ogp.IRM{Verifiable: ogp.Yes, PotentialImpact: ogp.ImpactTransformative, Starred: ogp.Yes, DidItOpenGovernment: ogp.ResultsMajor},
@@ -108,7 +108,7 @@ func fillModel(t testing.TB) *readmodel.Model {
 		Name: "Plataforma de formación docente", NameMap: ogp.LangMap{"en": "Tech platform for teacher training"},
 		Summary:     "Plataforma tecnológica de formación continua para docentes.",
 		PolicyAreas: []string{"Education"}, Completion: ogp.CompletionLimited,
-		Values:      []ogp.Value{ogp.ValueTechnologyInnovation, ogp.ValueCivicParticipation},
+		Values: []ogp.Value{ogp.ValueTechnologyInnovation, ogp.ValueCivicParticipation},
 		Milestones: []ogp.Milestone{
 			{ID: jalTeacher + "#milestone-1", Name: "Lanzamiento de la plataforma", NameMap: ogp.LangMap{"en": "Platform launch"}, EndDate: "2017-04-30", Status: ogp.MilestoneInProgress},
 		},

@@ -17,7 +17,11 @@ type homeView struct {
 	Themes         []themeCount
 	CompletionSVG  template.HTML
 	CompletionData template.HTML
+	Data           dataLinks
 }
+
+// dataLinks point at the feeds, exports and API served by hub/api.
+type dataLinks struct{ Feed, CSV, JSON, API string }
 
 // pilotCard is one pilot on the home page.
 type pilotCard struct {
@@ -42,7 +46,7 @@ type themeCount struct {
 const latestOnHome = 15
 
 func buildHome(m *readmodel.Model, lang string) homeView {
-	v := homeView{Totals: m.Totals()}
+	v := homeView{Totals: m.Totals(), Data: dataLinks{Feed: FeedPath("", ""), CSV: pathExportCSV, JSON: pathExportJSON, API: pathAPIPilots}}
 	idx := pilotIndex{}
 	var rows []web.StackedRow
 	for _, p := range m.Pilots() {

@@ -55,3 +55,28 @@ func SideBySidePath(ids ...string) string {
 func ComparePathTheme(theme string) string {
 	return PathCompare + "?theme=" + url.QueryEscape(theme)
 }
+
+// Feed and export paths served by hub/api (kept as strings here so that
+// hub/api may import this package for its HTML links without a cycle).
+const (
+	pathFeed       = "/feed.atom"
+	pathExportCSV  = "/exports/commitments.csv"
+	pathExportJSON = "/exports/commitments.json"
+	pathAPIPilots  = "/api/v1/pilots"
+)
+
+// FeedPath returns the Atom feed of one pilot (actor IRI) or one theme;
+// both empty gives the global feed.
+func FeedPath(pilot, theme string) string {
+	q := url.Values{}
+	if pilot != "" {
+		q.Set("pilot", pilot)
+	}
+	if theme != "" {
+		q.Set("theme", theme)
+	}
+	if len(q) == 0 {
+		return pathFeed
+	}
+	return pathFeed + "?" + q.Encode()
+}

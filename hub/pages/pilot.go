@@ -28,6 +28,7 @@ type pilotView struct {
 	MilestoneSVG   template.HTML
 	MilestoneData  template.HTML
 	CompareURL     string
+	FeedURL        string
 }
 
 // planView is one action plan with its process record.
@@ -64,6 +65,7 @@ func buildPilot(m *readmodel.Model, lang string, p readmodel.Pilot) pilotView {
 		Name: p.Name, Actor: p.Actor, Handle: p.Handle, URL: p.URL,
 		Jurisdiction: p.Jurisdiction, Summary: p.Summary, Themes: themeLinks(p.Themes),
 		CompareURL: PathCompare + "?pilot=" + url.QueryEscape(p.Actor),
+		FeedURL:    FeedPath(p.Actor, ""),
 	}
 	if v.URL == "" {
 		v.URL = readmodel.SafeLink(p.Actor)

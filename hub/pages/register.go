@@ -90,19 +90,29 @@ func Register(e *echo.Echo, d Deps) {
 		if err != nil {
 			panic("pages: " + err.Error())
 		}
+		// The layout's login and logout links point at internal/auth's
+		// routes; without auth there is nothing to sign in to.
+		r.LoginURL, r.LogoutURL = "", ""
+		if d.Auth != nil {
+			r.LoginURL, r.LogoutURL = "/auth/login", "/auth/logout"
+		}
 		d.Renderer = r
 		e.Renderer = r
 	}
 	h := &handlers{d: d, peers: newPeerIndex(d.Model)}
 
-	e.GET(PathHome, h.home)
-	e.GET(PathPilots, h.home)
-	e.GET(PathPilot, h.pilotByHandle)
-	e.GET(PathPilotByIRI, h.pilotByIRI)
-	e.GET(PathCommitment, h.commitment)
-	e.GET(PathCompare, h.compare)
-	e.GET(PathSideBySide, h.sideBySide)
-	e.GET(PathSearch, h.search)
+	var mw []echo.MiddlewareFunc
+	if d.Auth != nil {
+		mw = append(mw, csrfIfSignedIn(d.Auth.CSRF()))
+	}
+	e.GET(PathHome, h.home, mw...)
+	e.GET(PathPilots, h.home, mw...)
+	e.GET(PathPilot, h.pilotByHandle, mw...)
+	e.GET(PathPilotByIRI, h.pilotByIRI, mw...)
+	e.GET(PathCommitment, h.commitment, mw...)
+	e.GET(PathCompare, h.compare, mw...)
+	e.GET(PathSideBySide, h.sideBySide, mw...)
+	e.GET(PathSearch, h.search, mw...)
 	e.GET(PathAssets, echo.WrapHandler(http.StripPrefix("/hub-assets/", http.FileServerFS(assetsFS()))))
 
 	if d.Auth != nil && d.Members != nil {
@@ -113,6 +123,22 @@ func Register(e *echo.Echo, d Deps) {
 		g.GET("/members", h.staffMembers)
 		g.POST("/members/add", h.staffAdd)
 		g.POST("/members/action", h.staffAction)
+	}
+}
+
+// csrfIfSignedIn runs the CSRF middleware for signed-in callers only: the
+// layout shows them a logout form, which needs a token, while anonymous
+// readers get no cookie and pages stay cacheable. It relies on
+// auth.Middleware having run before routing (hub.New installs it).
+func csrfIfSignedIn(csrf echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		withCSRF := csrf(next)
+		return func(c echo.Context) error {
+			if auth.CurrentPrincipal(c) != nil {
+				return withCSRF(c)
+			}
+			return next(c)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ogpnet/ogpnet/federation/ogp"
@@ -41,6 +42,10 @@ type view struct {
 	timelines   map[string][]Update
 	themes      []ThemeCount
 	totals      Totals
+	// cthemes[i] lists the indexes in themes of byPilot[i]'s policy areas.
+	cthemes    [][]int
+	matrixOnce sync.Once
+	matrixAll  Matrix
 }
 
 // Version changes on every mutation; pages use it as an ETag.
@@ -223,6 +228,18 @@ func (m *Model) build(day ogp.Date) *view {
 		all = append(all, c)
 	}
 	v.byPilot, v.keysPilot = sortedBy(all, SortPilot)
+	themeIdx := make(map[string]int, len(v.themes))
+	for i, t := range v.themes {
+		themeIdx[strings.ToLower(t.Theme)] = i
+	}
+	v.cthemes = make([][]int, len(v.byPilot))
+	for i, c := range v.byPilot {
+		for _, t := range c.Themes {
+			if ti, ok := themeIdx[strings.ToLower(t)]; ok && !slices.Contains(v.cthemes[i], ti) {
+				v.cthemes[i] = append(v.cthemes[i], ti)
+			}
+		}
+	}
 	v.byUpdate, v.keysUpdate = sortedBy(all, SortLastUpdate)
 	v.byName, v.keysName = sortedBy(all, SortName)
 	return v
@@ -522,58 +539,97 @@ func (m *Model) Commitments(f Filter, cursor string, limit int) (Page[Commitment
 }
 
 // Matrix returns the pilots × policy-area matrix over the visible
-// commitments that match f (its Sort and Query are honoured as filters).
+// commitments that match f (its Sort is ignored). Columns are the themes
+// with at least one match, by how many pilots share them. The unfiltered
+// matrix is computed once per view.
 func (m *Model) Matrix(f Filter) Matrix {
 	v := m.current()
-	rows := map[string]map[string]*MatrixCell{}
-	themePilots := map[string]map[string]bool{}
-	themeName := map[string]string{}
-	for _, c := range v.byPilot {
+	zero := len(f.Pilots) == 0 && f.Theme == "" && f.Value == "" && len(f.Completion) == 0 &&
+		f.Starred == nil && f.From == "" && f.To == "" && strings.TrimSpace(f.Query) == "" && len(f.IDs) == 0
+	if zero {
+		v.matrixOnce.Do(func() { v.matrixAll = v.matrix(f) })
+		return v.matrixAll.clone()
+	}
+	return v.matrix(f)
+}
+
+func (mx Matrix) clone() Matrix {
+	out := Matrix{Themes: slices.Clone(mx.Themes), Rows: slices.Clone(mx.Rows)}
+	for i := range out.Rows {
+		out.Rows[i].Cells = slices.Clone(out.Rows[i].Cells)
+	}
+	return out
+}
+
+type cellAcc struct {
+	n, high int
+	by      [5]int // index in ogp.Completions
+}
+
+func completionIndex(c ogp.Completion) int {
+	for i, x := range ogp.Completions {
+		if x == c {
+			return i
+		}
+	}
+	return 0
+}
+
+func (v *view) matrix(f Filter) Matrix {
+	nt := len(v.themes)
+	cells := make([]cellAcc, len(v.pilots)*nt)
+	themePilots := make([]int, nt)
+	seen := make([]bool, len(v.pilots)*nt)
+	for i, c := range v.byPilot {
 		if !f.Match(c) {
 			continue
 		}
-		for _, t := range c.Themes {
-			k := strings.ToLower(t)
-			if _, ok := themeName[k]; !ok {
-				themeName[k] = t
-				themePilots[k] = map[string]bool{}
-			}
-			themePilots[k][c.Pilot] = true
-			if rows[c.Pilot] == nil {
-				rows[c.Pilot] = map[string]*MatrixCell{}
-			}
-			mc := rows[c.Pilot][k]
-			if mc == nil {
-				mc = &MatrixCell{ByCompletion: map[ogp.Completion]int{}}
-				rows[c.Pilot][k] = mc
-			}
-			mc.Commitments++
-			mc.ByCompletion[c.Completion]++
+		pi := v.pilotByID[c.Pilot]
+		ci := completionIndex(c.Completion)
+		for _, ti := range v.cthemes[i] {
+			k := pi*nt + ti
+			acc := &cells[k]
+			acc.n++
+			acc.by[ci]++
 			if c.Completion.High() {
-				mc.High++
+				acc.high++
+			}
+			if !seen[k] {
+				seen[k] = true
+				themePilots[ti]++
 			}
 		}
 	}
-	keys := make([]string, 0, len(themeName))
-	for k := range themeName {
-		keys = append(keys, k)
+	var cols []int
+	for ti := range nt {
+		if themePilots[ti] > 0 {
+			cols = append(cols, ti)
+		}
 	}
-	slices.SortFunc(keys, func(a, b string) int {
-		return cmp.Or(len(themePilots[b])-len(themePilots[a]), strings.Compare(a, b))
+	slices.SortStableFunc(cols, func(a, b int) int {
+		return cmp.Or(themePilots[b]-themePilots[a], strings.Compare(strings.ToLower(v.themes[a].Theme), strings.ToLower(v.themes[b].Theme)))
 	})
-	mx := Matrix{Themes: make([]string, len(keys)), Rows: []MatrixRow{}}
-	for i, k := range keys {
-		mx.Themes[i] = themeName[k]
+	mx := Matrix{Themes: make([]string, len(cols)), Rows: []MatrixRow{}}
+	for i, ti := range cols {
+		mx.Themes[i] = v.themes[ti].Theme
 	}
-	for _, p := range v.pilots {
+	for pi, p := range v.pilots {
 		if len(f.Pilots) > 0 && !slices.Contains(f.Pilots, p.Actor) {
 			continue
 		}
-		row := MatrixRow{Pilot: p.Actor, Name: p.Name, Cells: make([]MatrixCell, len(keys))}
-		for i, k := range keys {
-			if mc := rows[p.Actor][k]; mc != nil {
-				row.Cells[i] = *mc
+		row := MatrixRow{Pilot: p.Actor, Name: p.Name, Cells: make([]MatrixCell, len(cols))}
+		for i, ti := range cols {
+			acc := cells[pi*nt+ti]
+			if acc.n == 0 {
+				continue
 			}
+			mc := MatrixCell{Commitments: acc.n, High: acc.high, ByCompletion: map[ogp.Completion]int{}}
+			for ci, n := range acc.by {
+				if n > 0 {
+					mc.ByCompletion[ogp.Completions[ci]] = n
+				}
+			}
+			row.Cells[i] = mc
 		}
 		mx.Rows = append(mx.Rows, row)
 	}

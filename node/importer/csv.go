@@ -139,7 +139,6 @@ func readCSV(source string, r io.Reader, known, required []string, l Limits) (*c
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		var pe *csv.ParseError
 		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
 			errs = append(errs, RowError{Source: source, Row: pe.Line, Message: fmt.Sprintf("has %d cells, the header has %d", len(rec), len(header))})
@@ -152,6 +151,9 @@ func readCSV(source string, r io.Reader, known, required []string, l Limits) (*c
 			}
 			return nil, append(errs, RowError{Source: source, Message: err.Error()})
 		}
+		// FieldPos is only valid after a successful Read (it panics after
+		// a failed one, as the fuzz target found).
+		line, _ := cr.FieldPos(0)
 		if blank(rec) {
 			continue // spreadsheets leave empty rows at the end
 		}

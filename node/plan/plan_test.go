@@ -313,7 +313,7 @@ func TestWire(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(pp.Commitments) != 1 || len(pp.Guidelines) != 2 || pp.Participation.Development != ogp.IAP2Involve ||
-		pp.Summary != "1 compromisos, del 2017-01-01 al 2018-06-30." {
+		pp.Summary != "1 compromiso, del 2017-01-01 al 2018-06-30." {
 		t.Errorf("plan = %+v", pp)
 	}
 }

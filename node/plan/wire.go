@@ -148,7 +148,11 @@ func (w Wire) ActionPlan(p ActionPlan, commitments []Commitment) ogp.ActionPlan 
 	nameMap, summaryMap := ogp.LangMap{}, ogp.LangMap{}
 	for _, l := range unionLangs(w.Lang, p.Title, p.Summary) {
 		nameMap[l] = p.Title.Get(l)
-		s := fmt.Sprintf(label(l, "plan-summary"), len(live), p.Period.Start, p.Period.End)
+		key := "plan-summary"
+		if len(live) == 1 {
+			key = "plan-summary-one"
+		}
+		s := fmt.Sprintf(label(l, key), len(live), p.Period.Start, p.Period.End)
 		if d := p.Summary.Get(l); d != "" {
 			s += " " + clip(d, 300)
 		}
@@ -220,8 +224,8 @@ func updateContent(u ProgressUpdate, c Commitment, cIRI, lang string) string {
 // complete; other languages fall back to English words around text in their
 // own language (the web layer has the full catalogues).
 var labels = map[string]map[string]string{
-	"en": {"completion": "Completion", "progress-on": "Progress on", "evidence": "Evidence", "plan-summary": "%d commitments, %s to %s."},
-	"es": {"completion": "Avance", "progress-on": "Avance en", "evidence": "Evidencia", "plan-summary": "%d compromisos, del %s al %s."},
+	"en": {"completion": "Completion", "progress-on": "Progress on", "evidence": "Evidence", "plan-summary": "%d commitments, %s to %s.", "plan-summary-one": "%d commitment, %s to %s."},
+	"es": {"completion": "Avance", "progress-on": "Avance en", "evidence": "Evidencia", "plan-summary": "%d compromisos, del %s al %s.", "plan-summary-one": "%d compromiso, del %s al %s."},
 }
 
 var completionEs = map[Completion]string{

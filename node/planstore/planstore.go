@@ -91,7 +91,7 @@ func (s *Store) PutPlan(ctx context.Context, p plan.ActionPlan) (ChangeKind, err
 	case err == nil:
 		p.Created = old.Created
 		p.Updated = old.Updated
-		if planKey(old) == planKey(p) {
+		if old.SameContent(p) {
 			return Unchanged, nil
 		}
 		kind = Updated
@@ -106,13 +106,6 @@ func (s *Store) PutPlan(ctx context.Context, p plan.ActionPlan) (ChangeKind, err
 		return "", fmt.Errorf("planstore: put plan %s: %w", p.ID, err)
 	}
 	return kind, nil
-}
-
-// planKey compares plans without their timestamps.
-func planKey(p plan.ActionPlan) string {
-	p.Created, p.Updated = time.Time{}, time.Time{}
-	b, _ := bson.Marshal(p)
-	return string(b)
 }
 
 // GetPlan returns the plan with id, or ErrNotFound.

@@ -1,0 +1,159 @@
+package pages
+
+import (
+	"io/fs"
+	"net/url"
+	"regexp"
+	"slices"
+	"testing"
+
+	"github.com/ogpnet/ogpnet/federation/ogp"
+	"github.com/ogpnet/ogpnet/hub/templates"
+	"github.com/ogpnet/ogpnet/internal/web"
+)
+
+// TestHubStringsTranslated checks that every message id the hub pages use,
+// literally in templates or built from the vocabulary's enums in Go, is in
+// both catalogues (a missing id comes back as the id itself).
+func TestHubStringsTranslated(t *testing.T) {
+	var ids []string
+	re := regexp.MustCompile(`\bT "([a-z0-9_]+)"`)
+	err := fs.WalkDir(templates.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(templates.FS, p)
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			ids = append(ids, m[1])
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ogp.Completions {
+		ids = append(ids, msgID("completion_", string(c)))
+	}
+	for _, v := range ogp.Values {
+		ids = append(ids, msgID("value_", string(v)))
+	}
+	for _, k := range ogp.GuidelineKeys {
+		ids = append(ids, msgID("hub_guideline_", string(k)))
+	}
+	for _, s := range []ogp.PlanStatus{ogp.PlanDevelopment, ogp.PlanImplementation, ogp.PlanEnded} {
+		ids = append(ids, msgID("hub_plan_", string(s)))
+	}
+	for _, l := range ogp.IAP2Levels {
+		ids = append(ids, "iap2_"+string(l))
+	}
+	for _, p := range ogp.PotentialImpacts {
+		if p != ogp.ImpactPending {
+			ids = append(ids, msgID("irm_impact_", string(p)))
+		}
+	}
+	for _, m := range []map[string]string{staffStates, followStates, healthStates, staffDone} {
+		for _, id := range m {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range milestoneIDs {
+		ids = append(ids, id)
+	}
+	for _, id := range resultsIDs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		for _, lang := range []string{"en", "es"} {
+			if web.TLang(lang, id) == id {
+				t.Errorf("%s: no message %q", lang, id)
+			}
+		}
+	}
+}
+
+func TestLabels(t *testing.T) {
+	if got := completionLabel("es", ogp.CompletionNoEvidence); got == "" || got == "completion_no_evidence" {
+		t.Errorf("completion label = %q", got)
+	}
+	if got := completionClass(ogp.CompletionNotStarted); got != "c-not_started" {
+		t.Errorf("class = %q, want the shared style.css class", got)
+	}
+	if got := formatDate("es", "2017-03-05"); got != "5 de marzo de 2017" {
+		t.Errorf("Spanish date = %q", got)
+	}
+	if got := formatDate("en", ""); got != "" {
+		t.Errorf("unset date = %q", got)
+	}
+}
+
+func TestGuidelineRowsListAllSeven(t *testing.T) {
+	rows := guidelineRows("en", []ogp.Guideline{
+		{Key: ogp.GuidelineFeedback, Level: ogp.GuidelineMet, Evidence: []string{"https://ok.example/x", "javascript:alert(1)"}},
+	})
+	if len(rows) != 7 {
+		t.Fatalf("%d rows, want the seven IRM guidelines", len(rows))
+	}
+	for i, r := range rows {
+		if r.Key != ogp.GuidelineKeys[i] {
+			t.Errorf("row %d is %s, want the IRM's order", i, r.Key)
+		}
+		want := "unknown"
+		if r.Key == ogp.GuidelineFeedback {
+			want = "met"
+			if !slices.Equal(r.Evidence, []string{"https://ok.example/x"}) {
+				t.Errorf("evidence = %q, want only the http(s) link", r.Evidence)
+			}
+		}
+		if r.Class != want {
+			t.Errorf("%s class = %q, want %q", r.Key, r.Class, want)
+		}
+	}
+}
+
+func TestBuildCompareCounts(t *testing.T) {
+	m := fillModel(t)
+	v, err := buildCompare(m, "en", url.Values{}, ogp.DateOf(today))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Matched != 5 || v.Pilots != 3 || v.ListTotal != 5 || len(v.List) != 5 {
+		t.Errorf("matched %d/%d pilots, list %d/%d", v.Matched, v.Pilots, len(v.List), v.ListTotal)
+	}
+	// Overdue at 2017-06-01: Madrid's citizen vote (Feb) and Jalisco's
+	// platform launch (Apr); the November evaluation is not due yet.
+	if v.OverdueTotal != 2 || v.Overdue[0].Milestone != "Citizen vote" || v.Overdue[1].Milestone != "Platform launch" {
+		t.Errorf("overdue = %d %+v", v.OverdueTotal, v.Overdue)
+	}
+	// Process: Madrid met 2, partly 1, not met 1 → 5 of 14 points.
+	for _, r := range v.Process.Rows {
+		if r.Pilot.Name == "Madrid" && (r.Score.Points != 5 || r.Percent != 35 || !r.MeetsMin) {
+			t.Errorf("Madrid process row = %+v", r)
+		}
+		if r.Pilot.Name == "Jalisco" && r.MeetsMin {
+			t.Errorf("Jalisco consulted only, below the Involve minimum: %+v", r)
+		}
+	}
+	// The same day a year later, everything open is overdue.
+	v, _ = buildCompare(m, "en", url.Values{"pilot": {madridActor}}, "2018-06-01")
+	if v.OverdueTotal != 2 || v.Pilots != 1 {
+		t.Errorf("Madrid in 2018: overdue %d, pilots %d", v.OverdueTotal, v.Pilots)
+	}
+}
+
+func TestParseFilter(t *testing.T) {
+	_, f, errs := parseFilter(url.Values{
+		"completion": {"limited", "bogus"}, "starred": {"no"}, "period": {"2016-12-01/2017-12-31"}, "to": {"2017-06-30"},
+	}, "en")
+	if len(errs) != 1 || errs[0].Field != "completion" {
+		t.Errorf("errors = %+v", errs)
+	}
+	if !slices.Equal(f.Completion, []ogp.Completion{ogp.CompletionLimited}) || f.Starred == nil || *f.Starred ||
+		f.From != "2016-12-01" || f.To != "2017-06-30" {
+		t.Errorf("filter = %+v", f)
+	}
+	_, f, errs = parseFilter(url.Values{"from": {"2017-06-01"}, "to": {"2017-01-01"}}, "en")
+	if len(errs) != 1 || f.From != "" || f.To != "" {
+		t.Errorf("reversed range: %+v %+v", errs, f)
+	}
+}

@@ -1,0 +1,184 @@
+package node
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// writeRoutes is every state-changing route of the node (forms and API).
+var writeRoutes = []struct{ method, path string }{
+	{http.MethodPost, "/admin/plans"},
+	{http.MethodPost, "/admin/plans/2016-2018"},
+	{http.MethodPost, "/admin/commitments"},
+	{http.MethodPost, "/admin/commitments/JAL0001"},
+	{http.MethodPost, "/admin/commitments/JAL0001/delete"},
+	{http.MethodPost, "/admin/commitments/JAL0001/updates"},
+	{http.MethodPost, "/admin/import"},
+	{http.MethodPost, "/admin/tokens"},
+	{http.MethodPost, "/admin/tokens/abc/revoke"},
+	{http.MethodPut, "/api/v1/plans/2016-2018"},
+	{http.MethodPost, "/api/v1/commitments"},
+	{http.MethodPut, "/api/v1/commitments/JAL0001"},
+	{http.MethodDelete, "/api/v1/commitments/JAL0001"},
+	{http.MethodPost, "/api/v1/commitments/JAL0001/updates"},
+	{http.MethodPost, "/api/v1/import"},
+}
+
+// TestOnlyOperatorsWrite: anonymous callers get 401 and signed-in users
+// without the operator role get 403 on every write route, and nothing is
+// written; an operator signed in through the real OpenID provider writes
+// through the forms (with CSRF) and what they publish is public at once.
+func TestOnlyOperatorsWrite(t *testing.T) {
+	ctx := context.Background()
+	tn := startNode(t, "jalisco")
+	tok, err := tn.CreateAPIToken(ctx, "setup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup := loopbackClient()
+	resp, body := do(t, setup, http.MethodPut, tn.base+"/api/v1/plans/2016-2018", samplePlan(), bearer(tok))
+	mustStatus(t, resp, body, http.StatusCreated)
+	resp, body = do(t, setup, http.MethodPost, tn.base+"/api/v1/commitments", sampleCommitment("JAL0001"), bearer(tok))
+	mustStatus(t, resp, body, http.StatusCreated)
+
+	anon := loopbackClient()
+	bob := tn.login(t, otherUser)
+	bobCSRF := csrf(t, bob, tn.base+"/")
+	for _, r := range writeRoutes {
+		resp, body := do(t, anon, r.method, tn.base+r.path, "{}", nil)
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("anonymous %s %s: %d, want 401 (%s)", r.method, r.path, resp.StatusCode, body)
+		}
+		// Bob has a session and even a valid CSRF token: still 403.
+		resp, body = do(t, bob, r.method, tn.base+r.path, "{}", map[string]string{"X-CSRF-Token": bobCSRF})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("non-operator %s %s: %d, want 403 (%s)", r.method, r.path, resp.StatusCode, body)
+		}
+		resp, _ = do(t, anon, r.method, tn.base+r.path, "{}", bearer("ogpnet_0000000000000000_forged"))
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("forged token %s %s: %d, want 401", r.method, r.path, resp.StatusCode)
+		}
+	}
+	if resp, _ := get(t, bob, tn.base+"/admin", "text/html"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("non-operator GET /admin: %d", resp.StatusCode)
+	}
+	if cm, _ := tn.svc.store.GetCommitment(ctx, "JAL0001"); cm.Deleted || cm.Title.Get("en") != "State register of farm workers" {
+		t.Fatalf("a refused write changed the commitment: %+v", cm)
+	}
+
+	// The operator signs in and uses the forms.
+	ana := tn.login(t, operatorUser)
+	token := csrf(t, ana, tn.base+"/admin/commitments/JAL0001/updates/new")
+	form := url.Values{"_csrf": {token}, "date": {"2017-08-01"}, "text_es": {"Se publicó la convocatoria."},
+		"text_en": {"The call was published."}, "completion": {"substantial"}, "ms_2": {"in-progress"}}
+	// Without the CSRF token the operator's own session cannot post.
+	noToken := url.Values{"date": form["date"], "text_es": form["text_es"]}
+	resp, body = do(t, ana, http.MethodPost, tn.base+"/admin/commitments/JAL0001/updates", noToken, nil)
+	mustStatus(t, resp, body, http.StatusForbidden)
+	resp, body = do(t, ana, http.MethodPost, tn.base+"/admin/commitments/JAL0001/updates", form, map[string]string{"Accept": "text/html"})
+	mustStatus(t, resp, body, http.StatusOK) // after the redirect to the public page
+	if !strings.Contains(body, "The call was published.") {
+		t.Errorf("the commitment page does not show the new update")
+	}
+	_, page := get(t, loopbackClient(), tn.base+"/commitments/JAL0001?lang=es", "text/html")
+	if !strings.Contains(page, "Se publicó la convocatoria.") || !strings.Contains(page, "Sustancial") {
+		t.Errorf("the public page (es) does not show the update")
+	}
+
+	// A form with invalid fields comes back with a message per field.
+	token = csrf(t, ana, tn.base+"/admin/commitments/new")
+	bad := url.Values{"_csrf": {token}, "id": {"jal1"}, "planId": {"2016-2018"}, "startDate": {"2017-13-01"},
+		"completion": {"limited"}, "milestones": {"0"}}
+	resp, body = do(t, ana, http.MethodPost, tn.base+"/admin/commitments", bad, map[string]string{"Accept": "text/html"})
+	mustStatus(t, resp, body, http.StatusUnprocessableEntity)
+	for _, field := range []string{"<code>id</code>", "<code>startDate</code>", "<code>title</code>", "<code>leadInstitution</code>"} {
+		if !strings.Contains(body, field) {
+			t.Errorf("form errors lack %s", field)
+		}
+	}
+}
+
+// TestAPIValidation: the JSON API answers invalid input with 422 and the
+// fields at fault, unknown fields with 400, and duplicates with 409.
+func TestAPIValidation(t *testing.T) {
+	ctx := context.Background()
+	tn := startNode(t, "jalisco")
+	tok, err := tn.CreateAPIToken(ctx, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := loopbackClient()
+	api := tn.base + "/api/v1"
+	resp, body := do(t, c, http.MethodPut, api+"/plans/2016-2018", samplePlan(), bearer(tok))
+	mustStatus(t, resp, body, http.StatusCreated)
+
+	bad := sampleCommitment("MAD0001") // not the plan's prefix JAL
+	bad["values"] = []string{"transparency"}
+	resp, body = do(t, c, http.MethodPost, api+"/commitments", bad, bearer(tok))
+	mustStatus(t, resp, body, http.StatusUnprocessableEntity)
+	for _, f := range []string{`"field":"values[0]"`, `"field":"id"`} {
+		if !strings.Contains(body, f) {
+			t.Errorf("422 body lacks %s: %s", f, body)
+		}
+	}
+	bad = sampleCommitment("JAL0002")
+	bad["endDate"] = "2016-02-30"
+	delete(bad, "leadInstitution")
+	resp, body = do(t, c, http.MethodPost, api+"/commitments", bad, bearer(tok))
+	mustStatus(t, resp, body, http.StatusUnprocessableEntity)
+	for _, f := range []string{`"field":"endDate"`, `"field":"leadInstitution"`} {
+		if !strings.Contains(body, f) {
+			t.Errorf("422 body lacks %s: %s", f, body)
+		}
+	}
+	resp, body = do(t, c, http.MethodPost, api+"/commitments", `{"id":"JAL0001","titel":{}}`, bearer(tok))
+	mustStatus(t, resp, body, http.StatusBadRequest)
+	resp, body = do(t, c, http.MethodPost, api+"/commitments", sampleCommitment("JAL0001"), bearer(tok))
+	mustStatus(t, resp, body, http.StatusCreated)
+	resp, body = do(t, c, http.MethodPost, api+"/commitments", sampleCommitment("JAL0001"), bearer(tok))
+	mustStatus(t, resp, body, http.StatusConflict)
+	resp, body = do(t, c, http.MethodPost, api+"/commitments/JAL0001/updates",
+		map[string]any{"text": map[string]string{"es": "x"}, "milestoneChanges": []map[string]string{{"milestoneId": "9", "status": "complete"}}}, bearer(tok))
+	mustStatus(t, resp, body, http.StatusUnprocessableEntity)
+	if !strings.Contains(body, "milestoneChanges[0].milestoneId") {
+		t.Errorf("422 body: %s", body)
+	}
+	resp, body = get(t, c, api+"/commitments/JAL0001", "application/json")
+	mustStatus(t, resp, body, http.StatusOK)
+	resp, body = get(t, c, api+"/commitments/NOPE0001", "application/json")
+	mustStatus(t, resp, body, http.StatusNotFound)
+}
+
+// TestNoBrowserLogin: without an OpenID issuer the node runs, offers no
+// sign-in, and API tokens made with CreateAPIToken still write.
+func TestNoBrowserLogin(t *testing.T) {
+	ctx := context.Background()
+	l, base := listen(t, "kigoma")
+	n, err := New(ctx, Config{BaseURL: base, Slug: "kigoma", Name: "Kigoma (test)", Lang: "en",
+		DB: storetestDB(t), Version: "test", Logger: discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, l, n.Handler())
+	runBackground(t, n.Run)
+	tok, err := n.CreateAPIToken(ctx, "cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := loopbackClient()
+	p := samplePlan()
+	p["prefix"] = "KIG"
+	resp, body := do(t, c, http.MethodPut, base+"/api/v1/plans/2016-2018", p, bearer(tok))
+	mustStatus(t, resp, body, http.StatusCreated)
+	resp, body = get(t, c, base+"/auth/login", "text/html")
+	mustStatus(t, resp, body, http.StatusNotFound)
+	_, home := get(t, c, base+"/", "text/html")
+	if strings.Contains(home, "/auth/login") {
+		t.Error("the home page offers a sign-in that cannot work")
+	}
+	resp, body = get(t, c, base+"/api/v1/nothing-here", "application/json")
+	mustStatus(t, resp, body, http.StatusNotFound)
+}

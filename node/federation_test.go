@@ -1,0 +1,182 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ogpnet/ogpnet/federation"
+	"github.com/ogpnet/ogpnet/federation/ogp"
+)
+
+func samplePlan() map[string]any {
+	return map[string]any{
+		"title":        map[string]string{"es": "Plan de acción 2016-2018", "en": "Action plan 2016-2018"},
+		"jurisdiction": "Jalisco",
+		"period":       map[string]string{"start": "2016-12-01", "end": "2018-06-30"},
+		"status":       "implementation",
+		"prefix":       "JAL",
+		"guidelines": []map[string]any{
+			{"key": "process-published", "level": "met", "evidence": []string{"https://example.org/timeline"}},
+			{"key": "advance-notice", "level": "partly"},
+		},
+		"participation": map[string]string{"development": "involve", "implementation": "consult"},
+	}
+}
+
+func sampleCommitment(id string) map[string]any {
+	return map[string]any{
+		"id": id, "planId": "2016-2018",
+		"title":           map[string]string{"es": "Registro estatal de jornaleros", "en": "State register of farm workers"},
+		"startDate":       "2017-01-01",
+		"endDate":         "2018-06-30",
+		"leadInstitution": "Secretaría del Trabajo",
+		"description":     map[string]string{"es": "Un registro público.", "en": "A public register."},
+		"values":          []string{"access-to-information"},
+		"milestones": []map[string]any{
+			{"id": "1", "title": map[string]string{"es": "Diseño del registro"}, "end": "2017-06-30", "status": "in-progress"},
+			{"id": "2", "title": map[string]string{"es": "Publicación"}, "end": "2018-03-31", "status": "not-started"},
+		},
+		"completion": "limited",
+	}
+}
+
+// TestFollowerReceivesCreateUpdateDelete: a separate federation server
+// follows the node over real HTTP and receives, signed, the Create, the
+// Update (with a newer "updated") and the Delete (a Tombstone) of a
+// commitment, and the Note of a progress update, in the forms Mastodon
+// renders; the objects dereference at their IRIs.
+func TestFollowerReceivesCreateUpdateDelete(t *testing.T) {
+	ctx := context.Background()
+	tn := startNode(t, "jalisco")
+	f := startFollower(t)
+	if _, err := f.Follow(ctx, tn.Federation().ActorID()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the follow to be accepted", func() bool {
+		fw, err := f.FollowingOf(ctx, tn.Federation().ActorID())
+		return err == nil && fw.State == federation.FollowAccepted
+	})
+	tok, err := tn.CreateAPIToken(ctx, "federation test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := loopbackClient()
+	api := tn.base + "/api/v1"
+	cIRI := tn.base + "/commitments/JAL0004"
+
+	resp, body := do(t, c, http.MethodPut, api+"/plans/2016-2018", samplePlan(), bearer(tok))
+	mustStatus(t, resp, body, http.StatusCreated)
+	plan := f.nextOf(t, "Create", tn.base+"/plans/2016-2018")
+	if obj := plan["object"].(map[string]any); obj["type"] != "Page" {
+		t.Errorf("plan type %v", obj["type"])
+	}
+
+	resp, body = do(t, c, http.MethodPost, api+"/commitments", sampleCommitment("JAL0004"), bearer(tok))
+	mustStatus(t, resp, body, http.StatusCreated)
+	create := f.nextOf(t, "Create", cIRI)
+	obj := create["object"].(map[string]any)
+	// Mastodon shows an Article as name + summary + url (federation.md §1).
+	if obj["type"] != "Article" || obj["url"] != cIRI || !strings.Contains(obj["name"].(string), "Registro estatal") || obj["summary"] == "" {
+		t.Errorf("Create object: %v", obj)
+	}
+	if obj["content"] != obj["contentMap"].(map[string]any)["es"] {
+		t.Errorf("content and contentMap[es] differ: %v / %v", obj["content"], obj["contentMap"])
+	}
+	if to := create["to"].([]any); len(to) != 1 || to[0] != ogp.Public {
+		t.Errorf("to = %v", to)
+	}
+	if cc := create["cc"].([]any); len(cc) != 1 || cc[0] != tn.Federation().FollowersID() {
+		t.Errorf("cc = %v", cc)
+	}
+	published, _ := time.Parse(time.RFC3339, obj["published"].(string))
+	f.nextOf(t, "Update", tn.base+"/plans/2016-2018") // the plan lists it now
+
+	// The object dereferences: AP JSON or HTML at the same IRI.
+	r, apBody := get(t, c, cIRI, "application/activity+json")
+	mustStatus(t, r, apBody, http.StatusOK)
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/activity+json") || !strings.Contains(r.Header.Get("Vary"), "Accept") {
+		t.Errorf("AP GET headers: %v", r.Header)
+	}
+	var served map[string]any
+	_ = json.Unmarshal([]byte(apBody), &served)
+	if served["id"] != cIRI {
+		t.Errorf("served id %v", served["id"])
+	}
+	r, html := get(t, c, cIRI, "text/html")
+	mustStatus(t, r, html, http.StatusOK)
+	// A reader without a language preference gets English, the translation.
+	if !strings.Contains(html, "State register of farm workers") || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("HTML page: %s", r.Header.Get("Content-Type"))
+	}
+
+	time.Sleep(5 * time.Millisecond) // so "updated" is visibly later
+	edit := sampleCommitment("JAL0004")
+	edit["title"] = map[string]string{"es": "Registro estatal de jornaleros agrícolas"}
+	resp, body = do(t, c, http.MethodPut, api+"/commitments/JAL0004", edit, bearer(tok))
+	mustStatus(t, resp, body, http.StatusOK)
+	update := f.nextOf(t, "Update", cIRI)
+	uobj := update["object"].(map[string]any)
+	updated, err := time.Parse(time.RFC3339, uobj["updated"].(string))
+	if err != nil || !updated.After(published) {
+		t.Errorf("Update's updated %v is not after published %v", uobj["updated"], published)
+	}
+	if !strings.Contains(uobj["name"].(string), "agrícolas") {
+		t.Errorf("Update carries the old name: %v", uobj["name"])
+	}
+
+	// A progress update is a Note threaded on the commitment, then the
+	// commitment's new state follows as an Update.
+	resp, body = do(t, c, http.MethodPost, api+"/commitments/JAL0004/updates", map[string]any{
+		"date": "2017-07-01", "text": map[string]string{"es": "Se concluyó el diseño."}, "completion": "substantial",
+		"milestoneChanges": []map[string]string{{"milestoneId": "1", "status": "complete"}},
+	}, bearer(tok))
+	mustStatus(t, resp, body, http.StatusCreated)
+	note := f.nextOf(t, "Create", cIRI+"/updates/")
+	nobj := note["object"].(map[string]any)
+	if nobj["type"] != "Note" || nobj["inReplyTo"] != cIRI || nobj["context"] != cIRI+"/updates" ||
+		!strings.Contains(nobj["content"].(string), "Se concluyó el diseño.") || nobj["summary"] != nil {
+		t.Errorf("Note: %v", nobj)
+	}
+	after := f.nextOf(t, "Update", cIRI)
+	aobj := after["object"].(map[string]any)
+	if aobj["ogp:completion"] != "substantial" {
+		t.Errorf("commitment after the update: completion %v", aobj["ogp:completion"])
+	}
+	if u2, _ := time.Parse(time.RFC3339, aobj["updated"].(string)); !u2.After(updated) && !u2.Equal(updated) {
+		t.Errorf("updated went backwards: %v then %v", updated, u2)
+	}
+	// The thread collection lists the Note.
+	r, coll := get(t, c, cIRI+"/updates", "application/activity+json")
+	mustStatus(t, r, coll, http.StatusOK)
+	if !strings.Contains(coll, nobj["id"].(string)) {
+		t.Errorf("updates collection lacks the note: %s", coll)
+	}
+
+	resp, body = do(t, c, http.MethodDelete, api+"/commitments/JAL0004", nil, bearer(tok))
+	mustStatus(t, resp, body, http.StatusNoContent)
+	del := f.nextOf(t, "Delete", cIRI)
+	dobj := del["object"].(map[string]any)
+	if dobj["type"] != "Tombstone" || dobj["id"] != cIRI {
+		t.Errorf("Delete object: %v", dobj)
+	}
+	r, gone := get(t, c, cIRI, "application/activity+json")
+	mustStatus(t, r, gone, http.StatusGone)
+	if !strings.Contains(gone, `"Tombstone"`) {
+		t.Errorf("410 body: %s", gone)
+	}
+	r, body = get(t, c, cIRI, "text/html")
+	mustStatus(t, r, body, http.StatusGone)
+	r, body = get(t, c, nobj["id"].(string), "application/activity+json")
+	mustStatus(t, r, body, http.StatusGone)
+
+	// The node serves its JSON-LD context.
+	r, ctxDoc := get(t, c, tn.base+"/ns/ogp", "application/ld+json")
+	mustStatus(t, r, ctxDoc, http.StatusOK)
+	if !strings.Contains(ctxDoc, ogp.NS) {
+		t.Errorf("context document: %s", ctxDoc)
+	}
+}
