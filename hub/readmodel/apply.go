@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -25,15 +26,20 @@ type Model struct {
 	plans       map[string]*Plan
 	commitments map[string]*Commitment
 	updates     map[string]*Update
-	// timelines maps a commitment IRI to its updates, oldest first. Updates
-	// may arrive before their commitment; they wait here for it.
-	timelines  map[string][]*Update
+	// timelines maps tlKey(pilot, commitment IRI) to its updates, oldest
+	// first, so a pilot's updates can only extend its own commitments.
+	// Updates may arrive before their commitment; they wait here for it.
+	// Update values are never modified once stored (a new version is a new
+	// *Update), so views may share the pointers.
+	timelines map[string][]*Update
+	// tlLast is the newest update time of each timeline.
+	tlLast     map[string]time.Time
 	version    uint64
 	changed    chan struct{}
 	lastIngest time.Time
 
-	viewMu sync.Mutex
-	view   *view // derived; nil or stale when version/day moved on
+	viewMu sync.Mutex           // one rebuild at a time
+	view   atomic.Pointer[view] // derived; stale when version/day moved on
 
 	hookMu sync.Mutex // serialises hook calls so they arrive in ingest order
 	hooks  []func(c Commitment, removed bool)
@@ -67,6 +73,7 @@ func New(now func() time.Time) *Model {
 		commitments: map[string]*Commitment{},
 		updates:     map[string]*Update{},
 		timelines:   map[string][]*Update{},
+		tlLast:      map[string]time.Time{},
 		changed:     make(chan struct{}),
 	}
 }
@@ -173,6 +180,7 @@ func (m *Model) ApplyCommitment(pilot string, c ogp.Commitment, received time.Ti
 		rc.Milestones = append(rc.Milestones, ms)
 	}
 	rc.Starred = c.IRM != nil && c.IRM.Starred == ogp.Yes
+	rc.nameKey, rc.idKey = fold(rc.Name.Default), naturalKey(rc.Identifier)
 	rc.text = searchText(rc.Identifier, rc.Name.Default, mapValues(rc.Name.Map), string(rc.SummaryHTML.Default),
 		string(rc.ContentHTML.Default), rc.Problem.Default, rc.Objective.Default, rc.LeadInstitution, strings.Join(rc.Themes, " "))
 
@@ -229,9 +237,11 @@ func (m *Model) ApplyUpdate(pilot string, u ogp.ProgressUpdate) bool {
 	}
 	m.ensurePilot(pilot)
 	m.updates[u.ID] = ru
-	tl := append(m.timelines[ru.Commitment], ru)
+	k := tlKey(pilot, ru.Commitment)
+	tl := append(slices.Clone(m.timelines[k]), ru) // views hold the old slice
 	slices.SortStableFunc(tl, compareUpdates)
-	m.timelines[ru.Commitment] = tl
+	m.timelines[k] = tl
+	m.tlLast[k] = lastTime(tl)
 	m.bump()
 	return true
 }
@@ -246,12 +256,29 @@ func compareUpdates(a, b *Update) int {
 	return strings.Compare(a.ID, b.ID)
 }
 
+func tlKey(pilot, commitment string) string { return pilot + "\x00" + commitment }
+
+func lastTime(tl []*Update) time.Time {
+	var t time.Time
+	for _, u := range tl {
+		if ut := updateTime(u); ut.After(t) {
+			t = ut
+		}
+	}
+	return t
+}
+
+// unlinkUpdate removes u from its timeline. The timeline slice is rebuilt,
+// not edited in place, because views hold the old one.
 func (m *Model) unlinkUpdate(u *Update) {
-	tl := slices.DeleteFunc(m.timelines[u.Commitment], func(x *Update) bool { return x.ID == u.ID })
+	k := tlKey(u.Pilot, u.Commitment)
+	tl := slices.DeleteFunc(slices.Clone(m.timelines[k]), func(x *Update) bool { return x.ID == u.ID })
 	if len(tl) == 0 {
-		delete(m.timelines, u.Commitment)
+		delete(m.timelines, k)
+		delete(m.tlLast, k)
 	} else {
-		m.timelines[u.Commitment] = tl
+		m.timelines[k] = tl
+		m.tlLast[k] = lastTime(tl)
 	}
 }
 

@@ -177,7 +177,10 @@ type Commitment struct {
 	Received        time.Time       `json:"received"` // when the hub first stored it
 	Tags            []ogp.Tag       `json:"tags,omitempty"`
 
-	text string // lower-cased searchable text
+	text     string // lower-cased searchable text
+	nameKey  string // folded name, for sorting
+	idKey    string // naturalKey(Identifier), for sorting
+	pilotKey string // folded pilot name, set by the view
 }
 
 // Update is one progress update in a commitment's timeline.

@@ -26,6 +26,8 @@ const MaxLimit = 500
 type view struct {
 	version uint64
 	day     ogp.Date
+	built   time.Time
+	cost    time.Duration
 
 	pilots      []Pilot // visible, by name
 	allPilots   []Pilot
@@ -37,11 +39,16 @@ type view struct {
 	keysUpdate  []string
 	byName      []*Commitment
 	keysName    []string
-	latest      []Update // every visible update, newest first
 	plans       map[string]Plan
-	timelines   map[string][]Update
-	themes      []ThemeCount
-	totals      Totals
+	// timelines holds each visible commitment's updates (shared, read-only
+	// pointers), oldest first.
+	timelines map[string][]*Update
+	byActor   map[string][]*Commitment
+	// recent is the newest recentSize updates, built on first use.
+	recentOnce sync.Once
+	recent     []Update
+	themes     []ThemeCount
+	totals     Totals
 	// cthemes[i] lists the indexes in themes of byPilot[i]'s policy areas.
 	cthemes    [][]int
 	matrixOnce sync.Once
@@ -63,22 +70,49 @@ func (m *Model) Changed() <-chan struct{} {
 	return m.changed
 }
 
-// current returns an up-to-date view, rebuilding it when needed. Only one
-// rebuild runs at a time; readers of the old view are not blocked by it.
+// Staleness bound for large models: when building a view costs more than
+// expensiveBuild, a new one is built at most every maxStale, and readers
+// that arrive during a build keep using the previous view. Small models
+// (and every test) always see their last write; a hub with tens of thousands
+// of commitments answers at most a second behind its ingest instead of
+// rebuilding on every query during a backfill.
+const (
+	expensiveBuild = 20 * time.Millisecond
+	maxStale       = time.Second
+)
+
+// current returns the view to answer from, rebuilding it when needed.
 func (m *Model) current() *view {
 	day := ogp.DateOf(m.now().UTC())
 	m.mu.RLock()
 	ver := m.version
 	m.mu.RUnlock()
-	m.viewMu.Lock()
-	defer m.viewMu.Unlock()
-	if v := m.view; v != nil && v.version == ver && v.day == day {
+	v := m.view.Load()
+	if v != nil && v.version == ver && v.day == day {
 		return v
 	}
+	tolerable := v != nil && v.day == day && v.cost > expensiveBuild
+	if tolerable && time.Since(v.built) < maxStale {
+		return v
+	}
+	if !m.viewMu.TryLock() {
+		if tolerable {
+			return v
+		}
+		m.viewMu.Lock()
+	}
+	defer m.viewMu.Unlock()
 	m.mu.RLock()
-	v := m.build(day)
+	ver = m.version
+	if v := m.view.Load(); v != nil && v.version == ver && v.day == day {
+		m.mu.RUnlock()
+		return v
+	}
+	start := time.Now()
+	v = m.build(day)
 	m.mu.RUnlock()
-	m.view = v
+	v.built, v.cost = time.Now(), time.Since(start)
+	m.view.Store(v)
 	return v
 }
 
@@ -90,15 +124,17 @@ func (m *Model) build(day ogp.Date) *view {
 		pilotByID:   map[string]int{},
 		commitments: map[string]*Commitment{},
 		plans:       map[string]Plan{},
-		timelines:   map[string][]Update{},
+		timelines:   map[string][]*Update{},
+		byActor:     map[string][]*Commitment{},
 	}
 	type acc struct {
 		p      Pilot
+		key    string // folded name, for sorting
 		themes map[string]bool
 	}
 	accs := map[string]*acc{}
 	for id, info := range m.pilots {
-		a := &acc{p: Pilot{PilotInfo: *info}, themes: map[string]bool{}}
+		a := &acc{p: Pilot{PilotInfo: *info}, key: fold(info.Name), themes: map[string]bool{}}
 		a.p.Summary.ByCompletion = map[ogp.Completion]int{}
 		for _, c := range ogp.Completions {
 			a.p.Summary.ByCompletion[c] = 0
@@ -135,6 +171,7 @@ func (m *Model) build(day ogp.Date) *view {
 		a := accs[c.Pilot]
 		cc := *c
 		cc.PilotName = a.p.Name
+		cc.pilotKey = a.key
 		if plan, ok := m.plans[c.ActionPlan]; ok && plan.Pilot == c.Pilot {
 			cc.PlanName = plan.Name.Default
 			cc.Period = plan.Period
@@ -143,23 +180,16 @@ func (m *Model) build(day ogp.Date) *view {
 			cc.Jurisdiction = a.p.Jurisdiction
 		}
 		cc.MilestoneCounts = countMilestones(cc.Milestones, day)
-		tl := m.timelines[c.ID]
+		k := tlKey(c.Pilot, c.ID)
+		tl := m.timelines[k]
 		cc.Updates = len(tl)
 		cc.LastUpdate = cc.Updated
 		if cc.LastUpdate.IsZero() {
 			cc.LastUpdate = cc.Published
 		}
-		ups := make([]Update, 0, len(tl))
-		for _, u := range tl {
-			if u.Pilot != c.Pilot {
-				continue // an update may only extend its own pilot's commitment
-			}
-			ups = append(ups, *u)
-			if t := updateTime(u); t.After(cc.LastUpdate) {
-				cc.LastUpdate = t
-			}
+		if t := m.tlLast[k]; t.After(cc.LastUpdate) {
+			cc.LastUpdate = t
 		}
-		cc.Updates = len(ups)
 		s := &a.p.Summary
 		s.Commitments++
 		s.ByCompletion[cc.Completion]++
@@ -182,10 +212,10 @@ func (m *Model) build(day ogp.Date) *view {
 		}
 		ptr := &cc
 		v.commitments[cc.ID] = ptr
-		v.timelines[cc.ID] = ups
-		v.latest = append(v.latest, ups...)
+		v.timelines[cc.ID] = tl
+		v.byActor[cc.Pilot] = append(v.byActor[cc.Pilot], ptr)
 		v.totals.Commitments++
-		v.totals.Updates += len(ups)
+		v.totals.Updates += len(tl)
 		for _, t := range cc.Themes {
 			k := strings.ToLower(t)
 			if themePilots[k] == nil {
@@ -204,7 +234,7 @@ func (m *Model) build(day ogp.Date) *view {
 		v.allPilots = append(v.allPilots, a.p)
 	}
 	slices.SortFunc(v.allPilots, func(x, y Pilot) int {
-		return cmp.Or(strings.Compare(fold(x.Name), fold(y.Name)), strings.Compare(x.Actor, y.Actor))
+		return cmp.Or(strings.Compare(accs[x.Actor].key, accs[y.Actor].key), strings.Compare(x.Actor, y.Actor))
 	})
 	for _, p := range v.allPilots {
 		if !p.Hidden() {
@@ -221,7 +251,6 @@ func (m *Model) build(day ogp.Date) *view {
 	slices.SortFunc(v.themes, func(x, y ThemeCount) int {
 		return cmp.Or(y.Pilots-x.Pilots, y.Commitments-x.Commitments, strings.Compare(x.Theme, y.Theme))
 	})
-	slices.SortFunc(v.latest, func(x, y Update) int { return -compareUpdates(&x, &y) })
 
 	all := make([]*Commitment, 0, len(v.commitments))
 	for _, c := range v.commitments {
@@ -310,9 +339,9 @@ func sortKey(c *Commitment, order string) string {
 		t := c.LastUpdate.UnixNano()
 		return fmt.Sprintf("%020d\x00%s", math.MaxInt64-t, c.ID)
 	case SortName:
-		return fold(c.Name.Default) + "\x00" + c.ID
+		return c.nameKey + "\x00" + c.ID
 	default:
-		return fold(c.PilotName) + "\x00" + c.Pilot + "\x00" + naturalKey(c.Identifier) + "\x00" + c.ID
+		return c.pilotKey + "\x00" + c.Pilot + "\x00" + c.idKey + "\x00" + c.ID
 	}
 }
 
@@ -395,30 +424,73 @@ func (m *Model) Each(fn func(Commitment) bool) {
 
 // Timeline returns a visible commitment's progress updates, oldest first.
 func (m *Model) Timeline(commitmentID string) []Update {
-	return slices.Clone(m.current().timelines[commitmentID])
-}
-
-// PilotTimeline returns a visible pilot's updates, newest first.
-func (m *Model) PilotTimeline(actor string, limit int) []Update {
-	var out []Update
-	for _, u := range m.current().latest {
-		if u.Pilot == actor {
-			out = append(out, u)
-			if limit > 0 && len(out) == limit {
-				break
-			}
-		}
+	tl := m.current().timelines[commitmentID]
+	out := make([]Update, len(tl))
+	for i, u := range tl {
+		out[i] = *u
 	}
 	return out
 }
 
-// Latest returns the newest updates of all visible pilots.
-func (m *Model) Latest(limit int) []Update {
-	l := m.current().latest
-	if limit > 0 && len(l) > limit {
-		l = l[:limit]
+// newestFirst orders updates newest first.
+func newestFirst(a, b *Update) int { return -compareUpdates(a, b) }
+
+// PilotTimeline returns a visible pilot's updates, newest first (limit <= 0:
+// all of them).
+func (m *Model) PilotTimeline(actor string, limit int) []Update {
+	v := m.current()
+	var all []*Update
+	for _, c := range v.byActor[actor] {
+		all = append(all, v.timelines[c.ID]...)
 	}
-	return slices.Clone(l)
+	slices.SortFunc(all, newestFirst)
+	if limit > 0 && len(all) > limit {
+		all = all[:limit]
+	}
+	out := make([]Update, len(all))
+	for i, u := range all {
+		out[i] = *u
+	}
+	return out
+}
+
+// recentSize is how many of the newest updates a view keeps ready.
+const recentSize = 200
+
+// Latest returns the newest updates of all visible pilots (limit <= 0 or
+// above 200: 200).
+func (m *Model) Latest(limit int) []Update {
+	v := m.current()
+	v.recentOnce.Do(func() { v.recent = v.newest(recentSize) })
+	if limit <= 0 || limit > len(v.recent) {
+		limit = len(v.recent)
+	}
+	return slices.Clone(v.recent[:limit])
+}
+
+// newest selects the n newest updates. Each timeline is sorted oldest
+// first, so it is read from its end and left as soon as an update is older
+// than the n-th best so far: the cost is about one look per commitment.
+func (v *view) newest(n int) []Update {
+	var best []*Update // newest first, at most n
+	for _, tl := range v.timelines {
+		for i := len(tl) - 1; i >= 0; i-- {
+			u := tl[i]
+			if len(best) == n && newestFirst(u, best[n-1]) >= 0 {
+				break
+			}
+			at, _ := slices.BinarySearchFunc(best, u, newestFirst)
+			best = slices.Insert(best, at, u)
+			if len(best) > n {
+				best = best[:n]
+			}
+		}
+	}
+	out := make([]Update, len(best))
+	for i, u := range best {
+		out[i] = *u
+	}
+	return out
 }
 
 // Themes lists policy areas by how many pilots share them.
