@@ -160,29 +160,11 @@ func (n *Node) setupEcho() error {
 		Logger: n.log, Registry: n.cfg.Metrics, Renderer: r, StatusOf: statusOf,
 		Ready: func(ctx context.Context) error { return n.cfg.DB.Client().Ping(ctx, nil) },
 	})
-	e.Use(n.auth.Middleware(), exposePrincipal)
+	e.Use(n.auth.Middleware())
 	n.fed.Register(e)
 	n.routes(e)
 	n.e = e
 	return nil
-}
-
-// exposePrincipal hands the signed-in user's display name to the page
-// layout, which reads web.PrincipalKey.
-func exposePrincipal(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if p := auth.CurrentPrincipal(c); p != nil {
-			name := p.Name
-			if name == "" {
-				name = p.Email
-			}
-			if name == "" {
-				name = p.Subject
-			}
-			c.Set(web.PrincipalKey, name)
-		}
-		return next(c)
-	}
 }
 
 // withCSRF runs h behind the CSRF middleware, so its page carries the

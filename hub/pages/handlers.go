@@ -12,7 +12,6 @@ import (
 	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/hub/members"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
-	"github.com/ogpnet/ogpnet/internal/auth"
 	"github.com/ogpnet/ogpnet/internal/web"
 )
 
@@ -20,15 +19,6 @@ import (
 // into memory, so a template error becomes a clean 500.
 func (h *handlers) render(c echo.Context, status int, name, title string, data any, alternate string) error {
 	p := web.Page{Title: title, Data: data, Alternate: alternate}
-	// The layout shows who is signed in; the auth package keeps the
-	// principal under its own key, so it is handed over here.
-	if pr := auth.CurrentPrincipal(c); pr != nil {
-		p.User = pr
-		p.UserName = pr.Name
-		if p.UserName == "" {
-			p.UserName = pr.Email
-		}
-	}
 	var buf bytes.Buffer
 	if err := h.d.Renderer.Render(&buf, name, p, c); err != nil {
 		return err

@@ -31,7 +31,9 @@ type Principal struct {
 }
 
 const (
-	principalKey = "ogpnet.principal"
+	// principalKey is the key the page layout reads (web.PrincipalKey),
+	// so every page shows who is signed in without extra wiring.
+	principalKey = "principal"
 	csrfKey      = "csrf"
 	// CSRFField and CSRFHeader carry the CSRF token in forms and scripts.
 	CSRFField  = "_csrf"

@@ -91,8 +91,8 @@ func (s *Store) startEmbedded(opts Options) (string, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	// FerretDB logs every connection at Info; keep only its warnings.
-	quiet := slog.New(levelFilter{h: logger.Handler(), min: slog.LevelWarn})
+	// FerretDB logs every connection at Info and every refused command (such as an unsupported index option we probe for) at Warn; keep only its errors.
+	quiet := slog.New(levelFilter{h: logger.Handler(), min: slog.LevelError})
 	// Reserve a free loopback port; FerretDB needs a concrete address.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

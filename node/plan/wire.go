@@ -156,7 +156,7 @@ func (w Wire) ActionPlan(p ActionPlan, commitments []Commitment) ogp.ActionPlan 
 		if d := p.Summary.Get(l); d != "" {
 			s += " " + clip(d, 300)
 		}
-		summaryMap[l] = s
+		summaryMap[l] = html.EscapeString(s)
 	}
 	out := ogp.ActionPlan{
 		ID:           id,
@@ -194,11 +194,12 @@ func (w Wire) ActionPlan(p ActionPlan, commitments []Commitment) ogp.ActionPlan 
 // commitmentSummary is the one-line timeline text: identifier, title,
 // completion and the start of the description.
 func commitmentSummary(c Commitment, lang string) string {
+	// summary is HTML in ActivityStreams: the plain-text fields are escaped.
 	s := fmt.Sprintf("%s · %s · %s: %s.", c.ID, c.Title.Get(lang), label(lang, "completion"), completionLabel(c.Completion, lang))
 	if d := c.Description.Get(lang); d != "" {
 		s += " " + clip(d, 200)
 	}
-	return s
+	return html.EscapeString(s)
 }
 
 func updateContent(u ProgressUpdate, c Commitment, cIRI, lang string) string {
