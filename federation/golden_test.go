@@ -19,6 +19,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func normalize(t *testing.T, body []byte, base string) []byte {
 	t.Helper()
 	s := strings.ReplaceAll(string(body), base, "BASE")
+	s = strings.ReplaceAll(s, strings.TrimPrefix(base, "http://"), "HOST")
 	s = regexp.MustCompile(`http://[a-z]+\.localhost:\d+`).ReplaceAllString(s, "REMOTE")
 	s = regexp.MustCompile(`-----BEGIN PUBLIC KEY-----[^"]*-----END PUBLIC KEY-----\\n`).ReplaceAllString(s, "PEM")
 	s = regexp.MustCompile(`/activities/[0-9a-z]+`).ReplaceAllString(s, "/activities/ID")

@@ -18,6 +18,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/ogpnet/ogpnet/federation"
@@ -89,6 +90,12 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Metrics == nil {
+		// One registry for the HTTP metrics and the hub's own, so both
+		// appear at /metrics.
+		cfg.Metrics = prometheus.NewRegistry()
+		cfg.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
 	h := &Hub{cfg: cfg, log: cfg.Logger.With("component", "hub")}
 	var err error
 	h.fed, err = federation.New(ctx, federation.Config{
@@ -100,6 +107,9 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	h.model = readmodel.New(nil)
+	// Queries may trail ingest by up to a second on large hubs (see
+	// readmodel.SetMaxStale), so a backfill does not rebuild per request.
+	h.model.SetMaxStale(time.Second)
 	if h.members, err = members.New(ctx, cfg.DB, h.fed, h.model, h.log); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}

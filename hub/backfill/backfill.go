@@ -38,6 +38,7 @@ type Backfiller struct {
 
 	mu      sync.Mutex
 	running map[string]bool
+	wg      sync.WaitGroup // walks started by Loop
 }
 
 // Stats counts one walk.
@@ -204,6 +205,7 @@ func linkID(raw json.RawMessage) string {
 // Loop backfills every active member each interval until ctx ends, and
 // each member as soon as its follow is accepted (polled every poll).
 func (b *Backfiller) Loop(ctx context.Context, interval, poll time.Duration) {
+	defer b.wg.Wait() // no walk outlives Loop (the store closes after it)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	pollTick := time.NewTicker(poll)
@@ -219,7 +221,7 @@ func (b *Backfiller) Loop(ctx context.Context, interval, poll time.Duration) {
 				continue
 			}
 			for _, m := range accepted {
-				go func() { _, _ = b.Member(ctx, m) }()
+				b.wg.Go(func() { _, _ = b.Member(ctx, m) })
 			}
 		case <-tick.C:
 			_ = b.All(ctx)

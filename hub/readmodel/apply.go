@@ -38,8 +38,9 @@ type Model struct {
 	changed    chan struct{}
 	lastIngest time.Time
 
-	viewMu sync.Mutex           // one rebuild at a time
-	view   atomic.Pointer[view] // derived; stale when version/day moved on
+	viewMu   sync.Mutex           // one rebuild at a time
+	view     atomic.Pointer[view] // derived; stale when version/day moved on
+	maxStale atomic.Int64         // see SetMaxStale
 
 	hookMu sync.Mutex // serialises hook calls so they arrive in ingest order
 	hooks  []func(c Commitment, removed bool)

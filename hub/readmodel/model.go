@@ -278,7 +278,7 @@ type Totals struct {
 //	Matrix(f Filter) Matrix                           f narrows the commitments counted
 //	Themes() []ThemeCount
 //	Totals() Totals
-//	Version() uint64                                  changes on every mutation (ETag)
+//	Version() uint64                                  version of the data queries answer from (ETag)
 //	Changed() <-chan struct{}                         closed at the next mutation
 //
 // Feeding derived indexes (e.g. hub/peers):

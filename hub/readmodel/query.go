@@ -55,12 +55,10 @@ type view struct {
 	matrixAll  Matrix
 }
 
-// Version changes on every mutation; pages use it as an ETag.
-func (m *Model) Version() uint64 {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.version
-}
+// Version identifies what queries currently answer from: it changes after
+// every mutation (at most SetMaxStale later), so pages use it as an ETag and
+// derived indexes (peers) know when to resync from Each.
+func (m *Model) Version() uint64 { return m.current().version }
 
 // Changed returns a channel closed at the next mutation (tests and
 // long-polling wait on it).
@@ -70,16 +68,16 @@ func (m *Model) Changed() <-chan struct{} {
 	return m.changed
 }
 
-// Staleness bound for large models: when building a view costs more than
-// expensiveBuild, a new one is built at most every maxStale, and readers
-// that arrive during a build keep using the previous view. Small models
-// (and every test) always see their last write; a hub with tens of thousands
-// of commitments answers at most a second behind its ingest instead of
-// rebuilding on every query during a backfill.
-const (
-	expensiveBuild = 20 * time.Millisecond
-	maxStale       = time.Second
-)
+// expensiveBuild is the view-build cost above which SetMaxStale applies.
+const expensiveBuild = 20 * time.Millisecond
+
+// SetMaxStale bounds staleness for large models: when building a view costs
+// more than 20 ms, a new one is built at most every d, and readers that
+// arrive during a build keep the previous view. A hub with tens of thousands
+// of commitments then answers at most d behind its ingest instead of
+// rebuilding on every query during a backfill. The default, 0, always
+// answers from the latest write (tests rely on it).
+func (m *Model) SetMaxStale(d time.Duration) { m.maxStale.Store(int64(d)) }
 
 // current returns the view to answer from, rebuilding it when needed.
 func (m *Model) current() *view {
@@ -91,7 +89,8 @@ func (m *Model) current() *view {
 	if v != nil && v.version == ver && v.day == day {
 		return v
 	}
-	tolerable := v != nil && v.day == day && v.cost > expensiveBuild
+	maxStale := time.Duration(m.maxStale.Load())
+	tolerable := maxStale > 0 && v != nil && v.day == day && v.cost > expensiveBuild
 	if tolerable && time.Since(v.built) < maxStale {
 		return v
 	}

@@ -161,3 +161,14 @@ func CSRFToken(c echo.Context) string {
 	s, _ := c.Get(csrfKey).(string)
 	return s
 }
+
+// DisplayName is how pages name the signed-in user (the layout calls it).
+func (p *Principal) DisplayName() string {
+	switch {
+	case p.Name != "":
+		return p.Name
+	case p.Email != "":
+		return p.Email
+	}
+	return p.Subject
+}

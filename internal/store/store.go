@@ -151,12 +151,14 @@ func NotFound(err error) error {
 }
 
 // EnsureIndexes creates indexes idempotently (same spec twice is a no-op).
+// One index per command: the embedded FerretDB (1.24.2) drops the connection
+// when one createIndexes names several indexes that already exist, which is
+// every start after the first.
 func EnsureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.IndexModel) error {
-	if len(models) == 0 {
-		return nil
-	}
-	if _, err := coll.Indexes().CreateMany(ctx, models); err != nil {
-		return fmt.Errorf("store: indexes on %s: %w", coll.Name(), err)
+	for _, m := range models {
+		if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("store: indexes on %s: %w", coll.Name(), err)
+		}
 	}
 	return nil
 }
