@@ -216,4 +216,3 @@ func startBenchServer(b *testing.B) *federation.Server {
 	go func() { _ = srv.Run(ctx) }()
 	return srv
 }
-
