@@ -37,8 +37,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeActivity -fuzztime $(FUZZTIME) ./federation
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./federation/ogp
 
+# Screenshots for README.md (docs/img); CJK fonts for Seoul's names.
 screenshots:
 	bash .ci/install-chromium
+	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || apt-get install -y --no-install-recommends fonts-noto-cjk
 	$(GO) run ./cmd/ogpnet screenshots --out docs/img
 
 clean:

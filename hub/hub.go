@@ -54,6 +54,9 @@ type Config struct {
 	Version                string
 	Logger                 *slog.Logger
 	Metrics                *prometheus.Registry
+	// Notice is a catalogue message id shown as a banner on every page
+	// (the demo labels its sample data with "site_demo_notice").
+	Notice string
 }
 
 // Hub is one running hub.
@@ -144,7 +147,13 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 }
 
 func (h *Hub) routes() *echo.Echo {
-	e := web.NewEcho(web.Options{Logger: h.cfg.Logger, Registry: h.cfg.Metrics})
+	e := web.NewEcho(web.Options{
+		Logger: h.cfg.Logger, Registry: h.cfg.Metrics,
+		Ready: func(ctx context.Context) error { return h.cfg.DB.Client().Ping(ctx, nil) },
+	})
+	if h.cfg.Notice != "" {
+		e.Use(web.SiteNotice(h.cfg.Notice))
+	}
 	if h.auth != nil {
 		e.Use(h.auth.Middleware())
 		h.auth.Routes(e.Group(""))

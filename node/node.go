@@ -44,6 +44,9 @@ type Config struct {
 	Version string
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry // per-server registry
+	// Notice is a catalogue message id shown as a banner on every page
+	// (the demo labels its sample data with "site_demo_notice").
+	Notice string
 }
 
 // Node is a running node.
@@ -160,6 +163,9 @@ func (n *Node) setupEcho() error {
 		Logger: n.log, Registry: n.cfg.Metrics, Renderer: r, StatusOf: statusOf,
 		Ready: func(ctx context.Context) error { return n.cfg.DB.Client().Ping(ctx, nil) },
 	})
+	if n.cfg.Notice != "" {
+		e.Use(web.SiteNotice(n.cfg.Notice))
+	}
 	e.Use(n.auth.Middleware())
 	n.fed.Register(e)
 	n.routes(e)

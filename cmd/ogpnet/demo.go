@@ -50,12 +50,21 @@ func runScreenshots(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer d.Close()
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	go func() { _ = d.Run(ctx) }()
+	defer d.Close() // after cancel: deferred calls run last-in first-out
+	defer cancel()
 	if err := waitForPilots(ctx, d, len(d.Pilots), 90*time.Second); err != nil {
 		return err
+	}
+	// Let backfill settle: no read-model change for two seconds.
+	for v := d.Hub.ReadModel().Version(); ; {
+		time.Sleep(2 * time.Second)
+		if nv := d.Hub.ReadModel().Version(); nv == v {
+			break
+		} else {
+			v = nv
+		}
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
@@ -66,7 +75,7 @@ func runScreenshots(ctx context.Context, args []string) error {
 	}
 	defer stop()
 	for name, path := range map[string]string{"hub-compare.png": "/compare", "hub-home.png": "/"} {
-		if err := browsertest.Screenshot(bctx, d.URL("hub")+path, filepath.Join(*out, name)); err != nil {
+		if err := browsertest.ScreenshotViewport(bctx, d.URL("hub")+path, filepath.Join(*out, name), 1280, 1400); err != nil {
 			return err
 		}
 		fmt.Println("wrote", filepath.Join(*out, name))
@@ -77,7 +86,7 @@ func runScreenshots(ctx context.Context, args []string) error {
 func waitForPilots(ctx context.Context, d *demo.Demo, want int, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		if len(d.Hub.ReadModel().Pilots()) >= want {
+		if d.PilotsWithData() >= want {
 			return nil
 		}
 		select {
@@ -86,5 +95,5 @@ func waitForPilots(ctx context.Context, d *demo.Demo, want int, limit time.Durat
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("the hub shows %d of %d pilots after %s", len(d.Hub.ReadModel().Pilots()), want, limit)
+	return fmt.Errorf("the hub shows data of %d of %d pilots after %s", d.PilotsWithData(), want, limit)
 }

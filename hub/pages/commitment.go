@@ -97,7 +97,7 @@ func buildCommitment(m *readmodel.Model, lang string, c readmodel.Commitment, si
 		SummaryHTML: c.SummaryHTML.In(lang), ContentHTML: c.ContentHTML.In(lang),
 		Problem: c.Problem.In(lang), Objective: c.Objective.In(lang),
 		Lead: c.LeadInstitution, Government: c.OtherActors.Government, CivilSociety: c.OtherActors.CivilSociety,
-		Themes:     themeLinks(c.Themes),
+		Themes:     themeLinks(lang, c.Themes),
 		Completion: c.Completion, CompletionLabel: completionLabel(lang, c.Completion),
 		CompletionClass: completionClass(c.Completion),
 		MilestoneCounts: c.MilestoneCounts, Starred: c.Starred,

@@ -211,7 +211,7 @@ func buildMatrix(m *readmodel.Model, lang string, f readmodel.Filter, ff filterF
 	mx := m.Matrix(f)
 	var v matrixView
 	for _, t := range mx.Themes {
-		v.Themes = append(v.Themes, themeLink{Name: t, Path: ComparePathTheme(t)})
+		v.Themes = append(v.Themes, themeLink{Name: themeLabel(lang, t), Path: ComparePathTheme(t)})
 	}
 	for _, r := range mx.Rows {
 		row := matrixRow{Pilot: idx.ref(r.Pilot, r.Name)}
@@ -224,7 +224,7 @@ func buildMatrix(m *readmodel.Model, lang string, f readmodel.Filter, ff filterF
 				q.Add("pilot", r.Pilot)
 				q.Set("theme", mx.Themes[i])
 				cell.URL = PathCompare + "?" + q.Encode()
-				cell.Label = web.TLang(lang, "hub_matrix_cell", "Pilot", r.Name, "Theme", mx.Themes[i],
+				cell.Label = web.TLang(lang, "hub_matrix_cell", "Pilot", r.Name, "Theme", themeLabel(lang, mx.Themes[i]),
 					"Count", c.Commitments, "High", c.High)
 			}
 			row.Cells = append(row.Cells, cell)

@@ -170,7 +170,7 @@ func buildOptions(m *readmodel.Model, lang string, ff filterForm) filterOptions 
 		}
 	}
 	for _, t := range sortedThemes(m) {
-		o.Themes = append(o.Themes, optionItem{Value: t, Label: t, Selected: strings.EqualFold(t, ff.Theme)})
+		o.Themes = append(o.Themes, optionItem{Value: t, Label: themeLabel(lang, t), Selected: strings.EqualFold(t, ff.Theme)})
 	}
 	for _, v := range ogp.Values {
 		o.Values = append(o.Values, optionItem{Value: string(v), Label: valueLabel(lang, v), Selected: ff.Value == string(v)})

@@ -84,7 +84,7 @@ func buildHome(m *readmodel.Model, lang string) homeView {
 	}
 	for _, t := range m.Themes() {
 		v.Themes = append(v.Themes, themeCount{
-			themeLink:   themeLink{Name: t.Theme, Path: ComparePathTheme(t.Theme)},
+			themeLink:   themeLink{Name: themeLabel(lang, t.Theme), Path: ComparePathTheme(t.Theme)},
 			Commitments: t.Commitments, Pilots: t.Pilots,
 		})
 	}

@@ -19,6 +19,16 @@ func msgID(prefix, slug string) string {
 	return prefix + strings.ReplaceAll(slug, "-", "_")
 }
 
+// themeLabel names a policy-area slug from the taxonomy; a slug the
+// catalogue does not know (another taxonomy version) is shown as is.
+func themeLabel(lang, slug string) string {
+	id := msgID("policy_", slug)
+	if l := web.TLang(lang, id); l != id && l != "" {
+		return l
+	}
+	return slug
+}
+
 func completionLabel(lang string, c ogp.Completion) string {
 	if !c.Valid() {
 		return web.TLang(lang, "common_unknown")

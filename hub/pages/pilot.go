@@ -63,7 +63,7 @@ const timelineOnPilot = 20
 func buildPilot(m *readmodel.Model, lang string, p readmodel.Pilot) pilotView {
 	v := pilotView{
 		Name: p.Name, Actor: p.Actor, Handle: p.Handle, URL: p.URL,
-		Jurisdiction: p.Jurisdiction, Summary: p.Summary, Themes: themeLinks(p.Themes),
+		Jurisdiction: p.Jurisdiction, Summary: p.Summary, Themes: themeLinks(lang, p.Themes),
 		CompareURL: PathCompare + "?pilot=" + url.QueryEscape(p.Actor),
 		FeedURL:    FeedPath(p.Actor, ""),
 	}

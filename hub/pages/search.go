@@ -37,7 +37,7 @@ func buildSearch(m *readmodel.Model, lang string, q url.Values) (searchView, err
 	}
 	for _, t := range m.Themes() {
 		if strings.Contains(strings.ToLower(t.Theme), needle) {
-			v.Themes = append(v.Themes, themeLink{Name: t.Theme, Path: ComparePathTheme(t.Theme)})
+			v.Themes = append(v.Themes, themeLink{Name: themeLabel(lang, t.Theme), Path: ComparePathTheme(t.Theme)})
 		}
 	}
 	cursor := q.Get("cursor")

@@ -69,10 +69,10 @@ type themeLink struct {
 	Path string
 }
 
-func themeLinks(themes []string) []themeLink {
+func themeLinks(lang string, themes []string) []themeLink {
 	out := make([]themeLink, 0, len(themes))
 	for _, t := range themes {
-		out = append(out, themeLink{Name: t, Path: ComparePathTheme(t)})
+		out = append(out, themeLink{Name: themeLabel(lang, t), Path: ComparePathTheme(t)})
 	}
 	return out
 }
@@ -84,7 +84,7 @@ func commitmentItemOf(lang string, idx pilotIndex, c readmodel.Commitment) commi
 		Identifier:      c.Identifier,
 		Name:            c.Name.In(lang),
 		Pilot:           idx.ref(c.Pilot, c.PilotName),
-		Themes:          themeLinks(c.Themes),
+		Themes:          themeLinks(lang, c.Themes),
 		Completion:      c.Completion,
 		CompletionLabel: completionLabel(lang, c.Completion),
 		CompletionClass: completionClass(c.Completion),

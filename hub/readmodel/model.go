@@ -274,7 +274,7 @@ type Totals struct {
 //	Each(func(Commitment) bool)                       every visible commitment (peers)
 //	Timeline(commitmentID string) []Update            oldest first
 //	PilotTimeline(actor string, limit int) []Update   newest first
-//	Latest(limit int) []Update                        newest first, all visible pilots
+//	Latest(limit int) []Update                        newest first, all visible pilots (at most 200)
 //	Matrix(f Filter) Matrix                           f narrows the commitments counted
 //	Themes() []ThemeCount
 //	Totals() Totals

@@ -182,12 +182,14 @@ func (m *Model) build(day ogp.Date) *view {
 		k := tlKey(c.Pilot, c.ID)
 		tl := m.timelines[k]
 		cc.Updates = len(tl)
-		cc.LastUpdate = cc.Updated
+		// The last progress report when there is one; an edit of the
+		// commitment itself is not progress.
+		cc.LastUpdate = m.tlLast[k]
+		if cc.LastUpdate.IsZero() {
+			cc.LastUpdate = cc.Updated
+		}
 		if cc.LastUpdate.IsZero() {
 			cc.LastUpdate = cc.Published
-		}
-		if t := m.tlLast[k]; t.After(cc.LastUpdate) {
-			cc.LastUpdate = t
 		}
 		s := &a.p.Summary
 		s.Commitments++
@@ -273,14 +275,16 @@ func (m *Model) build(day ogp.Date) *view {
 	return v
 }
 
+// updateTime is when a progress update reports progress: its own date (a
+// history imported today still reports 2017), else when it was published.
 func updateTime(u *Update) time.Time {
+	if t := u.Date.Time(); !t.IsZero() {
+		return t
+	}
 	if !u.Updated.IsZero() {
 		return u.Updated
 	}
-	if !u.Published.IsZero() {
-		return u.Published
-	}
-	return u.Date.Time()
+	return u.Published
 }
 
 // currentPlan is the plan in implementation with the latest start, else the

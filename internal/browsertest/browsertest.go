@@ -149,3 +149,30 @@ func Screenshot(ctx context.Context, url, path string) error {
 	}
 	return os.WriteFile(path, png, 0o644)
 }
+
+// ScreenshotViewport saves a PNG of the first width×height pixels of url:
+// what a visitor sees first (README pictures), rather than the whole page.
+func ScreenshotViewport(ctx context.Context, url, path string, width, height int64) error {
+	if chromedp.FromContext(ctx) == nil {
+		bctx, stop, err := Start(ctx)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		ctx = bctx
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
+		return fmt.Errorf("screenshot %s: %w", url, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		return fmt.Errorf("screenshot %s: %w", url, err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		return fmt.Errorf("screenshot %s: %w", url, err)
+	}
+	if len(png) == 0 {
+		return errors.New("screenshot: empty image")
+	}
+	return os.WriteFile(path, png, 0o644)
+}

@@ -83,6 +83,19 @@ type Demo struct {
 	server   *http.Server
 	opts     Options
 	tokens   map[string]string
+	runDone  chan struct{} // closed when Run returns; nil before Run
+}
+
+// PilotsWithData counts the pilots the hub shows with at least one
+// commitment: the demo is "up" when this reaches len(Pilots).
+func (d *Demo) PilotsWithData() int {
+	n := 0
+	for _, p := range d.Hub.ReadModel().Pilots() {
+		if p.Summary.Commitments > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // URL returns the base URL of host ("hub", "login" or a pilot slug).
@@ -154,6 +167,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 			DB:   d.store.DB("ogpnet_" + strings.ReplaceAll(p.Slug, "-", "_")),
 			Auth: d.authConfig(p.Slug, devClient), Version: opts.Version,
 			Logger: opts.Logger.With("node", p.Slug), Metrics: prometheus.NewRegistry(),
+			Notice: "site_demo_notice",
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: node %s: %w", p.Slug, err)
@@ -167,6 +181,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		Lang:    "en", DB: d.store.DB("ogpnet_hub"), Auth: d.authConfig("hub", devClient),
 		BackfillInterval: opts.BackfillInterval, Version: opts.Version,
 		Logger: opts.Logger.With("server", "hub"), Metrics: prometheus.NewRegistry(),
+		Notice: "site_demo_notice",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("demo: hub: %w", err)
@@ -181,6 +196,8 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 // writes the tokens file, prints the banner, and runs every server's
 // background work until ctx ends.
 func (d *Demo) Run(ctx context.Context) error {
+	d.runDone = make(chan struct{})
+	defer close(d.runDone)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.Hub.Run(gctx) })
 	for _, n := range d.Nodes {
@@ -294,8 +311,15 @@ func (d *Demo) printBanner() {
 	fmt.Fprintf(w, "  API tokens per node: %s\n\nPress Ctrl-C to stop.\n", d.TokensFile())
 }
 
-// Close stops the listener and the store.
+// Close stops the listener and the store. Cancel Run's context first: Close
+// waits (up to 30 s) for Run to drain before it closes the store.
 func (d *Demo) Close() {
+	if d.runDone != nil {
+		select {
+		case <-d.runDone:
+		case <-time.After(30 * time.Second):
+		}
+	}
 	if d.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		_ = d.server.Shutdown(ctx)

@@ -30,6 +30,7 @@ const (
 	PrincipalKey = "principal"
 	CSRFKey      = "csrf"
 	FlashKey     = "flash"
+	noticeKey    = "ogpnet.notice"
 )
 
 // Page is the data of every rendered page: the layout reads the chrome
@@ -44,6 +45,7 @@ type Page struct {
 	CSRF        string // CSRF token (c.Get("csrf")) for forms
 	CSRFField   string // form field name of the token
 	Flash       string // one-off notice (c.Get("flash"))
+	Notice      string // site-wide banner, e.g. the demo's sample-data label (see SiteNotice)
 	SiteName    string // header brand
 	Path        string // request path, for marking the current nav link
 	Alternate   string // optional ActivityPub IRI of this page's object (<link rel="alternate">)
@@ -237,6 +239,11 @@ func (r *Renderer) fill(c echo.Context, p Page) Page {
 	if p.Flash == "" {
 		p.Flash, _ = c.Get(FlashKey).(string)
 	}
+	if p.Notice == "" {
+		if id, _ := c.Get(noticeKey).(string); id != "" {
+			p.Notice = T(c, id)
+		}
+	}
 	if p.SiteName == "" {
 		p.SiteName = r.SiteName
 		if p.SiteName == "" {
@@ -312,4 +319,15 @@ func defaultRenderer() *Renderer {
 		defaultRend = r
 	})
 	return defaultRend
+}
+
+// SiteNotice shows the message msgID as a banner on every page: the demo
+// labels every server's pages as illustrative sample data with it.
+func SiteNotice(msgID string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Set(noticeKey, msgID)
+			return next(c)
+		}
+	}
 }
