@@ -39,8 +39,9 @@ func (s *Server) Register(e *echo.Echo) {
 	e.GET("/users/:name/outbox", s.outboxHandler)
 	e.GET("/users/:name/followers", s.followersHandler)
 	e.GET("/users/:name/following", s.followingHandler)
-	e.POST("/users/:name/inbox", s.inboxHandler)
-	e.POST("/inbox", s.inboxHandler)
+	limit := s.inboxLimiter()
+	e.POST("/users/:name/inbox", s.inboxHandler, limit)
+	e.POST("/inbox", s.inboxHandler, limit)
 	e.GET("/activities/:id", s.activityHandler)
 }
 

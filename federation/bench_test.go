@@ -204,7 +204,7 @@ func startBenchServer(b *testing.B) *federation.Server {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
-	srv, err := federation.New(ctx, federation.Config{BaseURL: "http://hub.localhost:" + port, Username: "hub", ActorType: "Group", DB: storetest.DB(b), Delivery: fastDelivery()})
+	srv, err := federation.New(ctx, federation.Config{BaseURL: "http://hub.localhost:" + port, Username: "hub", ActorType: "Group", DB: storetest.DB(b), Delivery: fastDelivery(), InboxRate: -1})
 	if err != nil {
 		b.Fatal(err)
 	}

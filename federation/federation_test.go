@@ -6,11 +6,15 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/ogpnet/ogpnet/federation"
+	"github.com/ogpnet/ogpnet/internal/store/storetest"
 )
 
 func TestWebFinger(t *testing.T) {
@@ -365,5 +369,30 @@ func TestMastodonAndGoToSocialFollow(t *testing.T) {
 	inboxes := node.FollowerInboxes()
 	if len(inboxes) != 2 || !strings.HasSuffix(inboxes[0]+inboxes[1], "/inbox") {
 		t.Errorf("inboxes = %v", inboxes)
+	}
+}
+
+// TestInboxRateLimit: a flood from one address is cut off with 429 before
+// any signature work, and nothing is stored.
+func TestInboxRateLimit(t *testing.T) {
+	db := storetest.DB(t)
+	srv, err := federation.New(context.Background(), federation.Config{
+		BaseURL: "http://limited.localhost:1", Username: "limited", DB: db, InboxRate: 1, InboxBurst: 2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEcho()
+	srv.Register(e)
+	codes := map[int]int{}
+	for range 5 {
+		req := httptest.NewRequest(http.MethodPost, "/inbox", strings.NewReader(`{}`))
+		req.Header.Set("Content-Type", "application/activity+json")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		codes[rec.Code]++
+	}
+	if codes[http.StatusTooManyRequests] != 3 || codes[http.StatusUnauthorized] != 2 {
+		t.Errorf("status counts = %v, want 2×401 (unsigned) then 3×429", codes)
 	}
 }

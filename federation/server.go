@@ -63,6 +63,11 @@ type Config struct {
 	Software, Version string
 	// InboxMaxBytes caps incoming activities (default DefaultInboxMaxBytes).
 	InboxMaxBytes int64
+	// InboxRate and InboxBurst limit inbox POSTs per client address
+	// (defaults DefaultInboxRate, DefaultInboxBurst; a negative rate turns
+	// the limit off, for benchmarks).
+	InboxRate  float64
+	InboxBurst int
 	// Delivery tunes the outgoing queue (workers, backoff, lease).
 	Delivery delivery.Options
 	// ActorHTML renders the actor's profile page for browsers; when nil,

@@ -36,6 +36,9 @@ const (
 
 // Options configure NewEcho. The zero value works.
 type Options struct {
+	// TrustProxy takes client addresses from X-Forwarded-For (only behind a
+	// reverse proxy that sets it).
+	TrustProxy bool
 	// Logger receives access logs and 5xx errors. Default: slog.Default().
 	Logger *slog.Logger
 	// Registry is this server's metrics registry, served at /metrics. Each
@@ -85,6 +88,13 @@ func NewEcho(opts Options) *echo.Echo {
 	m := newHTTPMetrics(reg)
 
 	e := echo.New()
+	// Rate limits key on the client address: take it from the connection,
+	// not from X-Forwarded-For, which any client can forge. Operators behind
+	// a trusted proxy set TrustProxy.
+	e.IPExtractor = echo.ExtractIPDirect()
+	if opts.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(logger, opts.StatusOf)
