@@ -1,7 +1,7 @@
 # ogpnet: one binary, hub + nodes. See README.md.
 GO        ?= go
 PKGS      := ./...
-STATICCHECK_VERSION := 2026.2.2
+STATICCHECK_VERSION := v0.8.2
 BIN       := bin/ogpnet
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)

@@ -154,23 +154,6 @@ func updateItemOf(lang string, idx pilotIndex, u readmodel.Update, commitment *r
 	return it
 }
 
-// completionRow is one level of a completion distribution, for the table
-// beside a chart.
-type completionRow struct {
-	Level ogp.Completion
-	Label string
-	Class string
-	Count int
-}
-
-func completionRows(lang string, by map[ogp.Completion]int) []completionRow {
-	rows := make([]completionRow, 0, len(ogp.Completions))
-	for _, lvl := range ogp.Completions {
-		rows = append(rows, completionRow{Level: lvl, Label: completionLabel(lang, lvl), Class: completionClass(lvl), Count: by[lvl]})
-	}
-	return rows
-}
-
 // optionItem is one <option> or checkbox of a filter form.
 type optionItem struct {
 	Value    string
