@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ogpnet/ogpnet/federation/fetch"
@@ -138,7 +139,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("demo: listen on %s: %w (is another demo running? try --addr 127.0.0.1:8081)", opts.Addr, err)
+		return nil, fmt.Errorf("demo: listen on %s: %w (is another demo running? try --addr 127.0.0.1:8081 --data ./data/demo-8081)", opts.Addr, err)
 	}
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	d := &Demo{Nodes: map[string]*node.Node{}, Pilots: pilots, Port: port, listener: ln, opts: opts, tokens: map[string]string{}}
@@ -150,6 +151,9 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}()
 	d.store, err = store.Open(ctx, store.Options{DataDir: opts.DataDir, Logger: opts.Logger})
 	if err != nil {
+		return nil, err
+	}
+	if err := d.checkPort(ctx); err != nil {
 		return nil, err
 	}
 	if err := d.startProvider(); err != nil {
@@ -263,6 +267,33 @@ func (d *Demo) seedOne(ctx context.Context, p Pilot) error {
 		return fmt.Errorf("sample data has errors: %s", report.Summary())
 	}
 	_, err = marker.InsertOne(ctx, map[string]any{"_id": p.Slug, "at": time.Now().UTC()})
+	if store.IsDuplicate(err) {
+		err = nil
+	}
+	return err
+}
+
+// checkPort refuses a data folder made by a demo on another port. Every
+// IRI (actors, objects, the hub's members) contains the port, so serving
+// old data on a new port would leave the hub following 15 unreachable
+// actors beside 15 new ones, and show every pilot twice.
+func (d *Demo) checkPort(ctx context.Context) error {
+	origin := d.store.DB("ogpnet_demo").Collection("origin")
+	var rec struct {
+		Port string `bson:"port"`
+	}
+	err := origin.FindOne(ctx, map[string]any{"_id": "base"}).Decode(&rec)
+	switch {
+	case err == nil && rec.Port != d.Port:
+		return fmt.Errorf("demo: the data in %s was made by a demo on port %s, and its addresses contain that port: "+
+			"run with --addr 127.0.0.1:%s, or start over on port %s with --reset or another --data",
+			d.opts.DataDir, rec.Port, rec.Port, d.Port)
+	case err == nil:
+		return nil
+	case !errors.Is(err, mongo.ErrNoDocuments):
+		return fmt.Errorf("demo: reading the data's port: %w", err)
+	}
+	_, err = origin.InsertOne(ctx, map[string]any{"_id": "base", "port": d.Port})
 	if store.IsDuplicate(err) {
 		err = nil
 	}
