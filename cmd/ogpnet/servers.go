@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"time"
@@ -81,11 +82,7 @@ func runNode(ctx context.Context, args []string) error {
 		return errors.New("node: --name and --url are required")
 	}
 	log := c.logger()
-	g, err := guard(*allow)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, store.Options{URI: c.mongoURI, DataDir: c.data, Logger: log})
+	g, st, err := c.open(ctx, log, *allow)
 	if err != nil {
 		return err
 	}
@@ -131,11 +128,7 @@ func runHub(ctx context.Context, args []string) error {
 		return errors.New("hub: --url is required")
 	}
 	log := c.logger()
-	g, err := guard(*allow)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, store.Options{URI: c.mongoURI, DataDir: c.data, Logger: log})
+	g, st, err := c.open(ctx, log, *allow)
 	if err != nil {
 		return err
 	}
@@ -171,6 +164,17 @@ func runAll(ctx context.Context, fns ...func(context.Context) error) error {
 		return nil
 	}
 	return err
+}
+
+// open parses the address allow-list and opens the store (MongoDB or the
+// embedded one in --data): what every server command does first.
+func (c *common) open(ctx context.Context, log *slog.Logger, allow string) (fetch.Guard, *store.Store, error) {
+	g, err := guard(allow)
+	if err != nil {
+		return g, nil, err
+	}
+	st, err := store.Open(ctx, store.Options{URI: c.mongoURI, DataDir: c.data, Logger: log})
+	return g, st, err
 }
 
 func closeStore(st *store.Store) {
