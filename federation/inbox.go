@@ -41,8 +41,9 @@ type Incoming struct {
 type Handler func(ctx context.Context, s *Server, in *Incoming) error
 
 // On registers h for activities of type typ ("Create", "Update", …).
-// Follow, Undo{Follow}, Accept and Reject of follows are handled by the
-// server itself before registered handlers see them.
+// Follow and Undo{Follow} are handled by the server itself and not passed
+// on; Accept and Reject of our follows are recorded first (FollowingOf shows
+// the new state), then passed on.
 func (s *Server) On(typ string, h Handler) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -235,7 +236,9 @@ func (s *Server) dispatch(ctx context.Context, in *Incoming) error {
 			return err
 		}
 	case "Accept", "Reject":
-		if handled, err := s.onFollowAnswer(ctx, in); handled || err != nil {
+		// Recorded here; registered handlers still hear of it (the hub
+		// backfills a member the moment it accepts).
+		if _, err := s.onFollowAnswer(ctx, in); err != nil {
 			return err
 		}
 	case "Delete":

@@ -38,10 +38,10 @@ import (
 // DefaultBackfillInterval is how often every member's outbox is paged.
 const DefaultBackfillInterval = 10 * time.Minute
 
-// acceptPoll is how often the hub looks for newly accepted follows, to
-// backfill a member as soon as it accepts (federation answers Accepts
-// itself and does not call handlers for them).
-var acceptPoll = time.Second
+// acceptPoll is how often the hub looks for newly accepted follows even
+// when no Accept arrived (one lost to a crash between store and dispatch);
+// an arriving Accept wakes the check at once.
+var acceptPoll = 30 * time.Second
 
 // Config configures a hub.
 type Config struct {
@@ -72,6 +72,7 @@ type Hub struct {
 	auth     *auth.Auth
 	echo     *echo.Echo
 	log      *slog.Logger
+	accepted chan struct{} // an Accept arrived: look for newly accepted members
 }
 
 // New opens the hub's state and rebuilds the read model from the store in
@@ -132,6 +133,14 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	h.ingest = &ingest.Service{Objects: h.objects, Model: h.model, Members: h.members, Reshare: h.reshare, Log: h.log}
 	h.ingest.Instrument(cfg.Metrics)
 	h.ingest.Register(h.fed)
+	h.accepted = make(chan struct{}, 1)
+	h.fed.On("Accept", func(context.Context, *federation.Server, *federation.Incoming) error {
+		select {
+		case h.accepted <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+		return nil
+	})
 	h.backfill = &backfill.Backfiller{Fed: h.fed, Members: h.members, Ingest: h.ingest, Log: h.log}
 
 	if cfg.Auth.Issuer != "" {
@@ -178,7 +187,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		h.backfill.Loop(ctx, h.cfg.BackfillInterval, acceptPoll)
+		h.backfill.Loop(ctx, h.cfg.BackfillInterval, acceptPoll, h.accepted)
 	}()
 	go func() {
 		defer wg.Done()

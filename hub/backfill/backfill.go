@@ -203,8 +203,9 @@ func linkID(raw json.RawMessage) string {
 }
 
 // Loop backfills every active member each interval until ctx ends, and
-// each member as soon as its follow is accepted (polled every poll).
-func (b *Backfiller) Loop(ctx context.Context, interval, poll time.Duration) {
+// each member as soon as its follow is accepted: on a signal from wake (an
+// Accept arrived), and every poll as a safety net.
+func (b *Backfiller) Loop(ctx context.Context, interval, poll time.Duration, wake <-chan struct{}) {
 	defer b.wg.Wait() // no walk outlives Loop (the store closes after it)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -214,17 +215,25 @@ func (b *Backfiller) Loop(ctx context.Context, interval, poll time.Duration) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-wake:
+			b.backfillAccepted(ctx)
 		case <-pollTick.C:
-			accepted, err := b.Members.NewlyAccepted(ctx)
-			if err != nil {
-				b.log().WarnContext(ctx, "backfill: follow states", "err", err)
-				continue
-			}
-			for _, m := range accepted {
-				b.wg.Go(func() { _, _ = b.Member(ctx, m) })
-			}
+			b.backfillAccepted(ctx)
 		case <-tick.C:
 			_ = b.All(ctx)
 		}
+	}
+}
+
+// backfillAccepted walks every member whose follow was accepted since the
+// last look.
+func (b *Backfiller) backfillAccepted(ctx context.Context) {
+	accepted, err := b.Members.NewlyAccepted(ctx)
+	if err != nil {
+		b.log().WarnContext(ctx, "backfill: follow states", "err", err)
+		return
+	}
+	for _, m := range accepted {
+		b.wg.Go(func() { _, _ = b.Member(ctx, m) })
 	}
 }

@@ -289,15 +289,43 @@ func TestDemoRestartKeepsData(t *testing.T) {
 	}
 	cid := nodes2[slug].Commitments[0]
 	api := r2.d.URL(slug) + "/api/v1/commitments/" + url.PathEscape(cid) + "/updates"
-	body := `{"text":{"en":"Written with a kept demo token.","` + r2.d.Pilots[0].Lang + `":"Written with a kept demo token."}}`
+	note := fmt.Sprintf("Written with a kept demo token (%d).", time.Now().UnixNano())
+	body := `{"text":{"en":"` + note + `","` + r2.d.Pilots[0].Lang + `":"` + note + `"}}`
 	if status, resp := r2.post(t, api, body, "Bearer not-a-token"); status != http.StatusUnauthorized {
 		t.Errorf("POST with a bogus token: %d %s, want 401", status, resp)
 	}
+	posted := time.Now()
 	if status, resp := r2.post(t, api, body, "Bearer "+tok); status != http.StatusCreated {
-		t.Errorf("POST with the kept token of %s: %d %s, want 201", slug, status, resp)
+		t.Fatalf("POST with the kept token of %s: %d %s, want 201", slug, status, resp)
 	}
 	if n := len(r2.nodeContent(t)[slug].UpdateIDs[cid]); n != len(nodes2[slug].UpdateIDs[cid])+1 {
 		t.Errorf("after the token write, %s has %d updates, want %d", cid, n, len(nodes2[slug].UpdateIDs[cid])+1)
+	}
+	// The restarted node still federates: its keys and the hub's follow
+	// survived, so the update reaches the hub.
+	actor := r2.d.Nodes[slug].Federation().ActorID()
+	for {
+		if hubHasUpdate(r2.d, actor, cid, note) {
+			t.Logf("after the restart, an API update reached the hub in %s", time.Since(posted).Round(time.Millisecond))
+			break
+		}
+		if time.Since(posted) > federationBudget {
+			t.Fatalf("after the restart, an update on %s did not reach the hub within %s", slug, federationBudget)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// The same data on another port would change every IRI (the hub would
+	// list each pilot twice): Start refuses it and says how to proceed.
+	r2.stop(t)
+	d, err := demo.Start(context.Background(), demo.Options{Addr: "127.0.0.1:0", DataDir: dir, Out: io.Discard,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil {
+		d.Close()
+		t.Fatal("demo.Start served the data folder on another port")
+	}
+	if _, port, _ := net.SplitHostPort(addr); !strings.Contains(err.Error(), "--addr 127.0.0.1:"+port) {
+		t.Errorf("demo.Start on another port: %v (want a hint to use port %s)", err, port)
 	}
 }
 
@@ -588,6 +616,24 @@ func waitForSample(t *testing.T, d *demo.Demo, want map[string]counts, start tim
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// hubHasUpdate reports whether the hub's model shows text in the timeline
+// of the pilot's commitment with identifier id.
+func hubHasUpdate(d *demo.Demo, actor, id, text string) bool {
+	found := false
+	d.Hub.ReadModel().Each(func(c readmodel.Commitment) bool {
+		if c.Pilot != actor || c.Identifier != id {
+			return true
+		}
+		for _, u := range d.Hub.ReadModel().Timeline(c.ID) {
+			if strings.Contains(string(u.ContentHTML.In("en")), text) {
+				found = true
+			}
+		}
+		return false
+	})
+	return found
 }
 
 func slugOf(t *testing.T, d *demo.Demo, actor string) string {
