@@ -22,7 +22,7 @@ demo:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/ogpnet demo $(ARGS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./federation/... ./hub/... ./node/...
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./federation/... ./hub/... ./node/... ./internal/demo/...
 
 lint:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

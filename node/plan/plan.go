@@ -169,6 +169,31 @@ type ProgressUpdate struct {
 	// Evidence are absolute http(s) links.
 	Evidence []string  `bson:"evidence,omitempty" json:"evidence,omitempty"`
 	Created  time.Time `bson:"created" json:"created"`
+	// Updated is set when an operator edited the update after posting it
+	// (zero for one never edited); it is the Note's "updated".
+	Updated time.Time `bson:"updated,omitempty" json:"updated,omitzero"`
+	// Deleted marks an update an operator removed: it stays stored (its
+	// IRI must answer with a Tombstone) but is no longer listed.
+	Deleted   bool      `bson:"deleted,omitempty" json:"deleted,omitempty"`
+	DeletedAt time.Time `bson:"deletedAt,omitempty" json:"deletedAt,omitzero"`
+}
+
+// SameContent reports whether u and v say the same thing (date, text,
+// completion, milestone changes, evidence), ignoring identity and
+// bookkeeping (ID, CommitmentID, Created, Updated, Deleted, DeletedAt). An
+// edit that changes nothing must not bump Updated or federate an Update.
+func (u ProgressUpdate) SameContent(v ProgressUpdate) bool {
+	key := func(x ProgressUpdate) string {
+		x.ID, x.CommitmentID = "", ""
+		x.Created, x.Updated, x.Deleted, x.DeletedAt = time.Time{}, time.Time{}, false, time.Time{}
+		b, err := json.Marshal(x)
+		if err != nil {
+			// Only strings, slices and maps of strings: cannot fail.
+			panic("plan: encode progress update: " + err.Error())
+		}
+		return string(b)
+	}
+	return key(u) == key(v)
 }
 
 // MilestoneChange sets a milestone's status as part of a progress update.

@@ -120,6 +120,7 @@ func (w Wire) ProgressUpdate(u ProgressUpdate, c Commitment) ogp.ProgressUpdate 
 		Content:      contentMap[w.Lang],
 		ContentMap:   contentMap,
 		Published:    u.Created.UTC(),
+		Updated:      u.Updated.UTC(), // zero (left out) unless edited
 		To:           ogp.IRIList{ogp.Public},
 		CC:           ogp.IRIList{w.IRIs.Followers()},
 		Date:         u.Date,
