@@ -2,7 +2,9 @@ package federation_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	gofed "github.com/go-fed/httpsig"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/ogpnet/ogpnet/federation"
@@ -347,6 +350,7 @@ func TestMastodonAndGoToSocialFollow(t *testing.T) {
 			select {
 			case b := <-r.inbox:
 				accept = decode(t, b)
+				checkOurSignature(t, node, <-r.requests, b)
 			case <-time.After(10 * time.Second):
 				t.Fatal("no Accept received")
 			}
@@ -394,5 +398,84 @@ func TestInboxRateLimit(t *testing.T) {
 	}
 	if codes[http.StatusTooManyRequests] != 3 || codes[http.StatusUnauthorized] != 2 {
 		t.Errorf("status counts = %v, want 2×401 (unsigned) then 3×429", codes)
+	}
+}
+
+// checkOurSignature verifies an outgoing POST of ours the way a receiver
+// would (federation.md checklist 12): draft-cavage headers and algorithm,
+// Digest of the exact body, an RFC 7231 Date, the AP content type, and the
+// signature itself with go-fed/httpsig and the key from our actor document.
+func checkOurSignature(t *testing.T, s *testServer, req *http.Request, body []byte) {
+	t.Helper()
+	sig := req.Header.Get("Signature")
+	for _, want := range []string{`keyId="` + s.KeyID() + `"`, `algorithm="rsa-sha256"`, `headers="(request-target) host date digest"`} {
+		if !strings.Contains(sig, want) {
+			t.Errorf("Signature %q lacks %s", sig, want)
+		}
+	}
+	sum := sha256.Sum256(body)
+	if got, want := req.Header.Get("Digest"), "SHA-256="+base64.StdEncoding.EncodeToString(sum[:]); got != want {
+		t.Errorf("Digest = %q, want %q", got, want)
+	}
+	if _, err := time.Parse(http.TimeFormat, req.Header.Get("Date")); err != nil {
+		t.Errorf("Date %q is not RFC 7231: %v", req.Header.Get("Date"), err)
+	}
+	if ct := req.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/activity+json") {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	_, actorBody := get(t, s.ActorID(), "application/activity+json")
+	pemText := decode(t, actorBody)["publicKey"].(map[string]any)["publicKeyPem"].(string)
+	block, _ := pem.Decode([]byte(pemText))
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Host == "" {
+		req.Host = req.URL.Host
+	}
+	v, err := gofed.NewVerifier(req)
+	if err != nil {
+		t.Fatalf("go-fed cannot parse our signature: %v", err)
+	}
+	if err := v.Verify(pub, gofed.RSA_SHA256); err != nil {
+		t.Errorf("go-fed rejects our signature: %v", err)
+	}
+}
+
+// TestSharedInboxFanOut: three followers on one server share its inbox, so
+// one publish is one POST there (one signature), not three.
+func TestSharedInboxFanOut(t *testing.T) {
+	node := startServer(t, "tbilisi", "", nil)
+	alice := newRemote(t, "mastodon", "mastodon-actor")
+	for _, r := range []*remoteActor{alice, alice.account("bob"), alice.account("carol")} {
+		if code, msg := r.post(t, node.InboxID(), r.activity("Follow", node.ActorID()), nil); code != 202 {
+			t.Fatalf("follow by %s: %d %s", r.actorID, code, msg)
+		}
+	}
+	for range 3 {
+		select {
+		case <-alice.requests: // the three Accepts, one per follower inbox
+			<-alice.inbox
+		case <-time.After(10 * time.Second):
+			t.Fatal("missing Accept")
+		}
+	}
+	if inboxes := node.FollowerInboxes(); len(inboxes) != 1 || inboxes[0] != alice.base+"/inbox" {
+		t.Fatalf("inboxes = %v, want the one shared inbox", inboxes)
+	}
+	publishNote(t, node, "to everyone at once")
+	select {
+	case req := <-alice.requests:
+		<-alice.inbox
+		if req.URL.Path != "/inbox" {
+			t.Errorf("delivered to %s, want the shared inbox", req.URL.Path)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing delivered")
+	}
+	select {
+	case req := <-alice.requests:
+		t.Errorf("a second POST for one activity: %s", req.URL.Path)
+	case <-time.After(700 * time.Millisecond):
 	}
 }

@@ -179,7 +179,12 @@ type remoteActor struct {
 	actorID string
 	keyID   string
 	inbox   chan []byte
-	docs    map[string]string // path → JSON
+	// requests holds each POST as received (headers, target, body), for
+	// checking our signatures with an independent verifier.
+	requests chan *http.Request
+	docs     map[string]string // path → JSON
+	// template is the first actor's document, for more accounts (same key).
+	template string
 }
 
 func newRemote(t testing.TB, name, fixture string) *remoteActor {
@@ -188,7 +193,7 @@ func newRemote(t testing.TB, name, fixture string) *remoteActor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &remoteActor{key: key, inbox: make(chan []byte, 16), docs: map[string]string{}}
+	r := &remoteActor{key: key, inbox: make(chan []byte, 16), requests: make(chan *http.Request, 16), docs: map[string]string{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)
 	_, port, _ := net.SplitHostPort(r.srv.Listener.Addr().String())
@@ -213,6 +218,7 @@ func newRemote(t testing.TB, name, fixture string) *remoteActor {
 	}
 	r.actorID, r.keyID = actor.ID, actor.PublicKey.ID
 	r.docs[strings.TrimPrefix(actor.ID, r.base)] = doc
+	r.template = doc
 	if !strings.Contains(r.keyID, "#") {
 		// GoToSocial serves a stub of the actor at the key's own URL.
 		stub, _ := json.Marshal(map[string]any{
@@ -228,6 +234,8 @@ func newRemote(t testing.TB, name, fixture string) *remoteActor {
 func (r *remoteActor) serve(w http.ResponseWriter, req *http.Request) {
 	if req.Method == http.MethodPost {
 		body, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(strings.NewReader(string(body)))
+		r.requests <- req
 		r.inbox <- body
 		w.WriteHeader(http.StatusAccepted)
 		return
@@ -314,3 +322,16 @@ func (r *remoteActor) activityWithID(id, typ, object string) []byte {
 }
 
 func newEcho() *echo.Echo { return echo.New() }
+
+// account adds another account (same server, same key) named user, as a
+// Mastodon server has many accounts sharing one shared inbox, and returns
+// a copy of r speaking as that account.
+func (r *remoteActor) account(user string) *remoteActor {
+	other := *r
+	doc := strings.ReplaceAll(r.template, "/users/alice", "/users/"+user)
+	doc = strings.ReplaceAll(doc, `"preferredUsername": "alice"`, `"preferredUsername": "`+user+`"`)
+	other.actorID = strings.ReplaceAll(r.actorID, "/users/alice", "/users/"+user)
+	other.keyID = other.actorID + "#main-key"
+	r.docs[strings.TrimPrefix(other.actorID, r.base)] = doc
+	return &other
+}

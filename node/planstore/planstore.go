@@ -28,6 +28,9 @@ const (
 // ErrNotFound is store.ErrNotFound, re-exported for callers' convenience.
 var ErrNotFound = store.ErrNotFound
 
+// ErrDeleted is returned when editing a progress update that was deleted.
+var ErrDeleted = errors.New("planstore: the progress update was deleted")
+
 // ChangeKind says what a write did.
 type ChangeKind string
 
@@ -271,7 +274,8 @@ func (s *Store) insertUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.P
 	return u, c, nil
 }
 
-// GetUpdate returns the progress update with id, or ErrNotFound.
+// GetUpdate returns the progress update with id, deleted or not (a
+// deleted one must still answer its IRI with a Tombstone), or ErrNotFound.
 func (s *Store) GetUpdate(ctx context.Context, id string) (plan.ProgressUpdate, error) {
 	var u plan.ProgressUpdate
 	if err := s.updates.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&u); err != nil {
@@ -280,15 +284,98 @@ func (s *Store) GetUpdate(ctx context.Context, id string) (plan.ProgressUpdate, 
 	return u, nil
 }
 
-// ListUpdates returns a commitment's progress updates, oldest first (ids
-// sort by creation time), at most limit of them from the newest end when
-// limit > 0.
+// later returns now, or 1 ms after the latest of prev when now is not
+// after it: an edit's "updated" must be newer than what followers hold,
+// even when the clock has not moved on.
+func later(now time.Time, prev ...time.Time) time.Time {
+	for _, p := range prev {
+		if !now.After(p) {
+			now = p.Add(time.Millisecond)
+		}
+	}
+	return now
+}
+
+// UpdateUpdate replaces the content of an existing, live progress update
+// (date, text, completion, milestone changes, evidence) with u's, keeping
+// its ID, commitment and Created, and setting Updated to a time newer than
+// its Created and previous Updated. u.ID names the update; u.CommitmentID
+// must be the stored one. The update is validated against its commitment,
+// which must be live. It never touches the commitment itself.
+//
+// It reports Unchanged (and writes nothing) when the content is the same;
+// ErrNotFound for an unknown update (or one of another commitment, or
+// whose commitment is missing or withdrawn); ErrDeleted for a deleted one.
+func (s *Store) UpdateUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, ChangeKind, error) {
+	old, err := s.GetUpdate(ctx, u.ID)
+	if err != nil {
+		return plan.ProgressUpdate{}, "", fmt.Errorf("planstore: update %s: %w", u.ID, err)
+	}
+	if old.CommitmentID != u.CommitmentID {
+		return plan.ProgressUpdate{}, "", fmt.Errorf("planstore: update %s is not on commitment %s: %w", u.ID, u.CommitmentID, ErrNotFound)
+	}
+	if old.Deleted {
+		return old, "", fmt.Errorf("planstore: update %s: %w", u.ID, ErrDeleted)
+	}
+	c, err := s.GetCommitment(ctx, u.CommitmentID)
+	if err != nil {
+		return plan.ProgressUpdate{}, "", fmt.Errorf("planstore: update for %s: %w", u.CommitmentID, err)
+	}
+	if c.Deleted {
+		return plan.ProgressUpdate{}, "", fmt.Errorf("planstore: commitment %s is withdrawn: %w", c.ID, ErrNotFound)
+	}
+	if err := u.ValidateFor(c); err != nil {
+		return plan.ProgressUpdate{}, "", err
+	}
+	if old.SameContent(u) {
+		return old, Unchanged, nil
+	}
+	u.Created = old.Created
+	u.Updated = later(s.stamp(), old.Created, old.Updated)
+	u.Deleted, u.DeletedAt = false, time.Time{}
+	res, err := s.updates.ReplaceOne(ctx, bson.D{{Key: "_id", Value: u.ID}, {Key: "deleted", Value: bson.D{{Key: "$ne", Value: true}}}}, u)
+	if err != nil {
+		return plan.ProgressUpdate{}, "", fmt.Errorf("planstore: edit update %s: %w", u.ID, err)
+	}
+	if res.MatchedCount == 0 {
+		// Deleted between the read and the write.
+		return plan.ProgressUpdate{}, "", fmt.Errorf("planstore: update %s: %w", u.ID, ErrDeleted)
+	}
+	return u, Updated, nil
+}
+
+// DeleteUpdate removes a progress update (soft delete: it stays stored,
+// marked deleted, so its IRI answers with a Tombstone) and returns it as
+// stored. Deleting an already deleted update changes nothing and returns it
+// as it is. It never touches the commitment.
+func (s *Store) DeleteUpdate(ctx context.Context, id string) (plan.ProgressUpdate, error) {
+	u, err := s.GetUpdate(ctx, id)
+	if err != nil {
+		return plan.ProgressUpdate{}, fmt.Errorf("planstore: delete update %s: %w", id, err)
+	}
+	if u.Deleted {
+		return u, nil
+	}
+	now := later(s.stamp(), u.Created, u.Updated)
+	_, err = s.updates.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "deleted", Value: true}, {Key: "deletedAt", Value: now}}}})
+	if err != nil {
+		return plan.ProgressUpdate{}, fmt.Errorf("planstore: delete update %s: %w", id, err)
+	}
+	u.Deleted, u.DeletedAt = true, now
+	return u, nil
+}
+
+// ListUpdates returns a commitment's live (not deleted) progress updates,
+// oldest first (ids sort by creation time), at most limit of them from the
+// newest end when limit > 0.
 func (s *Store) ListUpdates(ctx context.Context, commitmentID string, limit int) ([]plan.ProgressUpdate, error) {
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: -1}})
 	if limit > 0 {
 		opts.SetLimit(int64(limit))
 	}
-	cur, err := s.updates.Find(ctx, bson.D{{Key: "commitmentId", Value: commitmentID}}, opts)
+	filter := bson.D{{Key: "commitmentId", Value: commitmentID}, {Key: "deleted", Value: bson.D{{Key: "$ne", Value: true}}}}
+	cur, err := s.updates.Find(ctx, filter, opts)
 	if err != nil {
 		return nil, fmt.Errorf("planstore: list updates: %w", err)
 	}

@@ -307,3 +307,134 @@ func TestRecordUpdateDoesNotApply(t *testing.T) {
 		t.Errorf("RecordUpdate applied the update: %s", c.Completion)
 	}
 }
+
+// TestEditAndDeleteUpdate: an edit replaces an update's content under the
+// same id and Created, with a newer Updated, and never touches the
+// commitment; a delete is soft (GetUpdate still finds it, marked) and drops
+// the update from every listing shape.
+func TestEditAndDeleteUpdate(t *testing.T) {
+	ctx := context.Background()
+	s, clk := newStore(t)
+	for _, id := range []string{"JAL0001", "JAL0002"} {
+		if _, _, err := s.UpsertCommitment(ctx, commitment(id, "2016-2018")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.t = clk.t.Add(time.Hour)
+	first, _, err := s.AddUpdate(ctx, plan.ProgressUpdate{CommitmentID: "JAL0001", Date: "2017-03-01", Text: plan.NewText("es", "primero"),
+		Completion: ogp.CompletionLimited, MilestoneChanges: []plan.MilestoneChange{{MilestoneID: "1", Status: ogp.MilestoneInProgress}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.t = clk.t.Add(time.Hour)
+	second, _, err := s.AddUpdate(ctx, plan.ProgressUpdate{CommitmentID: "JAL0001", Date: "2017-04-01", Text: plan.NewText("es", "segundo")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.Updated.IsZero() || first.Deleted {
+		t.Fatalf("a new update looks edited or deleted: %+v", first)
+	}
+	before, _ := s.GetCommitment(ctx, "JAL0001")
+
+	// Edit every content field of the first update.
+	clk.t = clk.t.Add(time.Hour)
+	edit := plan.ProgressUpdate{ID: first.ID, CommitmentID: "JAL0001", Date: "2017-03-02", Text: plan.NewText("es", "primero, corregido").With("en", "first, fixed"),
+		Completion: ogp.CompletionSubstantial, MilestoneChanges: []plan.MilestoneChange{{MilestoneID: "2", Status: ogp.MilestoneComplete}},
+		Evidence: []string{"https://jalisco.example/acta.pdf"}}
+	got, kind, err := s.UpdateUpdate(ctx, edit)
+	if err != nil || kind != Updated {
+		t.Fatalf("UpdateUpdate = %s, %v", kind, err)
+	}
+	if got.ID != first.ID || !got.Created.Equal(first.Created) || !got.Updated.Equal(clk.t) {
+		t.Errorf("edited update bookkeeping: %+v (created %v, now %v)", got, first.Created, clk.t)
+	}
+	stored, err := s.GetUpdate(ctx, first.ID)
+	if err != nil || !stored.SameContent(edit) || !stored.Updated.Equal(clk.t) || !stored.Created.Equal(first.Created) || stored.Deleted {
+		t.Errorf("stored after edit = %+v, %v", stored, err)
+	}
+	// The commitment keeps its state: edits never re-derive it.
+	if after, _ := s.GetCommitment(ctx, "JAL0001"); !after.SameContent(before) || !after.Updated.Equal(before.Updated) {
+		t.Errorf("editing an update changed the commitment: %+v", after)
+	}
+
+	// The same content again writes nothing.
+	clk.t = clk.t.Add(time.Hour)
+	if _, kind, err := s.UpdateUpdate(ctx, edit); err != nil || kind != Unchanged {
+		t.Errorf("unchanged edit = %s, %v", kind, err)
+	}
+	if u, _ := s.GetUpdate(ctx, first.ID); !u.Updated.Equal(stored.Updated) {
+		t.Errorf("an unchanged edit bumped updated: %v → %v", stored.Updated, u.Updated)
+	}
+	// A real edit within the same millisecond is still newer.
+	edit.Text = plan.NewText("es", "tercera versión")
+	again, _, err := s.UpdateUpdate(ctx, edit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit.Text = plan.NewText("es", "cuarta versión")
+	fourth, _, err := s.UpdateUpdate(ctx, edit)
+	if err != nil || !fourth.Updated.After(again.Updated) {
+		t.Errorf("updated did not move on within one millisecond: %v then %v (%v)", again.Updated, fourth.Updated, err)
+	}
+
+	// Refused edits store nothing.
+	bad := edit
+	bad.MilestoneChanges = []plan.MilestoneChange{{MilestoneID: "9", Status: ogp.MilestoneComplete}}
+	bad.Text = plan.Text{}
+	var ve *plan.ValidationError
+	if _, _, err := s.UpdateUpdate(ctx, bad); !errors.As(err, &ve) || len(ve.Fields) != 2 {
+		t.Errorf("invalid edit: %v", err)
+	}
+	other := edit
+	other.CommitmentID = "JAL0002"
+	if _, _, err := s.UpdateUpdate(ctx, other); !errors.Is(err, ErrNotFound) {
+		t.Errorf("edit through another commitment: %v", err)
+	}
+	unknown := edit
+	unknown.ID = "01ZZZZZZZZZZZZZZZZZZZZZZZZ"
+	if _, _, err := s.UpdateUpdate(ctx, unknown); !errors.Is(err, ErrNotFound) {
+		t.Errorf("edit of an unknown update: %v", err)
+	}
+	if u, _ := s.GetUpdate(ctx, first.ID); u.Text.Get("es") != "cuarta versión" {
+		t.Errorf("a refused edit was stored: %+v", u)
+	}
+
+	// Delete the newest update: soft, dated, and out of every listing.
+	clk.t = clk.t.Add(time.Hour)
+	del, err := s.DeleteUpdate(ctx, second.ID)
+	if err != nil || !del.Deleted || !del.DeletedAt.Equal(clk.t) {
+		t.Fatalf("DeleteUpdate = %+v, %v", del, err)
+	}
+	if u, err := s.GetUpdate(ctx, second.ID); err != nil || !u.Deleted || !u.DeletedAt.Equal(clk.t) || u.Text.Get("es") != "segundo" {
+		t.Errorf("GetUpdate of a deleted update = %+v, %v", u, err)
+	}
+	if list, err := s.ListUpdates(ctx, "JAL0001", 0); err != nil || len(list) != 1 || list[0].ID != first.ID {
+		t.Errorf("ListUpdates after delete = %+v, %v", list, err)
+	}
+	// The limit counts live updates: the newest live one, not the deleted one.
+	if list, err := s.ListUpdates(ctx, "JAL0001", 1); err != nil || len(list) != 1 || list[0].ID != first.ID {
+		t.Errorf("ListUpdates limit 1 after delete = %+v, %v", list, err)
+	}
+	if after, _ := s.GetCommitment(ctx, "JAL0001"); !after.SameContent(before) || !after.Updated.Equal(before.Updated) {
+		t.Errorf("deleting an update changed the commitment: %+v", after)
+	}
+	// Deleting again changes nothing; editing a deleted update is refused.
+	clk.t = clk.t.Add(time.Hour)
+	if again, err := s.DeleteUpdate(ctx, second.ID); err != nil || !again.DeletedAt.Equal(del.DeletedAt) {
+		t.Errorf("second delete = %+v, %v", again, err)
+	}
+	if _, _, err := s.UpdateUpdate(ctx, plan.ProgressUpdate{ID: second.ID, CommitmentID: "JAL0001", Date: "2017-04-01", Text: plan.NewText("es", "revivido")}); !errors.Is(err, ErrDeleted) {
+		t.Errorf("edit of a deleted update: %v", err)
+	}
+	if _, err := s.DeleteUpdate(ctx, "01ZZZZZZZZZZZZZZZZZZZZZZZZ"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("delete of an unknown update: %v", err)
+	}
+
+	// Updates of a withdrawn commitment cannot be edited.
+	if _, err := s.DeleteCommitment(ctx, "JAL0001"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.UpdateUpdate(ctx, edit); !errors.Is(err, ErrNotFound) {
+		t.Errorf("edit on a withdrawn commitment: %v", err)
+	}
+}
