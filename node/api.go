@@ -112,6 +112,7 @@ type updateJSON struct {
 	Evidence         []string     `json:"evidence,omitempty"`
 	IRI              string       `json:"iri,omitempty"`
 	Created          time.Time    `json:"created,omitzero"`
+	Updated          time.Time    `json:"updated,omitzero"` // set once edited
 }
 
 // fieldErrs collects input problems found while mapping (bad dates).
@@ -294,7 +295,7 @@ func (n *Node) updateFromJSON(commitmentID string, in updateJSON) (plan.Progress
 
 func (n *Node) updateToJSON(u plan.ProgressUpdate) updateJSON {
 	out := updateJSON{ID: u.ID, CommitmentID: u.CommitmentID, Date: string(u.Date), Text: fromText(u.Text),
-		Completion: string(u.Completion), Evidence: u.Evidence, IRI: n.iris.Update(u.CommitmentID, u.ID), Created: u.Created}
+		Completion: string(u.Completion), Evidence: u.Evidence, IRI: n.iris.Update(u.CommitmentID, u.ID), Created: u.Created, Updated: u.Updated}
 	for _, ch := range u.MilestoneChanges {
 		out.MilestoneChanges = append(out.MilestoneChanges, changeJSON{ch.MilestoneID, string(ch.Status)})
 	}
@@ -487,4 +488,42 @@ func (n *Node) apiPostUpdate(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, n.iris.Update(saved.CommitmentID, saved.ID))
 	return c.JSON(http.StatusCreated, n.updateToJSON(saved))
+}
+
+// apiPutUpdate replaces the content of a progress update. Like a new one,
+// the body is validated against the commitment; "date" left out keeps the
+// stored date. The commitment itself is never changed by it.
+func (n *Node) apiPutUpdate(c echo.Context) error {
+	var in updateJSON
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	var wrong []web.FieldError
+	if in.ID != "" && in.ID != c.Param("uid") {
+		wrong = append(wrong, web.FieldError{Field: "id", Message: "must match the URL or be left out"})
+	}
+	if in.CommitmentID != "" && in.CommitmentID != c.Param("id") {
+		wrong = append(wrong, web.FieldError{Field: "commitmentId", Message: "must match the URL or be left out"})
+	}
+	if len(wrong) > 0 {
+		return web.Invalid(wrong...)
+	}
+	u, err := n.updateFromJSON(c.Param("id"), in)
+	if err != nil {
+		return err
+	}
+	u.ID = c.Param("uid")
+	saved, _, err := n.svc.EditUpdate(c.Request().Context(), u)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, n.updateToJSON(saved))
+}
+
+// apiDeleteUpdate removes a progress update (204); its IRI then answers 410.
+func (n *Node) apiDeleteUpdate(c echo.Context) error {
+	if err := n.svc.DeleteUpdate(c.Request().Context(), c.Param("id"), c.Param("uid")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }

@@ -16,6 +16,8 @@ var writeRoutes = []struct{ method, path string }{
 	{http.MethodPost, "/admin/commitments/JAL0001"},
 	{http.MethodPost, "/admin/commitments/JAL0001/delete"},
 	{http.MethodPost, "/admin/commitments/JAL0001/updates"},
+	{http.MethodPost, "/admin/commitments/JAL0001/updates/01H0000000000000000000000A"},
+	{http.MethodPost, "/admin/commitments/JAL0001/updates/01H0000000000000000000000A/delete"},
 	{http.MethodPost, "/admin/import"},
 	{http.MethodPost, "/admin/tokens"},
 	{http.MethodPost, "/admin/tokens/abc/revoke"},
@@ -24,6 +26,8 @@ var writeRoutes = []struct{ method, path string }{
 	{http.MethodPut, "/api/v1/commitments/JAL0001"},
 	{http.MethodDelete, "/api/v1/commitments/JAL0001"},
 	{http.MethodPost, "/api/v1/commitments/JAL0001/updates"},
+	{http.MethodPut, "/api/v1/commitments/JAL0001/updates/01H0000000000000000000000A"},
+	{http.MethodDelete, "/api/v1/commitments/JAL0001/updates/01H0000000000000000000000A"},
 	{http.MethodPost, "/api/v1/import"},
 }
 
@@ -62,8 +66,11 @@ func TestOnlyOperatorsWrite(t *testing.T) {
 			t.Errorf("forged token %s %s: %d, want 401", r.method, r.path, resp.StatusCode)
 		}
 	}
-	if resp, _ := get(t, bob, tn.base+"/admin", "text/html"); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("non-operator GET /admin: %d", resp.StatusCode)
+	for _, page := range []string{"/admin", "/admin/commitments/JAL0001/updates/01H0000000000000000000000A/edit",
+		"/admin/commitments/JAL0001/updates/01H0000000000000000000000A/delete"} {
+		if resp, _ := get(t, bob, tn.base+page, "text/html"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("non-operator GET %s: %d", page, resp.StatusCode)
+		}
 	}
 	if cm, _ := tn.svc.store.GetCommitment(ctx, "JAL0001"); cm.Deleted || cm.Title.Get("en") != "State register of farm workers" {
 		t.Fatalf("a refused write changed the commitment: %+v", cm)
@@ -152,8 +159,9 @@ func TestAPIValidation(t *testing.T) {
 	mustStatus(t, resp, body, http.StatusNotFound)
 }
 
-// TestNoBrowserLogin: without an OpenID issuer the node runs, offers no
-// sign-in, and API tokens made with CreateAPIToken still write.
+// TestNoBrowserLogin: without an OpenID issuer the node runs (auth in
+// tokens-only mode), offers no sign-in, and API tokens made with
+// CreateAPIToken still write.
 func TestNoBrowserLogin(t *testing.T) {
 	ctx := context.Background()
 	l, base := listen(t, "kigoma")
@@ -175,6 +183,11 @@ func TestNoBrowserLogin(t *testing.T) {
 	mustStatus(t, resp, body, http.StatusCreated)
 	resp, body = get(t, c, base+"/auth/login", "text/html")
 	mustStatus(t, resp, body, http.StatusNotFound)
+	resp, body = get(t, c, base+"/auth/callback?state=s&code=c", "text/html")
+	mustStatus(t, resp, body, http.StatusNotFound)
+	// Auth runs tokens-only (no fake issuer): its token routes are there.
+	resp, body = do(t, c, http.MethodGet, base+"/auth/tokens", nil, bearer(tok))
+	mustStatus(t, resp, body, http.StatusOK)
 	_, home := get(t, c, base+"/", "text/html")
 	if strings.Contains(home, "/auth/login") {
 		t.Error("the home page offers a sign-in that cannot work")

@@ -47,8 +47,8 @@ func sampleCommitment(id string) map[string]any {
 // TestFollowerReceivesCreateUpdateDelete: a separate federation server
 // follows the node over real HTTP and receives, signed, the Create, the
 // Update (with a newer "updated") and the Delete (a Tombstone) of a
-// commitment, and the Note of a progress update, in the forms Mastodon
-// renders; the objects dereference at their IRIs.
+// commitment, and of a progress update's Note, in the forms Mastodon
+// renders; the objects dereference at their IRIs (410 once deleted).
 func TestFollowerReceivesCreateUpdateDelete(t *testing.T) {
 	ctx := context.Background()
 	tn := startNode(t, "jalisco")
@@ -154,6 +154,62 @@ func TestFollowerReceivesCreateUpdateDelete(t *testing.T) {
 	mustStatus(t, r, coll, http.StatusOK)
 	if !strings.Contains(coll, nobj["id"].(string)) {
 		t.Errorf("updates collection lacks the note: %s", coll)
+	}
+
+	// Editing the progress update federates Update{Note} with a newer
+	// "updated", same id and "published"; the commitment keeps its state.
+	noteIRI := nobj["id"].(string)
+	uid := noteIRI[strings.LastIndex(noteIRI, "/")+1:]
+	notePublished, _ := time.Parse(time.RFC3339, nobj["published"].(string))
+	time.Sleep(5 * time.Millisecond)
+	resp, body = do(t, c, http.MethodPut, api+"/commitments/JAL0004/updates/"+uid, map[string]any{
+		"date": "2017-07-02", "text": map[string]string{"es": "Se concluyó y publicó el diseño."}, "completion": "complete",
+		"evidence": []string{"https://jalisco.example/diseno.pdf"},
+	}, bearer(tok))
+	mustStatus(t, resp, body, http.StatusOK)
+	nupd := f.nextOf(t, "Update", noteIRI)
+	nuobj := nupd["object"].(map[string]any)
+	noteUpdated, err := time.Parse(time.RFC3339, nuobj["updated"].(string))
+	if err != nil || !noteUpdated.After(notePublished) || nuobj["published"] != nobj["published"] {
+		t.Errorf("Update{Note}: updated %v, published %v (was %v)", nuobj["updated"], nuobj["published"], nobj["published"])
+	}
+	if nuobj["type"] != "Note" || !strings.Contains(nuobj["content"].(string), "Se concluyó y publicó el diseño.") ||
+		nuobj["ogp:date"] != "2017-07-02" || nuobj["inReplyTo"] != cIRI {
+		t.Errorf("edited Note: %v", nuobj)
+	}
+	r, body = get(t, c, noteIRI, "application/activity+json")
+	mustStatus(t, r, body, http.StatusOK)
+	if !strings.Contains(body, `"updated"`) || !strings.Contains(body, "publicó el diseño") {
+		t.Errorf("the Note's IRI serves the old version: %s", body)
+	}
+	r, body = get(t, c, api+"/commitments/JAL0004", "application/json")
+	mustStatus(t, r, body, http.StatusOK)
+	if !strings.Contains(body, `"completion":"substantial"`) {
+		t.Errorf("editing an update changed the commitment's completion: %s", body)
+	}
+
+	// A second update, then its removal: Delete{Tombstone}, 410 at its IRI,
+	// gone from the thread collection.
+	resp, body = do(t, c, http.MethodPost, api+"/commitments/JAL0004/updates", map[string]any{
+		"date": "2017-08-01", "text": map[string]string{"es": "Un avance por error."}}, bearer(tok))
+	mustStatus(t, resp, body, http.StatusCreated)
+	wrongIRI := resp.Header.Get("Location")
+	f.nextOf(t, "Create", wrongIRI)
+	resp, body = do(t, c, http.MethodDelete, api+"/commitments/JAL0004/updates/"+wrongIRI[strings.LastIndex(wrongIRI, "/")+1:], nil, bearer(tok))
+	mustStatus(t, resp, body, http.StatusNoContent)
+	udel := f.nextOf(t, "Delete", wrongIRI)
+	if o := udel["object"].(map[string]any); o["type"] != "Tombstone" || o["formerType"] != "Note" || o["deleted"] == nil {
+		t.Errorf("Delete of the update: %v", o)
+	}
+	r, body = get(t, c, wrongIRI, "application/activity+json")
+	mustStatus(t, r, body, http.StatusGone)
+	if !strings.Contains(body, `"Tombstone"`) || !strings.Contains(body, wrongIRI) {
+		t.Errorf("410 body of the deleted update: %s", body)
+	}
+	r, coll = get(t, c, cIRI+"/updates", "application/activity+json")
+	mustStatus(t, r, coll, http.StatusOK)
+	if strings.Contains(coll, wrongIRI) || !strings.Contains(coll, noteIRI) {
+		t.Errorf("updates collection after the delete: %s", coll)
 	}
 
 	resp, body = do(t, c, http.MethodDelete, api+"/commitments/JAL0004", nil, bearer(tok))

@@ -118,9 +118,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	return n, nil
 }
 
-// setupAuth opens sign-in. Without an issuer the node still needs API
-// tokens (scripts, the demo's tokens file), so auth runs with an issuer that
-// can never answer and the login routes are not mounted.
+// setupAuth opens sign-in. Without an issuer auth runs tokens-only: no
+// browser login, while API tokens (scripts, the demo's tokens file) still
+// work.
 func (n *Node) setupAuth(ctx context.Context) error {
 	ac := n.cfg.Auth
 	if ac.Logger == nil {
@@ -129,18 +129,12 @@ func (n *Node) setupAuth(ctx context.Context) error {
 	if ac.RedirectURL == "" {
 		ac.RedirectURL = n.cfg.BaseURL + "/auth/callback"
 	}
-	n.login = ac.Issuer != ""
-	if !n.login {
-		// 127.0.0.1:9 (discard) refuses at once, so the one discovery
-		// attempt in auth.New costs nothing; no route ever starts a login.
-		ac.Issuer, ac.ClientID = "http://127.0.0.1:9", "no-browser-login"
-		ac.AllowedEmailDomains = []string{"login.invalid"}
-	}
 	a, err := auth.New(ctx, n.cfg.DB, ac)
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
 	n.auth = a
+	n.login = a.LoginEnabled()
 	return nil
 }
 

@@ -81,6 +81,9 @@ func (n *Node) updateObject(c echo.Context) error {
 	if cm.Deleted {
 		return n.gone(c, iri, ogp.TypeProgressUpdate, cm.DeletedAt)
 	}
+	if u.Deleted {
+		return n.gone(c, iri, ogp.TypeProgressUpdate, u.DeletedAt)
+	}
 	if web.WantsActivityJSON(c.Request()) {
 		body, err := ogp.MarshalObject(n.svc.wire.ProgressUpdate(u, cm))
 		if err != nil {

@@ -355,13 +355,16 @@ type milestoneChoice struct {
 type updateFormView struct {
 	CommitmentID string
 	Title        textView
-	U            updateJSON
-	Evidence     string
-	Milestones   []milestoneChoice
-	Langs        []langOpt
-	Ch           choices
-	Errors       []plan.FieldError
-	Today        string
+	// Action is where the form posts; UpdateID is set when editing.
+	Action     string
+	UpdateID   string
+	U          updateJSON
+	Evidence   string
+	Milestones []milestoneChoice
+	Langs      []langOpt
+	Ch         choices
+	Errors     []plan.FieldError
+	Today      string
 }
 
 func (n *Node) renderUpdateForm(c echo.Context, status int, cm plan.Commitment, u updateJSON, errs []plan.FieldError) error {
@@ -371,7 +374,13 @@ func (n *Node) renderUpdateForm(c echo.Context, status int, cm plan.Commitment, 
 	}
 	lang := web.Lang(c)
 	v := updateFormView{CommitmentID: cm.ID, Title: tv(cm.Title, lang), U: u, Evidence: strings.Join(u.Evidence, "\n"),
-		Langs: n.langOpts(c), Ch: ch, Errors: errs, Today: string(ogp.DateOf(n.fed.Now()))}
+		Langs: n.langOpts(c), Ch: ch, Errors: errs, Today: string(ogp.DateOf(n.fed.Now())), UpdateID: u.ID,
+		Action: "/admin/commitments/" + url.PathEscape(cm.ID) + "/updates"}
+	title := web.T(c, "node_update_form_title")
+	if u.ID != "" {
+		v.Action += "/" + url.PathEscape(u.ID)
+		title = web.T(c, "node_update_edit_title")
+	}
 	if v.U.Text == nil {
 		v.U.Text = textJSON{}
 	}
@@ -384,7 +393,7 @@ func (n *Node) renderUpdateForm(c echo.Context, status int, cm plan.Commitment, 
 		}
 		v.Milestones = append(v.Milestones, mc)
 	}
-	return c.Render(status, "update_form.html", web.Page{Title: web.T(c, "node_update_form_title"), Data: v})
+	return c.Render(status, "update_form.html", web.Page{Title: title, Data: v})
 }
 
 func (n *Node) liveCommitment(c echo.Context) (plan.Commitment, error) {
@@ -408,13 +417,7 @@ func (n *Node) updateSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := updateJSON{Date: c.FormValue("date"), Text: n.langForm(c, "text"), Completion: c.FormValue("completion"),
-		Evidence: lines(c.FormValue("evidence"))}
-	for _, m := range cm.Milestones {
-		if s := c.FormValue("ms_" + m.ID); s != "" && s != string(m.Status) {
-			in.MilestoneChanges = append(in.MilestoneChanges, changeJSON{m.ID, s})
-		}
-	}
+	in := n.updateFromForm(c, cm, false)
 	u, err := n.updateFromJSON(cm.ID, in)
 	if err == nil {
 		u, err = n.svc.PostUpdate(c.Request().Context(), u)
@@ -427,6 +430,95 @@ func (n *Node) updateSubmit(c echo.Context) error {
 		return n.renderUpdateForm(c, http.StatusUnprocessableEntity, cm, in, errs)
 	}
 	return c.Redirect(http.StatusSeeOther, "/commitments/"+url.PathEscape(cm.ID)+"#update-"+u.ID)
+}
+
+// updateFromForm reads the progress-update form. A new update records only
+// the milestones whose status it changes; an edit keeps every status chosen
+// (the update said so, even if the commitment is there now).
+func (n *Node) updateFromForm(c echo.Context, cm plan.Commitment, edit bool) updateJSON {
+	in := updateJSON{Date: c.FormValue("date"), Text: n.langForm(c, "text"), Completion: c.FormValue("completion"),
+		Evidence: lines(c.FormValue("evidence"))}
+	for _, m := range cm.Milestones {
+		if s := c.FormValue("ms_" + m.ID); s != "" && (edit || s != string(m.Status)) {
+			in.MilestoneChanges = append(in.MilestoneChanges, changeJSON{m.ID, s})
+		}
+	}
+	return in
+}
+
+// liveUpdate loads the commitment and update named in the path for the
+// edit and delete forms: 404 unknown (or on another commitment), 410
+// withdrawn or deleted.
+func (n *Node) liveUpdate(c echo.Context) (plan.Commitment, plan.ProgressUpdate, error) {
+	cm, err := n.liveCommitment(c)
+	if err != nil {
+		return cm, plan.ProgressUpdate{}, err
+	}
+	u, err := n.svc.store.GetUpdate(c.Request().Context(), c.Param("uid"))
+	if err == nil && u.CommitmentID != cm.ID {
+		err = web.NewError(http.StatusNotFound, "no such progress update on this commitment")
+	}
+	if err == nil && u.Deleted {
+		err = web.NewError(http.StatusGone, "progress update deleted")
+	}
+	return cm, u, err
+}
+
+func (n *Node) updateEditForm(c echo.Context) error {
+	cm, u, err := n.liveUpdate(c)
+	if err != nil {
+		return err
+	}
+	return n.renderUpdateForm(c, http.StatusOK, cm, n.updateToJSON(u), nil)
+}
+
+func (n *Node) updateEditSubmit(c echo.Context) error {
+	cm, old, err := n.liveUpdate(c)
+	if err != nil {
+		return err
+	}
+	in := n.updateFromForm(c, cm, true)
+	in.ID = old.ID
+	u, err := n.updateFromJSON(cm.ID, in)
+	if err == nil {
+		u.ID = old.ID
+		_, _, err = n.svc.EditUpdate(c.Request().Context(), u)
+	}
+	if err != nil {
+		errs, other := formErrorsOf(err)
+		if other != nil {
+			return other
+		}
+		return n.renderUpdateForm(c, http.StatusUnprocessableEntity, cm, in, errs)
+	}
+	return c.Redirect(http.StatusSeeOther, "/commitments/"+url.PathEscape(cm.ID)+"#update-"+old.ID)
+}
+
+type updateDeleteView struct {
+	CommitmentID string
+	Title        textView
+	Action       string
+	U            updateRow
+}
+
+// updateDeleteForm is the confirmation step before a delete.
+func (n *Node) updateDeleteForm(c echo.Context) error {
+	cm, u, err := n.liveUpdate(c)
+	if err != nil {
+		return err
+	}
+	lang := web.Lang(c)
+	v := updateDeleteView{CommitmentID: cm.ID, Title: tv(cm.Title, lang), U: n.updateRowOf(c, cm, u, lang),
+		Action: "/admin/commitments/" + url.PathEscape(cm.ID) + "/updates/" + url.PathEscape(u.ID) + "/delete"}
+	return c.Render(http.StatusOK, "update_delete.html", web.Page{Title: web.T(c, "node_update_delete_title"), Data: v})
+}
+
+func (n *Node) updateDeleteSubmit(c echo.Context) error {
+	id := c.Param("id")
+	if err := n.svc.DeleteUpdate(c.Request().Context(), id, c.Param("uid")); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/commitments/"+url.PathEscape(id)+"#timeline")
 }
 
 // --- API tokens

@@ -195,11 +195,33 @@ type milestoneRow struct {
 
 type updateRow struct {
 	ID, IRI, Date string
+	// Edited is the day of the last edit ("YYYY-MM-DD"), "" if never edited.
+	Edited        string
 	Text          textView
 	Completion    string
 	CompletionKey string
 	Changes       []string
 	Evidence      []string
+}
+
+// updateRowOf is the view of u, an update on cm: milestone changes are
+// named by the milestone's title in the reader's language.
+func (n *Node) updateRowOf(c echo.Context, cm plan.Commitment, u plan.ProgressUpdate, lang string) updateRow {
+	row := updateRow{ID: u.ID, IRI: n.iris.Update(cm.ID, u.ID), Date: string(u.Date), Text: tv(u.Text, lang),
+		Completion: enumLabel(c, "completion", string(u.Completion)), CompletionKey: string(u.Completion), Evidence: u.Evidence}
+	if !u.Updated.IsZero() {
+		row.Edited = string(ogp.DateOf(u.Updated.UTC()))
+	}
+	for _, ch := range u.MilestoneChanges {
+		name := ch.MilestoneID
+		for _, m := range cm.Milestones {
+			if m.ID == ch.MilestoneID && m.Title.Get(lang) != "" {
+				name = m.Title.Get(lang)
+			}
+		}
+		row.Changes = append(row.Changes, name+": "+enumLabel(c, "milestone", string(ch.Status)))
+	}
+	return row
 }
 
 type irmRow struct{ Label, Value string }
@@ -245,9 +267,7 @@ func (n *Node) commitmentPage(c echo.Context, cm plan.Commitment) error {
 			v.PolicyAreas = append(v.PolicyAreas, a)
 		}
 	}
-	titles := map[string]string{}
 	for _, m := range cm.Milestones {
-		titles[m.ID] = m.Title.Get(lang)
 		v.Milestones = append(v.Milestones, milestoneRow{ID: m.ID, Title: tv(m.Title, lang), Deliverable: tv(m.Deliverable, lang),
 			Start: string(m.Start), End: string(m.End), CompletedOn: string(m.CompletedOn),
 			Status: enumLabel(c, "milestone", string(m.Status)), StatusKey: string(m.Status), Overdue: m.Overdue(now)})
@@ -260,17 +280,9 @@ func (n *Node) commitmentPage(c echo.Context, cm plan.Commitment) error {
 			{web.T(c, "irm_did_it_open"), enumLabel(c, "results", string(cm.IRM.DidItOpenGovernment))},
 		}
 	}
+	// ListUpdates leaves deleted updates out of the timeline.
 	for _, u := range slices.Backward(ups) {
-		row := updateRow{ID: u.ID, IRI: n.iris.Update(cm.ID, u.ID), Date: string(u.Date), Text: tv(u.Text, lang),
-			Completion: enumLabel(c, "completion", string(u.Completion)), CompletionKey: string(u.Completion), Evidence: u.Evidence}
-		for _, ch := range u.MilestoneChanges {
-			name := titles[ch.MilestoneID]
-			if name == "" {
-				name = ch.MilestoneID
-			}
-			row.Changes = append(row.Changes, name+": "+enumLabel(c, "milestone", string(ch.Status)))
-		}
-		v.Updates = append(v.Updates, row)
+		v.Updates = append(v.Updates, n.updateRowOf(c, cm, u, lang))
 	}
 	return c.Render(http.StatusOK, "commitment.html", web.Page{Title: cm.ID + ": " + v.Title.Text, Data: v, Alternate: v.IRI,
 		Description: cm.Title.Get(lang)})
@@ -280,15 +292,12 @@ type updateView struct {
 	updateRow
 	CommitmentID    string
 	CommitmentTitle textView
+	Operator        bool
 }
 
 func (n *Node) updatePage(c echo.Context, cm plan.Commitment, u plan.ProgressUpdate) error {
 	lang := web.Lang(c)
 	v := updateView{CommitmentID: cm.ID, CommitmentTitle: tv(cm.Title, lang),
-		updateRow: updateRow{ID: u.ID, IRI: n.iris.Update(cm.ID, u.ID), Date: string(u.Date), Text: tv(u.Text, lang),
-			Completion: enumLabel(c, "completion", string(u.Completion)), CompletionKey: string(u.Completion), Evidence: u.Evidence}}
-	for _, ch := range u.MilestoneChanges {
-		v.Changes = append(v.Changes, ch.MilestoneID+": "+enumLabel(c, "milestone", string(ch.Status)))
-	}
+		updateRow: n.updateRowOf(c, cm, u, lang), Operator: isOperator(c)}
 	return c.Render(http.StatusOK, "update.html", web.Page{Title: web.T(c, "node_update_title", "ID", cm.ID), Data: v, Alternate: v.IRI})
 }

@@ -30,10 +30,11 @@ func (n *Node) routes(e *echo.Echo) {
 	e.GET("/commitments/:id/updates", n.updatesCollection)
 	e.GET(ogp.ContextPath, n.contextDocument)
 
-	if n.login {
-		n.auth.Routes(e.Group(""))
-	} else {
-		// Without browser sign-in, logout still ends nothing but is harmless.
+	// Sign-in, sign-out and the token routes; without an issuer (tokens-only
+	// auth) only the token routes, so /auth/login answers 404.
+	n.auth.Routes(e.Group(""))
+	if !n.login {
+		// The layout's logout form still has a target; no session can exist.
 		e.POST("/auth/logout", func(c echo.Context) error { return c.Redirect(303, "/") }, csrf)
 	}
 
@@ -51,6 +52,10 @@ func (n *Node) routes(e *echo.Echo) {
 	admin.POST("/commitments/:id/delete", n.commitmentDeleteSubmit)
 	admin.GET("/commitments/:id/updates/new", n.updateForm)
 	admin.POST("/commitments/:id/updates", n.updateSubmit)
+	admin.GET("/commitments/:id/updates/:uid/edit", n.updateEditForm)
+	admin.POST("/commitments/:id/updates/:uid", n.updateEditSubmit)
+	admin.GET("/commitments/:id/updates/:uid/delete", n.updateDeleteForm)
+	admin.POST("/commitments/:id/updates/:uid/delete", n.updateDeleteSubmit)
 	admin.GET("/import", n.importForm)
 	admin.POST("/import", n.importSubmit)
 	admin.GET("/tokens", n.tokensPage)
@@ -72,6 +77,8 @@ func (n *Node) routes(e *echo.Echo) {
 	api.PUT("/commitments/:id", n.apiPutCommitment, op...)
 	api.DELETE("/commitments/:id", n.apiDeleteCommitment, op...)
 	api.POST("/commitments/:id/updates", n.apiPostUpdate, op...)
+	api.PUT("/commitments/:id/updates/:uid", n.apiPutUpdate, op...)
+	api.DELETE("/commitments/:id/updates/:uid", n.apiDeleteUpdate, op...)
 	api.POST("/import", n.apiImport, op...)
 }
 

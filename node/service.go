@@ -289,3 +289,74 @@ func (s *Service) PostUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.P
 	}
 	return saved, s.publish(ctx, ogp.ActivityUpdate, s.wire.Commitment(applied))
 }
+
+// liveUpdate loads update id of commitment cid for an edit or delete: the
+// commitment must exist and be live (else ErrNotFound / ErrGone), and the
+// update must be one of its own (else ErrNotFound) and not deleted (else
+// ErrGone).
+func (s *Service) liveUpdate(ctx context.Context, cid, id string) (plan.Commitment, plan.ProgressUpdate, error) {
+	c, err := s.store.GetCommitment(ctx, cid)
+	if err != nil {
+		return c, plan.ProgressUpdate{}, err
+	}
+	if c.Deleted {
+		return c, plan.ProgressUpdate{}, fmt.Errorf("commitment %s: %w", cid, ErrGone)
+	}
+	u, err := s.store.GetUpdate(ctx, id)
+	if err != nil {
+		return c, u, err
+	}
+	if u.CommitmentID != cid {
+		return c, u, fmt.Errorf("progress update %s on %s: %w", id, cid, ErrNotFound)
+	}
+	if u.Deleted {
+		return c, u, fmt.Errorf("progress update %s: %w", id, ErrGone)
+	}
+	return c, u, nil
+}
+
+// EditUpdate replaces the content of an existing progress update (u.ID on
+// u.CommitmentID): it is validated against its commitment like a new one
+// (a missing date keeps the stored one), keeps its id and "published", and
+// is published as Update{Note} with a newer "updated"; an edit that changes
+// nothing publishes nothing.
+//
+// Editing an update never changes the commitment: its completion and
+// milestones stay as they are (operators edit the commitment for that), so
+// the outcome does not depend on which update was the latest.
+func (s *Service) EditUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, planstore.ChangeKind, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, old, err := s.liveUpdate(ctx, u.CommitmentID, u.ID)
+	if err != nil {
+		return u, "", err
+	}
+	if u.Date.IsZero() {
+		u.Date = old.Date
+	}
+	saved, kind, err := s.store.UpdateUpdate(ctx, u)
+	if errors.Is(err, planstore.ErrDeleted) {
+		return u, "", fmt.Errorf("progress update %s: %w", u.ID, ErrGone)
+	}
+	if err != nil || kind == planstore.Unchanged {
+		return saved, kind, err
+	}
+	return saved, kind, s.publish(ctx, ogp.ActivityUpdate, s.wire.ProgressUpdate(saved, c))
+}
+
+// DeleteUpdate removes a progress update: it stays stored, marked deleted,
+// so its IRI answers 410 with a Tombstone; followers get Delete{Tombstone}.
+// Like an edit, it never changes the commitment's completion or milestones.
+func (s *Service) DeleteUpdate(ctx context.Context, commitmentID, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, _, err := s.liveUpdate(ctx, commitmentID, id); err != nil {
+		return err
+	}
+	u, err := s.store.DeleteUpdate(ctx, id)
+	if err != nil {
+		return err
+	}
+	t := ogp.Tombstone{ID: s.wire.IRIs.Update(commitmentID, id), Type: ogp.TypeTombstone, FormerType: ogp.TypeProgressUpdate, Deleted: u.DeletedAt.UTC()}
+	return s.publish(ctx, ogp.ActivityDelete, t)
+}

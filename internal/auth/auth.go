@@ -47,6 +47,12 @@ const errNotImplemented = 238
 type Config struct {
 	// Issuer is the OpenID provider's issuer URL; ClientID and ClientSecret
 	// identify this server to it; RedirectURL is {base}/auth/callback.
+	//
+	// Issuer "" is tokens-only mode: no browser sign-in (no discovery, no
+	// login routes, so nobody gets a session), while API tokens made with
+	// CreateToken still authenticate. The role rules are not needed then,
+	// and ClientID and ClientSecret must be empty (a client without an
+	// issuer is a configuration mistake, reported by New).
 	Issuer, ClientID, ClientSecret, RedirectURL string
 	// Scopes requested at login; default openid, email, profile (and groups
 	// when GroupsClaim is set).
@@ -96,11 +102,18 @@ type Auth struct {
 // discovery once. A provider that is not up yet is not an error: the demo
 // starts its development provider in the same process, so discovery is
 // retried on each login until it succeeds.
+//
+// With Issuer "" it runs in tokens-only mode (see Config): nothing is
+// discovered and Routes mounts only the token routes.
 func New(ctx context.Context, db *mongo.Database, cfg Config) (*Auth, error) {
-	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "" {
+	tokensOnly := cfg.Issuer == ""
+	switch {
+	case tokensOnly && (cfg.ClientID != "" || cfg.ClientSecret != ""):
+		return nil, errors.New("auth: an OIDC client is configured but no issuer: set the issuer, or leave the client out for API tokens only")
+	case tokensOnly:
+	case cfg.ClientID == "" || cfg.RedirectURL == "":
 		return nil, errors.New("auth: issuer, client id and redirect URL are required")
-	}
-	if len(cfg.AllowedEmailDomains) == 0 && (cfg.GroupsClaim == "" || len(cfg.AllowedGroups) == 0) {
+	case len(cfg.AllowedEmailDomains) == 0 && (cfg.GroupsClaim == "" || len(cfg.AllowedGroups) == 0):
 		return nil, errors.New("auth: no operator rule: set allowed e-mail domains, or a groups claim and allowed groups")
 	}
 	if cfg.SessionTTL <= 0 {
@@ -138,6 +151,9 @@ func New(ctx context.Context, db *mongo.Database, cfg Config) (*Auth, error) {
 	if err := a.ensureIndexes(ctx); err != nil {
 		return nil, err
 	}
+	if tokensOnly {
+		return a, nil
+	}
 	// A short first try: a provider that is down must not hold up start-up.
 	dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
@@ -146,6 +162,10 @@ func New(ctx context.Context, db *mongo.Database, cfg Config) (*Auth, error) {
 	}
 	return a, nil
 }
+
+// LoginEnabled reports whether browser sign-in is configured (an issuer is
+// set); false is tokens-only mode.
+func (a *Auth) LoginEnabled() bool { return a.cfg.Issuer != "" }
 
 // ensureIndexes makes the expiry fields TTL indexes, so MongoDB drops stale
 // records itself; the embedded store may not, so prune() also deletes them.
@@ -181,6 +201,9 @@ type relyingParty struct {
 // succeeded. Only success is cached, so a provider that comes up later is
 // picked up on the next login.
 func (a *Auth) discover(ctx context.Context) (*relyingParty, error) {
+	if !a.LoginEnabled() {
+		return nil, errors.New("auth: no OpenID issuer configured (API tokens only)")
+	}
 	a.provMu.Lock()
 	defer a.provMu.Unlock()
 	if a.rp != nil {

@@ -67,11 +67,16 @@ func newLoginLimiter() echo.MiddlewareFunc {
 // limited per IP; the state-changing routes carry CSRF protection themselves
 // (skipped for Bearer-token clients), so they are safe wherever mounted.
 // Middleware() must run before these routes.
+//
+// In tokens-only mode (no issuer) only the three token routes are mounted:
+// login, callback and logout answer 404 (no session can exist to end).
 func (a *Auth) Routes(g *echo.Group) {
 	csrf := a.CSRF()
-	g.GET("/auth/login", a.login, a.loginLimit)
-	g.GET("/auth/callback", a.callback, a.loginLimit)
-	g.POST("/auth/logout", a.logout, csrf)
+	if a.LoginEnabled() {
+		g.GET("/auth/login", a.login, a.loginLimit)
+		g.GET("/auth/callback", a.callback, a.loginLimit)
+		g.POST("/auth/logout", a.logout, csrf)
+	}
 	g.GET("/auth/tokens", a.listTokens, csrf, RequireOperator)
 	g.POST("/auth/tokens", a.createToken, csrf, RequireOperator)
 	g.POST("/auth/tokens/:id/revoke", a.revokeToken, csrf, RequireOperator)

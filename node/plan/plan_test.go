@@ -331,3 +331,54 @@ func TestSameContent(t *testing.T) {
 		t.Error("changed milestone title not detected")
 	}
 }
+
+// TestEditedProgressUpdate: the Note carries "updated" only once edited,
+// and SameContent ignores identity and bookkeeping but not content.
+func TestEditedProgressUpdate(t *testing.T) {
+	w := Wire{IRIs: ogp.NewIRIs("https://jalisco.example", "jalisco"), Lang: "es", Jurisdiction: "Jalisco"}
+	c := sampleCommitment()
+	created := time.Date(2017, 6, 30, 9, 0, 0, 0, time.UTC)
+	u := ProgressUpdate{ID: "01H0000000000000000000000A", CommitmentID: "JAL0001", Date: "2017-06-30",
+		Text: NewText("es", "Se instalaron 12 mesas."), Created: created}
+	raw, err := ogp.MarshalObject(w.ProgressUpdate(u, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), `"updated"`) {
+		t.Errorf("a never-edited Note carries updated: %s", raw)
+	}
+	edited := u
+	edited.Updated = created.Add(time.Hour)
+	pu, err := ogp.ParseProgressUpdate(mustMarshal(t, w.ProgressUpdate(edited, c)))
+	if err != nil || !pu.Updated.Equal(edited.Updated) || !pu.Published.Equal(created) {
+		t.Errorf("edited Note: updated %v published %v (%v)", pu.Updated, pu.Published, err)
+	}
+
+	same := edited
+	same.ID, same.Deleted, same.DeletedAt, same.Created = "other", true, created, time.Time{}
+	if !u.SameContent(same) {
+		t.Error("SameContent looks at bookkeeping fields")
+	}
+	for name, change := range map[string]func(*ProgressUpdate){
+		"date":       func(v *ProgressUpdate) { v.Date = "2017-07-01" },
+		"text":       func(v *ProgressUpdate) { v.Text = v.Text.With("en", "12 tables.") },
+		"completion": func(v *ProgressUpdate) { v.Completion = ogp.CompletionLimited },
+		"milestones": func(v *ProgressUpdate) { v.MilestoneChanges = []MilestoneChange{{"1", ogp.MilestoneComplete}} },
+		"evidence":   func(v *ProgressUpdate) { v.Evidence = []string{"https://a.example/acta.pdf"} },
+	} {
+		v := u
+		change(&v)
+		if u.SameContent(v) {
+			t.Errorf("SameContent misses a change of %s", name)
+		}
+	}
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	raw, err := ogp.MarshalObject(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
