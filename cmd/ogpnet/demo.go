@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -74,11 +75,18 @@ func runScreenshots(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stop()
-	for name, path := range map[string]string{"hub-compare.png": "/compare", "hub-home.png": "/"} {
-		if err := browsertest.ScreenshotViewport(bctx, d.URL("hub")+path, filepath.Join(*out, name), 1280, 1400); err != nil {
+	jal := d.URL("jalisco") + "/commitments/JAL0001"
+	shots := []struct{ name, url string }{
+		{"hub-compare.png", d.URL("hub") + "/compare"},
+		{"hub-home.png", d.URL("hub") + "/"},
+		{"hub-commitment.png", d.URL("hub") + "/commitment?id=" + url.QueryEscape(jal)},
+		{"node-commitment.png", jal},
+	}
+	for _, s := range shots {
+		if err := browsertest.ScreenshotViewport(bctx, s.url, filepath.Join(*out, s.name), 1280, 1400); err != nil {
 			return err
 		}
-		fmt.Println("wrote", filepath.Join(*out, name))
+		fmt.Println("wrote", filepath.Join(*out, s.name))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package pages
 import (
 	"html/template"
 	"math"
+	"strings"
 
 	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
@@ -90,7 +91,7 @@ type peerMatch struct {
 func buildCommitment(m *readmodel.Model, lang string, c readmodel.Commitment, similar similarFunc, today ogp.Date) commitmentView {
 	idx := indexPilots(m)
 	v := commitmentView{
-		ID: c.ID, Original: c.URL, Identifier: c.Identifier, Name: c.Name.In(lang),
+		ID: c.ID, Original: c.URL, Identifier: identifierUnlessInName(c.Identifier, c.Name.In(lang)), Name: c.Name.In(lang),
 		Pilot: idx.ref(c.Pilot, c.PilotName), Plan: c.PlanName,
 		Period: formatPeriod(lang, c.Period),
 		Start:  formatDate(lang, c.StartDate), End: formatDate(lang, c.EndDate),
@@ -176,4 +177,13 @@ func milestoneOverdue(ms ogp.Milestone, today ogp.Date) bool {
 		return false
 	}
 	return ms.EndDate != "" && ms.EndDate.Before(today)
+}
+
+// identifierUnlessInName avoids "JAL0001 JAL0001: …": nodes may already
+// start the name with the commitment's identifier.
+func identifierUnlessInName(id, name string) string {
+	if id != "" && strings.HasPrefix(name, id) {
+		return ""
+	}
+	return id
 }
