@@ -479,3 +479,58 @@ func TestSharedInboxFanOut(t *testing.T) {
 	case <-time.After(700 * time.Millisecond):
 	}
 }
+
+// TestForeignEmbeddedObjectIsRefetched: an activity may embed someone
+// else's object; the copy is not trusted, the object is fetched from its
+// origin (federation.md §4), and so is the object of an Announce.
+func TestForeignEmbeddedObjectIsRefetched(t *testing.T) {
+	node := startServer(t, "paris", "", nil)
+	got := make(chan string, 4)
+	for _, typ := range []string{"Create", "Announce"} {
+		node.On(typ, func(ctx context.Context, s *federation.Server, in *federation.Incoming) error {
+			raw, err := s.Object(ctx, in)
+			if err != nil {
+				return err
+			}
+			got <- decode(t, raw)["content"].(string)
+			return nil
+		})
+	}
+	sender := newRemote(t, "mastodon", "mastodon-actor")
+	origin := newRemote(t, "origin", "mastodon-actor")
+	noteID := origin.base + "/notes/1"
+	origin.docs["/notes/1"] = `{"@context":"https://www.w3.org/ns/activitystreams","id":"` + noteID +
+		`","type":"Note","attributedTo":"` + origin.actorID + `","content":"the original"}`
+
+	forged, _ := json.Marshal(map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams",
+		"id":       sender.base + "/activities/forged", "type": "Create", "actor": sender.actorID,
+		"object": map[string]any{"id": noteID, "type": "Note", "attributedTo": origin.actorID, "content": "forged words"},
+	})
+	if code, msg := sender.post(t, node.InboxID(), forged, nil); code != 202 {
+		t.Fatalf("create: %d %s", code, msg)
+	}
+	if c := <-got; c != "the original" {
+		t.Errorf("Create used the embedded copy: %q", c)
+	}
+	boost := sender.activityWithID(sender.base+"/activities/boost", "Announce", noteID)
+	if code, msg := sender.post(t, node.InboxID(), boost, nil); code != 202 {
+		t.Fatalf("announce: %d %s", code, msg)
+	}
+	if c := <-got; c != "the original" {
+		t.Errorf("Announce: %q", c)
+	}
+	// An own object embedded by its author is used as sent (no fetch).
+	ownID := sender.base + "/notes/own"
+	own, _ := json.Marshal(map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams",
+		"id":       sender.base + "/activities/own", "type": "Create", "actor": sender.actorID,
+		"object": map[string]any{"id": ownID, "type": "Note", "attributedTo": sender.actorID, "content": "mine"},
+	})
+	if code, msg := sender.post(t, node.InboxID(), own, nil); code != 202 {
+		t.Fatalf("own create: %d %s", code, msg)
+	}
+	if c := <-got; c != "mine" {
+		t.Errorf("own object: %q", c)
+	}
+}
