@@ -35,6 +35,7 @@ const (
 	// so every page shows who is signed in without extra wiring.
 	principalKey = "principal"
 	csrfKey      = "csrf"
+	loginKey     = "ogpnet.login" // browser sign-in is configured
 	// CSRFField and CSRFHeader carry the CSRF token in forms and scripts.
 	CSRFField  = "_csrf"
 	CSRFHeader = "X-CSRF-Token"
@@ -50,6 +51,9 @@ type ctxKey struct{}
 func (a *Auth) Middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			if a.LoginEnabled() {
+				c.Set(loginKey, true) // RequireOperator may send browsers to sign in
+			}
 			ctx := c.Request().Context()
 			var p *Principal
 			// Only Bearer is ours: other schemes (e.g. an HTTP signature sent
@@ -113,7 +117,7 @@ func RequireOperator(next echo.HandlerFunc) echo.HandlerFunc {
 		p := CurrentPrincipal(c)
 		if p == nil {
 			r := c.Request()
-			if r.Method == http.MethodGet && wantsHTML(c) {
+			if login, _ := c.Get(loginKey).(bool); login && r.Method == http.MethodGet && wantsHTML(c) {
 				return c.Redirect(http.StatusFound, "/auth/login?next="+url.QueryEscape(r.URL.RequestURI()))
 			}
 			return echo.NewHTTPError(http.StatusUnauthorized, "sign in required")

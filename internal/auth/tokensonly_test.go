@@ -62,6 +62,10 @@ func TestTokensOnly(t *testing.T) {
 	if code, _ := ev.do(b, http.MethodGet, "/api/me", nil, map[string]string{"Accept": "application/json"}); code != http.StatusUnauthorized {
 		t.Errorf("anonymous: %d, want 401", code)
 	}
+	// With no sign-in page to send a browser to, a browser gets 401 too.
+	if code, _ := ev.do(b, http.MethodGet, "/api/me", nil, map[string]string{"Accept": "text/html"}); code != http.StatusUnauthorized {
+		t.Errorf("anonymous browser: %d, want 401 (no redirect to a login that does not exist)", code)
+	}
 
 	// A token made for the command line works as a Bearer credential.
 	plain, tok, err := a.CreateToken(ctx, &Principal{Subject: "admin-cli", Name: "CLI", Operator: true}, "cli")
