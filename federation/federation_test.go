@@ -534,3 +534,26 @@ func TestForeignEmbeddedObjectIsRefetched(t *testing.T) {
 		t.Errorf("own object: %q", c)
 	}
 }
+
+// TestTwoReplicasShareFollowers: two servers (replicas) on one database; a
+// follow accepted by one reaches the other's fan-out after a reload.
+func TestTwoReplicasShareFollowers(t *testing.T) {
+	a := startServer(t, "replica", "", nil)
+	b, err := federation.New(context.Background(), federation.Config{BaseURL: a.URL, Username: "replica", DB: a.db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.KeyID() != a.KeyID() || len(b.FollowerInboxes()) != 0 {
+		t.Fatal("replicas disagree before the follow")
+	}
+	r := newRemote(t, "mastodon", "mastodon-actor")
+	if code, msg := r.post(t, a.InboxID(), r.activity("Follow", a.ActorID()), nil); code != 202 {
+		t.Fatalf("follow: %d %s", code, msg)
+	}
+	if err := federation.ReloadFollowersForTest(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.FollowerInboxes(); len(got) != 1 || got[0] != r.base+"/inbox" {
+		t.Errorf("replica b sees inboxes %v", got)
+	}
+}

@@ -36,18 +36,31 @@ type followerSet struct {
 
 func loadFollowers(ctx context.Context, coll *mongo.Collection) (*followerSet, error) {
 	fs := &followerSet{coll: coll, byID: map[string]Follower{}}
-	cur, err := coll.Find(ctx, bson.M{})
+	if err := fs.reload(ctx); err != nil {
+		return nil, err
+	}
+	return fs, nil
+}
+
+// reload replaces the in-memory set with the store's (other replicas may
+// have added or removed followers).
+func (fs *followerSet) reload(ctx context.Context) error {
+	cur, err := fs.coll.Find(ctx, bson.M{})
 	if err != nil {
-		return nil, fmt.Errorf("federation: load followers: %w", err)
+		return fmt.Errorf("federation: load followers: %w", err)
 	}
 	var all []Follower
 	if err := cur.All(ctx, &all); err != nil {
-		return nil, fmt.Errorf("federation: load followers: %w", err)
+		return fmt.Errorf("federation: load followers: %w", err)
 	}
+	byID := make(map[string]Follower, len(all))
 	for _, f := range all {
-		fs.byID[f.Actor] = f
+		byID[f.Actor] = f
 	}
-	return fs, nil
+	fs.mu.Lock()
+	fs.byID = byID
+	fs.mu.Unlock()
+	return nil
 }
 
 func (fs *followerSet) add(ctx context.Context, f Follower) error {

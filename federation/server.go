@@ -183,8 +183,28 @@ func (s *Server) ensureIndexes(ctx context.Context) error {
 		mongo.IndexModel{Keys: bson.D{{Key: "objectId", Value: 1}}})
 }
 
+// followersRefresh is how often the followers set is re-read from the store,
+// so a follow received by another replica reaches this one's fan-out.
+const followersRefresh = 30 * time.Second
+
 // Run delivers queued activities until ctx ends, then drains in-flight work.
-func (s *Server) Run(ctx context.Context) error { return s.queue.Run(ctx) }
+func (s *Server) Run(ctx context.Context) error {
+	go func() {
+		t := time.NewTicker(followersRefresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := s.followers.reload(ctx); err != nil && ctx.Err() == nil {
+					s.log.Warn("followers: reload", "err", err)
+				}
+			}
+		}
+	}()
+	return s.queue.Run(ctx)
+}
 
 // Queue exposes the delivery queue (stats, host health).
 func (s *Server) Queue() *delivery.Queue { return s.queue }

@@ -4,6 +4,7 @@
 //	ogpnet node  --name jalisco --url https://gobierno.jalisco.example --addr :8080 --data /var/lib/ogpnet
 //	ogpnet hub   --url https://hub.example --addr :8080 --data /var/lib/ogpnet
 //	ogpnet demo  [--addr 127.0.0.1:8080] [--data ./data/demo] [--reset]
+//	ogpnet token --name jalisco --data /var/lib/ogpnet
 //	ogpnet version
 //
 // Every flag can also be set with an OGPNET_* environment variable
@@ -42,6 +43,8 @@ func main() {
 		err = runHub(ctx, args)
 	case "demo":
 		err = runDemo(ctx, args)
+	case "token":
+		err = runToken(ctx, args)
 	case "screenshots":
 		err = runScreenshots(ctx, args)
 	case "version", "--version", "-v":
@@ -66,6 +69,7 @@ Usage:
   ogpnet node  --name <slug> --url <base URL> [--addr :8080] [--data <folder>] [flags]
   ogpnet hub   --url <base URL> [--addr :8080] [--data <folder>] [flags]
   ogpnet demo  [--addr 127.0.0.1:8080] [--data ./data/demo] [--reset]
+  ogpnet token --name <slug> [--data <folder>] [--label <text>]   (operator API token for a node)
   ogpnet version
 
 Run "ogpnet <command> -h" for the flags of a command. Every flag may also be

@@ -1,0 +1,6 @@
+package federation
+
+import "context"
+
+// ReloadFollowersForTest runs the periodic followers reload now.
+func ReloadFollowersForTest(ctx context.Context, s *Server) error { return s.followers.reload(ctx) }
