@@ -130,7 +130,8 @@ func (s *Server) Receive(ctx context.Context, req *http.Request, body []byte) (*
 	if !fresh {
 		return in, nil // a duplicate delivery: harmless, already processed
 	}
-	s.queue.MarkAlive(ctx, hostOf(in.Actor))
+	// It just spoke to us: deliveries to it need not wait out a dead mark.
+	_ = s.queue.MarkAlive(ctx, hostOf(in.Actor))
 	if err := s.dispatch(ctx, in); err != nil {
 		s.forgetSeen(in.ID)
 		var he *echo.HTTPError
@@ -148,10 +149,8 @@ func decodeActivity(body []byte) (*Incoming, error) {
 	if !json.Valid(body) {
 		return nil, errors.New("body is not JSON")
 	}
+	// go-ap re-encodes what it decodes; the object is also kept as sent.
 	var shape struct {
-		ID     string          `json:"id"`
-		Type   json.RawMessage `json:"type"`
-		Actor  json.RawMessage `json:"actor"`
 		Object json.RawMessage `json:"object"`
 	}
 	if err := json.Unmarshal(body, &shape); err != nil {
