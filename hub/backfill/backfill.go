@@ -211,6 +211,9 @@ func (b *Backfiller) Loop(ctx context.Context, interval, poll time.Duration, wak
 	defer tick.Stop()
 	pollTick := time.NewTicker(poll)
 	defer pollTick.Stop()
+	// At start every accepted member counts as newly accepted: a hub that
+	// was down catches up at once, not at the next tick.
+	b.backfillAccepted(ctx)
 	for {
 		select {
 		case <-ctx.Done():

@@ -353,8 +353,8 @@ func (s *Service) Flush(ctx context.Context) error {
 
 // NewlyAccepted compares the follow states in federation with the last call
 // and returns the active members whose follow became accepted since (at the
-// first call: every accepted one). federation answers Accepts itself, so
-// polling its small "following" collection is how the hub learns of them.
+// first call: every accepted one). The hub calls it when an Accept arrives
+// and, as a safety net, periodically.
 func (s *Service) NewlyAccepted(ctx context.Context) ([]Member, error) {
 	follows, err := s.fed.FollowingAll(ctx)
 	if err != nil {
