@@ -295,8 +295,15 @@ func TestDemoRestartKeepsData(t *testing.T) {
 		t.Errorf("POST with a bogus token: %d %s, want 401", status, resp)
 	}
 	posted := time.Now()
-	if status, resp := r2.post(t, api, body, "Bearer "+tok); status != http.StatusCreated {
+	status, resp := r2.post(t, api, body, "Bearer "+tok)
+	if status != http.StatusCreated {
 		t.Fatalf("POST with the kept token of %s: %d %s, want 201", slug, status, resp)
+	}
+	var created struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(resp), &created); err != nil || created.ID == "" {
+		t.Fatalf("POST answer without the update's id: %s", resp)
 	}
 	if n := len(r2.nodeContent(t)[slug].UpdateIDs[cid]); n != len(nodes2[slug].UpdateIDs[cid])+1 {
 		t.Errorf("after the token write, %s has %d updates, want %d", cid, n, len(nodes2[slug].UpdateIDs[cid])+1)
@@ -314,6 +321,19 @@ func TestDemoRestartKeepsData(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+
+	// An edit and then a removal of that update reach the hub too (Update
+	// and Delete of the Note), through the same federation path.
+	edited := note + " (edited)"
+	editBody := `{"text":{"en":"` + edited + `","` + r2.d.Pilots[0].Lang + `":"` + edited + `"}}`
+	if status, resp := r2.send(t, http.MethodPut, api+"/"+url.PathEscape(created.ID), editBody, "Bearer "+tok); status != http.StatusOK {
+		t.Fatalf("PUT of the update: %d %s", status, resp)
+	}
+	waitHub(t, "the edit", func() bool { return hubHasUpdate(r2.d, actor, cid, edited) })
+	if status, resp := r2.send(t, http.MethodDelete, api+"/"+url.PathEscape(created.ID), "", "Bearer "+tok); status != http.StatusNoContent {
+		t.Fatalf("DELETE of the update: %d %s", status, resp)
+	}
+	waitHub(t, "the removal", func() bool { return !hubHasUpdate(r2.d, actor, cid, note) })
 
 	// The same data on another port would change every IRI (the hub would
 	// list each pilot twice): Start refuses it and says how to proceed.
@@ -453,7 +473,25 @@ func (r *run) getJSON(t *testing.T, u string, v any) {
 
 func (r *run) post(t *testing.T, u, body, authorization string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	return r.send(t, http.MethodPost, u, body, authorization)
+}
+
+// waitHub polls cond for up to the federation budget.
+func waitHub(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > federationBudget {
+			t.Fatalf("%s did not reach the hub within %s", what, federationBudget)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("%s reached the hub in %s", what, time.Since(start).Round(time.Millisecond))
+}
+
+func (r *run) send(t *testing.T, method, u, body, authorization string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +500,7 @@ func (r *run) post(t *testing.T, u, body, authorization string) (int, string) {
 	req.Header.Set("Authorization", authorization)
 	resp, err := r.http.Do(req)
 	if err != nil {
-		t.Fatalf("POST %s: %v", u, err)
+		t.Fatalf("%s %s: %v", method, u, err)
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
