@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ogpnet/ogpnet/internal/browsertest"
@@ -81,6 +82,14 @@ func runScreenshots(ctx context.Context, args []string) error {
 		{"hub-home.png", d.URL("hub") + "/"},
 		{"hub-commitment.png", d.URL("hub") + "/commitment?id=" + url.QueryEscape(jal)},
 		{"node-commitment.png", jal},
+	}
+	if extra := os.Getenv("OGPNET_SCREENSHOT_EXTRA"); extra != "" {
+		// Ad-hoc pages for a look during development: "name=path@host,…".
+		for _, e := range strings.Split(extra, ",") {
+			name, rest, _ := strings.Cut(e, "=")
+			path, host, _ := strings.Cut(rest, "@")
+			shots = append(shots, struct{ name, url string }{name, d.URL(host) + path})
+		}
 	}
 	for _, s := range shots {
 		if err := browsertest.ScreenshotViewport(bctx, s.url, filepath.Join(*out, s.name), 1280, 1400); err != nil {
