@@ -88,6 +88,13 @@ type testNode struct {
 // startNode starts a real node.
 func startNode(t *testing.T, slug string) *testNode {
 	t.Helper()
+	return startNodeWith(t, slug, nil)
+}
+
+// startNodeWith starts a real node whose handler is wrapped by wrap (when
+// not nil), e.g. to count or slow some requests.
+func startNodeWith(t *testing.T, slug string, wrap func(http.Handler) http.Handler) *testNode {
+	t.Helper()
 	ln, base := listen(t, slug, "")
 	n, err := node.New(context.Background(), node.Config{
 		BaseURL: base, Slug: slug, Name: strings.ToUpper(slug[:1]) + slug[1:], Lang: "es",
@@ -98,7 +105,11 @@ func startNode(t *testing.T, slug string) *testNode {
 	}
 	tn := &testNode{Node: n, slug: slug, prefix: strings.ToUpper(slug[:3])}
 	tn.base, tn.addr = base, ln.Addr().String()
-	tn.stop = serve(t, ln, n.Handler(), n.Run)
+	var h http.Handler = n.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	tn.stop = serve(t, ln, h, n.Run)
 	return tn
 }
 

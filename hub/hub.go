@@ -4,6 +4,11 @@
 // model (hub/readmodel), re-shares new objects to its own followers
 // (hub/reshare), and serves pages (hub/pages), the JSON API, feeds and
 // exports (hub/api).
+//
+// Several replicas may share one store (MongoDB): each tails the others'
+// object writes by sequence number and re-reads the member list (Run), and
+// backfill walks are leased per member (hub/backfill), so any replica can
+// take any request.
 package hub
 
 import (
@@ -43,6 +48,17 @@ const DefaultBackfillInterval = 10 * time.Minute
 // an arriving Accept wakes the check at once.
 var acceptPoll = 30 * time.Second
 
+// tailPoll is how often each replica reads the other replicas' writes:
+// objects by sequence number (objects.Tailer) and the member list (design
+// §3: "seconds behind at most"). On the embedded store every read scans,
+// so a poll that took long pushes the next one back (tailWait).
+const tailPoll = time.Second
+
+// tailWait is the pause before the next poll: tailPoll, or five times the
+// last poll's duration when that is longer, so tailing never takes more
+// than about a sixth of the store's time.
+func tailWait(took time.Duration) time.Duration { return max(tailPoll, 5*took) }
+
 // Config configures a hub.
 type Config struct {
 	BaseURL, Name, Summary string
@@ -68,6 +84,7 @@ type Hub struct {
 	members  *members.Service
 	ingest   *ingest.Service
 	backfill *backfill.Backfiller
+	tailer   *objects.Tailer
 	reshare  *reshare.Resharer
 	auth     *auth.Auth
 	echo     *echo.Echo
@@ -127,6 +144,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		return nil, fmt.Errorf("hub: rebuild read model: %w", err)
 	}
 	h.log.Info("read model rebuilt", "objects", n, "took", time.Since(start).Round(time.Millisecond))
+	h.tailer = h.objects.Tailer()
 	if h.reshare, err = reshare.New(ctx, cfg.DB, h.fed); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
@@ -141,7 +159,10 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		}
 		return nil
 	})
-	h.backfill = &backfill.Backfiller{Fed: h.fed, Members: h.members, Ingest: h.ingest, Log: h.log}
+	h.backfill = &backfill.Backfiller{Fed: h.fed, Members: h.members, Ingest: h.ingest, Log: h.log, DB: cfg.DB}
+	if err := h.backfill.EnsureIndexes(ctx); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
 
 	if cfg.Auth.Issuer != "" {
 		if cfg.Auth.Logger == nil {
@@ -181,10 +202,15 @@ func (h *Hub) routes() *echo.Echo {
 func (h *Hub) Handler() http.Handler { return h.echo }
 
 // Run delivers the outgoing queue, backfills members when they accept and
-// every BackfillInterval, and writes member health, until ctx ends.
+// every BackfillInterval, writes member health, and follows what other
+// replicas write to the shared store, until ctx ends.
 func (h *Hub) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		h.tail(ctx)
+	}()
 	go func() {
 		defer wg.Done()
 		h.backfill.Loop(ctx, h.cfg.BackfillInterval, acceptPoll, h.accepted)
@@ -213,6 +239,36 @@ func (h *Hub) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// tail keeps this replica current with the others sharing its store: new
+// object writes go to the read model through the start-up path
+// (ingest.Service.ApplyStored), and membership changes to the member list.
+// A single hub reads back only its own writes, which change nothing.
+func (h *Hub) tail(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		began := time.Now()
+		h.tailOnce(ctx)
+		t.Reset(tailWait(time.Since(began)))
+	}
+}
+
+// tailOnce reads what other replicas wrote since the last look (the
+// background loop in Run does this every second or so).
+func (h *Hub) tailOnce(ctx context.Context) {
+	if _, err := h.tailer.Poll(ctx, h.ingest.ApplyStored); err != nil && ctx.Err() == nil {
+		h.log.Warn("tail objects", "err", err)
+	}
+	if err := h.members.Refresh(ctx); err != nil && ctx.Err() == nil {
+		h.log.Warn("refresh members", "err", err)
+	}
 }
 
 // AddMember follows a node by handle or actor URL; the hub backfills it once
@@ -257,5 +313,6 @@ func (h *Hub) ReadModel() *readmodel.Model { return h.model }
 // Members returns the membership service.
 func (h *Hub) Members() *members.Service { return h.members }
 
-// Backfill pages every active member's outbox now (tests, admin tools).
+// Backfill pages every active member's outbox now (tests, admin tools),
+// except members another replica is walking at the moment.
 func (h *Hub) Backfill(ctx context.Context) error { return h.backfill.All(ctx) }

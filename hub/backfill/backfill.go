@@ -8,6 +8,10 @@
 // fetched by id; items are still held to the ingest rules (actor is the
 // member, object on its host and attributed to it). Items given only by IRI
 // are fetched from their origin.
+//
+// With DB set, replicas sharing the store walk each member one at a time,
+// under a lease, and the periodic walk once per interval between them
+// (lease.go).
 package backfill
 
 import (
@@ -18,6 +22,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/ogpnet/ogpnet/federation"
 	"github.com/ogpnet/ogpnet/hub/ingest"
@@ -35,14 +41,26 @@ type Backfiller struct {
 	Ingest   *ingest.Service
 	Log      *slog.Logger
 	MaxPages int
+	// DB holds the claims that coordinate replicas; nil: this process is
+	// alone (no claims are taken).
+	DB    *mongo.Database
+	Lease time.Duration    // lease window; 0 → DefaultLease
+	Now   func() time.Time // clock for claims; nil → time.Now
 
 	mu      sync.Mutex
 	running map[string]bool
 	wg      sync.WaitGroup // walks started by Loop
+
+	ownerOnce sync.Once
+	owner     string // this replica's name on its claims
 }
 
 // Stats counts one walk.
 type Stats struct {
+	// Leased is set when the walk did not happen because another replica
+	// (or a dead one, until its lease runs out) holds the member's lease.
+	Leased bool
+
 	Activities int // items read
 	Stored     int // objects created or replaced
 	Deleted    int
@@ -70,7 +88,8 @@ func (b *Backfiller) All(ctx context.Context) error {
 
 // Member walks one member's outbox from the newest activity down to the mark
 // left by its last complete walk (or to the end), and records the outcome.
-// Concurrent calls for the same member return at once.
+// Concurrent calls for the same member return at once, on this replica and,
+// with DB set, across replicas (the one that holds the lease walks).
 func (b *Backfiller) Member(ctx context.Context, m members.Member) (Stats, error) {
 	b.mu.Lock()
 	if b.running == nil {
@@ -87,6 +106,29 @@ func (b *Backfiller) Member(ctx context.Context, m members.Member) (Stats, error
 		delete(b.running, m.Actor)
 		b.mu.Unlock()
 	}()
+	parent := ctx
+	if b.DB != nil {
+		l, lctx, ok, err := b.acquire(ctx, m.Actor)
+		if err != nil {
+			b.log().WarnContext(ctx, "backfill: lease", "member", m.Actor, "err", err)
+			return Stats{}, fmt.Errorf("backfill %s: %w", m.Actor, err)
+		}
+		if !ok {
+			return Stats{Leased: true}, nil // another replica is walking it
+		}
+		defer l.release(ctx)
+		ctx = lctx
+		// The last walk may have been another replica's: start from its
+		// mark, and not at all if staff suspended the member there.
+		fresh, err := b.Members.Reload(ctx, m.Actor)
+		if err != nil {
+			return Stats{}, fmt.Errorf("backfill %s: %w", m.Actor, err)
+		}
+		if fresh.State != members.StateActive {
+			return Stats{}, nil
+		}
+		m = fresh
+	}
 
 	maxPages := b.MaxPages
 	if maxPages <= 0 {
@@ -108,6 +150,10 @@ func (b *Backfiller) Member(ctx context.Context, m members.Member) (Stats, error
 		}
 		return nil
 	})
+	if err != nil && ctx.Err() != nil && parent.Err() == nil {
+		// The lease was lost: the replica that took it records its walk.
+		return st, fmt.Errorf("backfill %s: lease lost", m.Actor)
+	}
 	if err != nil {
 		err = fmt.Errorf("backfill %s: %w", m.Actor, err)
 		b.log().WarnContext(ctx, "backfill failed", "member", m.Actor, "err", err)
@@ -223,7 +269,28 @@ func (b *Backfiller) Loop(ctx context.Context, interval, poll time.Duration, wak
 		case <-pollTick.C:
 			b.backfillAccepted(ctx)
 		case <-tick.C:
-			_ = b.All(ctx)
+			b.periodic(ctx, interval)
+		}
+	}
+}
+
+// periodic walks every active member whose walk for this interval no
+// other replica has claimed (with DB set; otherwise every active member).
+func (b *Backfiller) periodic(ctx context.Context, interval time.Duration) {
+	if b.DB == nil {
+		_ = b.All(ctx)
+		return
+	}
+	b.pruneClaims(ctx, 2*interval+time.Hour)
+	n := b.now().UnixNano() / int64(interval)
+	for _, m := range b.Members.Active() {
+		ok, err := b.insertClaim(ctx, "tick", m.Actor, n)
+		if err != nil {
+			b.log().WarnContext(ctx, "backfill: claim", "member", m.Actor, "err", err)
+			continue
+		}
+		if ok {
+			_, _ = b.Member(ctx, m)
 		}
 	}
 }
@@ -237,6 +304,12 @@ func (b *Backfiller) backfillAccepted(ctx context.Context) {
 		return
 	}
 	for _, m := range accepted {
-		b.wg.Go(func() { _, _ = b.Member(ctx, m) })
+		b.wg.Go(func() {
+			if st, _ := b.Member(ctx, m); st.Leased {
+				// The holder may be a replica that died mid-walk: look
+				// again at the next poll rather than at the next interval.
+				b.Members.RetryAccepted(m.Actor)
+			}
+		})
 	}
 }

@@ -14,10 +14,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -54,6 +56,18 @@ type Service struct {
 	Now     func() time.Time
 
 	metrics *metrics
+	// Per-IRI stripes held across the store write and the read-model update,
+	// and by ApplyStored: the tailer cannot slip another replica's older or
+	// newer write between this replica's write and its model update.
+	locks [64]sync.Mutex
+}
+
+func (s *Service) lock(iri string) func() {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(iri))
+	l := &s.locks[h.Sum32()%uint32(len(s.locks))]
+	l.Lock()
+	return l.Unlock
 }
 
 type metrics struct {
@@ -206,8 +220,13 @@ func (s *Service) Accept(ctx context.Context, pilot, wantID string, raw []byte, 
 	if src == Live && s.Members != nil {
 		s.Members.RecordDelivery(pilot, now, latest(published, updated))
 	}
+	unlock := s.lock(id)
 	res, err := s.Objects.Put(ctx, objects.Object{ID: id, Kind: kind, Pilot: pilot, Raw: string(raw),
 		Published: published, Updated: updated, Received: now})
+	if err == nil && (res == objects.Created || res == objects.Replaced) {
+		applyObject(s.Model, pilot, obj, now)
+	}
+	unlock()
 	if err != nil {
 		return res, err
 	}
@@ -220,7 +239,6 @@ func (s *Service) Accept(ctx context.Context, pilot, wantID string, raw []byte, 
 		return res, nil
 	}
 	s.count(map[objects.Result]string{objects.Created: "created", objects.Replaced: "replaced"}[res], src)
-	applyObject(s.Model, pilot, obj, now)
 	if res == objects.Created && s.Reshare != nil && s.shouldAnnounce(pilot, published, src) {
 		if err := s.Reshare.Announce(ctx, id); err != nil {
 			// The object is stored; losing one boost is better than
@@ -250,20 +268,36 @@ func (s *Service) Delete(ctx context.Context, pilot, iri string, deleted time.Ti
 	if deleted.IsZero() || deleted.After(s.now()) {
 		deleted = s.now()
 	}
+	unlock := s.lock(iri)
 	removed, err := s.Objects.Delete(ctx, iri, pilot, deleted)
+	if err == nil && removed {
+		s.Model.Remove(iri)
+	}
+	unlock()
 	if err != nil {
 		return err
-	}
-	if removed {
-		s.Model.Remove(iri)
 	}
 	s.count("tombstoned", src)
 	return nil
 }
 
-// Rebuild applies one stored object to the read model (start-up pass).
+// ApplyStored applies an object read from the store by the tailer (a
+// write by any replica, this one included) to the read model, through the
+// same path as the start-up rebuild, unless the object index shows this
+// replica already has that write or a later one. Applying a write twice is
+// harmless anyway: the read model keeps the newest version.
+func (s *Service) ApplyStored(o objects.Object) {
+	defer s.lock(o.ID)()
+	if s.Objects.Observe(o) {
+		_ = Rebuild(s.Model, o)
+	}
+}
+
+// Rebuild applies one stored object to the read model: the start-up pass,
+// and the tailer's updates from other replicas (ApplyStored).
 func Rebuild(model *readmodel.Model, o objects.Object) error {
 	if o.Kind == ogp.KindTombstone {
+		model.Remove(o.ID) // nothing to remove at start; another replica's deletion later
 		return nil
 	}
 	_, obj, err := ogp.Parse([]byte(o.Raw))

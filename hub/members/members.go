@@ -2,6 +2,12 @@
 // state (active, suspended, removed), and how healthy each is (last delivery
 // received, delivery lag, last backfill). The list is small (one entry per
 // government) and kept in memory, written through to the store.
+//
+// Several hub replicas may share the store: each writes only the fields it
+// changed ($set, never a whole-document replace, so one replica's health
+// flush cannot undo another's suspension), and each re-reads the list every
+// few seconds (Refresh), so a change made by staff on one replica reaches
+// the others.
 package members
 
 import (
@@ -106,6 +112,9 @@ type Service struct {
 	byActor  map[string]*Member
 	dirty    map[string]bool // health changes not yet written
 	accepted map[string]bool // follow accepted, as last seen by Watch
+	// changed notes when this replica last changed a member's state, so a
+	// Refresh that read the store before that change does not undo it.
+	changed map[string]time.Time
 }
 
 // New loads the members and registers them as pilots in the read model.
@@ -114,7 +123,7 @@ func New(ctx context.Context, db *mongo.Database, fed *federation.Server, model 
 		log = slog.Default()
 	}
 	s := &Service{fed: fed, coll: db.Collection(Collection), model: model, log: log,
-		byActor: map[string]*Member{}, dirty: map[string]bool{}, accepted: map[string]bool{}}
+		byActor: map[string]*Member{}, dirty: map[string]bool{}, accepted: map[string]bool{}, changed: map[string]time.Time{}}
 	cur, err := s.coll.Find(ctx, bson.M{})
 	if err != nil {
 		return nil, fmt.Errorf("members: load: %w", err)
@@ -137,11 +146,112 @@ func (s *Service) publish(m Member) {
 	}
 }
 
-func (s *Service) save(ctx context.Context, m Member) error {
-	if _, err := s.coll.ReplaceOne(ctx, bson.M{"_id": m.Actor}, m, options.Replace().SetUpsert(true)); err != nil {
+// saveState writes who the member is and the hub's decision about it; the
+// first save also sets when it was added. Health fields are not touched.
+func (s *Service) saveState(ctx context.Context, m Member) error {
+	_, err := s.coll.UpdateOne(ctx, bson.M{"_id": m.Actor}, bson.M{
+		"$set": bson.M{"handle": m.Handle, "name": m.Name, "url": m.URL, "inbox": m.Inbox,
+			"outbox": m.Outbox, "state": m.State},
+		"$setOnInsert": bson.M{"added": m.Added},
+	}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
 		return fmt.Errorf("members: save %s: %w", m.Actor, err)
 	}
 	return nil
+}
+
+// saveDelivery writes delivery health. Every replica receives deliveries,
+// so the latest one wins ($max) whichever replica flushes last.
+func (s *Service) saveDelivery(ctx context.Context, m Member) error {
+	_, err := s.coll.UpdateOne(ctx, bson.M{"_id": m.Actor}, bson.M{
+		"$max": bson.M{"lastDelivery": m.LastDelivery},
+		"$set": bson.M{"lag": m.Lag},
+	})
+	if err != nil {
+		return fmt.Errorf("members: save %s: %w", m.Actor, err)
+	}
+	return nil
+}
+
+// saveBackfill writes the outcome of a backfill.
+func (s *Service) saveBackfill(ctx context.Context, m Member) error {
+	_, err := s.coll.UpdateOne(ctx, bson.M{"_id": m.Actor}, bson.M{
+		"$set": bson.M{"lastBackfill": m.LastBackfill, "backfillError": m.BackfillError, "backfillMark": m.BackfillMark},
+	})
+	if err != nil {
+		return fmt.Errorf("members: save %s: %w", m.Actor, err)
+	}
+	return nil
+}
+
+// Refresh re-reads every member from the store (one small collection) and
+// takes in what other replicas changed: membership and identity (unless
+// this replica changed them since the read began), and the newer of the
+// backfill and delivery records. The hub calls it every few seconds.
+func (s *Service) Refresh(ctx context.Context) error {
+	began := time.Now()
+	cur, err := s.coll.Find(ctx, bson.M{})
+	if err != nil {
+		return fmt.Errorf("members: refresh: %w", err)
+	}
+	var all []Member
+	if err := cur.All(ctx, &all); err != nil {
+		return fmt.Errorf("members: refresh: %w", err)
+	}
+	for _, m := range all {
+		s.merge(m, began)
+	}
+	return nil
+}
+
+// Reload reads one member from the store, merges it as Refresh does, and
+// returns the result (the backfill reads the latest mark before a walk).
+func (s *Service) Reload(ctx context.Context, actor string) (Member, error) {
+	began := time.Now()
+	var m Member
+	if err := s.coll.FindOne(ctx, bson.M{"_id": actor}).Decode(&m); err != nil {
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return Member{}, ErrNotMember
+		}
+		return Member{}, fmt.Errorf("members: reload %s: %w", actor, err)
+	}
+	return s.merge(m, began), nil
+}
+
+// merge takes a stored member into memory; read is when the read began.
+func (s *Service) merge(st Member, read time.Time) Member {
+	s.mu.Lock()
+	m, ok := s.byActor[st.Actor]
+	if !ok {
+		cp := st
+		s.byActor[st.Actor] = &cp
+		s.mu.Unlock()
+		s.publish(st)
+		return st
+	}
+	publish := false
+	if s.changed[st.Actor].Before(read) {
+		if m.State != st.State {
+			delete(s.accepted, st.Actor) // as setState does: a resume is a new acceptance
+		}
+		publish = m.State != st.State || m.Name != st.Name || m.Handle != st.Handle || m.URL != st.URL
+		m.Handle, m.Name, m.URL, m.Inbox, m.Outbox, m.State = st.Handle, st.Name, st.URL, st.Inbox, st.Outbox, st.State
+		if !st.Added.IsZero() {
+			m.Added = st.Added
+		}
+	}
+	if !st.LastBackfill.Before(m.LastBackfill) {
+		m.LastBackfill, m.BackfillError, m.BackfillMark = st.LastBackfill, st.BackfillError, st.BackfillMark
+	}
+	if st.LastDelivery.After(m.LastDelivery) {
+		m.LastDelivery, m.Lag = st.LastDelivery, st.Lag
+	}
+	cp := *m
+	s.mu.Unlock()
+	if publish {
+		s.publish(cp)
+	}
+	return cp
 }
 
 // Add resolves a handle (@name@host) or actor URL, records the node as an
@@ -165,12 +275,14 @@ func (s *Service) Add(ctx context.Context, handleOrURL string) (Member, error) {
 		m.Added, m.LastDelivery, m.Lag, m.LastBackfill, m.BackfillMark = old.Added, old.LastDelivery, old.Lag, old.LastBackfill, old.BackfillMark
 	}
 	s.mu.Unlock()
-	if err := s.save(ctx, m); err != nil {
+	if err := s.saveState(ctx, m); err != nil {
 		return Member{}, err
 	}
 	s.mu.Lock()
-	s.byActor[m.Actor] = &m
+	stored := m // the map's copy is updated in place (RecordDelivery, merge); m is returned
+	s.byActor[m.Actor] = &stored
 	delete(s.accepted, m.Actor)
+	s.changed[m.Actor] = time.Now()
 	s.mu.Unlock()
 	s.publish(m)
 	f, err := s.fed.Follow(ctx, m.Actor)
@@ -223,12 +335,14 @@ func (s *Service) setState(ctx context.Context, actor, state string) (Member, er
 		return Member{}, fmt.Errorf("members: unfollow %s: %w", actor, err)
 	}
 	m.State = state
-	if err := s.save(ctx, m); err != nil {
+	if err := s.saveState(ctx, m); err != nil {
 		return Member{}, err
 	}
 	s.mu.Lock()
-	s.byActor[actor] = &m
+	stored := m // the map's copy is updated in place (RecordDelivery, merge); m is returned
+	s.byActor[actor] = &stored
 	delete(s.accepted, actor)
+	s.changed[actor] = time.Now()
 	s.mu.Unlock()
 	s.publish(m)
 	m.FollowState = FollowNone
@@ -328,9 +442,8 @@ func (s *Service) RecordBackfill(ctx context.Context, actor, mark string, at tim
 		m.BackfillMark = mark
 	}
 	cp := *m
-	delete(s.dirty, actor)
 	s.mu.Unlock()
-	return s.save(ctx, cp)
+	return s.saveBackfill(ctx, cp)
 }
 
 // Flush writes health changes recorded since the last flush.
@@ -346,9 +459,17 @@ func (s *Service) Flush(ctx context.Context) error {
 	s.mu.Unlock()
 	var errs []error
 	for _, m := range batch {
-		errs = append(errs, s.save(ctx, m))
+		errs = append(errs, s.saveDelivery(ctx, m))
 	}
 	return errors.Join(errs...)
+}
+
+// RetryAccepted makes the next NewlyAccepted report actor again (if still
+// accepted): its first backfill could not run yet.
+func (s *Service) RetryAccepted(actor string) {
+	s.mu.Lock()
+	delete(s.accepted, actor)
+	s.mu.Unlock()
 }
 
 // NewlyAccepted compares the follow states in federation with the last call

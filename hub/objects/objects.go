@@ -7,6 +7,13 @@
 // read model. Nothing on a request path reads it: the embedded store scans
 // on every read (design §3), so the per-IRI version index that makes
 // ingest idempotent without a read lives in memory.
+//
+// Several hub replicas may share the store. Every write carries a sequence
+// number (seq.go) and each replica tails the store by it (tail.go), which
+// keeps its read model and its version index current with the others'
+// writes. The index can still lag by a poll, so it is only a hint: every
+// write is guarded in the store by version, and a write the store refuses
+// reads the stored document back into the index.
 package objects
 
 import (
@@ -19,7 +26,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/internal/store"
@@ -40,6 +46,10 @@ type Object struct {
 	// FormerKind and Deleted are set on tombstones.
 	FormerKind string    `bson:"formerKind,omitempty"`
 	Deleted    time.Time `bson:"deleted,omitzero"`
+	// Seq is the write's sequence number (seq.go), set by Put and Delete:
+	// higher is later. Objects stored before numbering existed have 0 and
+	// are read by Load only.
+	Seq int64 `bson:"seq,omitempty"`
 }
 
 // Result says what Put did.
@@ -57,20 +67,29 @@ type meta struct {
 	version time.Time // updated, or published when never updated
 	kind    string
 	pilot   string
+	// seq is the latest write this replica has handed on (to the read
+	// model, through ingest, Load or the tailer). A write learnt only by
+	// reading the store after a refused write (readThrough) updates the
+	// version, not seq, so the tailer still hands that write on.
+	seq int64
 }
 
 // Store is the object store with its in-memory version index.
 type Store struct {
 	coll  *mongo.Collection
+	seq   allocator
 	locks [64]sync.Mutex // per-IRI stripes: a delivery and a backfill of one object serialise
-
 	mu    sync.RWMutex
 	index map[string]meta
+	// Where Load left off, for Tailer: the highest number read and the
+	// recent numbers not read (writes of other replicas in flight then).
+	loadedHigh int64
+	loadedGaps []int64
 }
 
 // Open returns the store; call Load before Put.
 func Open(db *mongo.Database) *Store {
-	return &Store{coll: db.Collection(Collection), index: map[string]meta{}}
+	return &Store{coll: db.Collection(Collection), seq: allocator{coll: db.Collection(SeqCollection)}, index: map[string]meta{}}
 }
 
 func (s *Store) lock(iri string) *sync.Mutex {
@@ -86,42 +105,149 @@ func versionOf(updated, published time.Time) time.Time {
 	return published.UTC()
 }
 
-// Load reads every object once, fills the version index, and hands each
-// object to fn (the read model's rebuild).
+func (s *Store) get(iri string) (meta, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.index[iri]
+	return m, ok
+}
+
+// remember records o, a write handed on to the read model, unless the
+// index reflects a later write (a higher sequence number; orEqual also
+// takes an equal one, for Load). It reports whether it did. The version
+// kept is the newer of the two: readThrough may have learnt a later
+// version than the write being handed on.
+func (s *Store) remember(o Object, orEqual bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, known := s.index[o.ID]
+	if known && o.Seq < old.seq || known && o.Seq == old.seq && !orEqual {
+		return false
+	}
+	m := meta{version: versionOf(o.Updated, o.Published), kind: o.Kind, pilot: o.Pilot, seq: o.Seq}
+	if known && m.version.Before(old.version) {
+		m.version, m.kind, m.pilot = old.version, old.kind, old.pilot
+	}
+	s.index[o.ID] = m
+	return true
+}
+
+// Observe records o, read by a Tailer, in the index and reports whether it
+// is news to this replica (a write it has not seen yet, by another replica
+// or not); its own writes come back false.
+func (s *Store) Observe(o Object) bool {
+	l := s.lock(o.ID)
+	l.Lock()
+	defer l.Unlock()
+	return s.remember(o, false)
+}
+
+// Load creates the indexes, reads every object once, fills the version
+// index, and hands each object to fn (the read model's rebuild).
 func (s *Store) Load(ctx context.Context, fn func(Object) error) error {
+	if err := store.EnsureIndexes(ctx, s.coll, mongo.IndexModel{Keys: bson.D{{Key: "seq", Value: 1}}}); err != nil {
+		return fmt.Errorf("objects: %w", err)
+	}
+	if err := store.EnsureIndexes(ctx, s.seq.coll, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: 1}}}); err != nil {
+		return fmt.Errorf("objects: %w", err)
+	}
+	started := time.Now().UTC()
 	cur, err := s.coll.Find(ctx, bson.M{})
 	if err != nil {
 		return fmt.Errorf("objects: load: %w", err)
 	}
 	defer cur.Close(ctx)
+	var high int64
 	for cur.Next(ctx) {
 		var o Object
 		if err := cur.Decode(&o); err != nil {
 			return fmt.Errorf("objects: decode: %w", err)
 		}
-		s.mu.Lock()
-		s.index[o.ID] = meta{version: versionOf(o.Updated, o.Published), kind: o.Kind, pilot: o.Pilot}
-		s.mu.Unlock()
+		high = max(high, o.Seq)
+		s.remember(o, true)
 		if fn != nil {
 			if err := fn(o); err != nil {
 				return err
 			}
 		}
 	}
-	return cur.Err()
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("objects: load: %w", err)
+	}
+	top, err := s.seq.max(ctx)
+	if err != nil {
+		return err
+	}
+	s.seq.raise(max(top, high))
+	gaps, err := s.unseenSince(ctx, started.Add(-gapGrace), high)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.loadedHigh, s.loadedGaps = high, gaps
+	s.mu.Unlock()
+	return nil
+}
+
+// unseenSince lists the numbers up to high taken since cutoff whose write
+// the index does not reflect: other replicas' writes that were in flight
+// (numbered, not yet stored) while Load read, or that Load's cursor passed
+// before they landed. The tailer keeps looking for them.
+func (s *Store) unseenSince(ctx context.Context, cutoff time.Time, high int64) ([]int64, error) {
+	cur, err := s.seq.coll.Find(ctx, bson.M{"at": bson.M{"$gte": cutoff}, "_id": bson.M{"$lte": high}})
+	if err != nil {
+		return nil, fmt.Errorf("objects: recent numbers: %w", err)
+	}
+	var docs []seqDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("objects: recent numbers: %w", err)
+	}
+	var out []int64
+	for _, d := range docs {
+		if m, ok := s.get(d.IRI); !ok || m.seq < d.N {
+			out = append(out, d.N)
+		}
+	}
+	return out, nil
+}
+
+// olderThan matches the stored IRI when its version (updated, else
+// published) is before v. A tombstone's "updated" is its deletion time, so
+// only an object published anew after the deletion replaces it (a node may
+// reuse a withdrawn commitment's id).
+func olderThan(iri string, v time.Time) bson.M {
+	return bson.M{"_id": iri, "$or": versionBefore("$lt", v)}
+}
+
+// versionBefore is the $or that compares a stored version with v (op is
+// "$lt" or "$lte"). "No updated" is a missing field or the zero time: the
+// driver writes zero times although the fields say omitzero.
+func versionBefore(op string, v time.Time) bson.A {
+	zero := time.Time{}
+	noUpdated := bson.M{"$or": bson.A{bson.M{"updated": bson.M{"$exists": false}}, bson.M{"updated": bson.M{"$lte": zero}}}}
+	publishedBefore := bson.M{"$or": bson.A{bson.M{"published": bson.M{op: v}}, bson.M{"published": bson.M{"$exists": false}}}}
+	return bson.A{
+		bson.M{"updated": bson.M{"$gt": zero, op: v}},
+		bson.M{"$and": bson.A{noUpdated, publishedBefore}},
+	}
 }
 
 // Put stores o unless a version at least as new is stored, or the IRI was
 // deleted. Versions compare by `updated` (else `published`); an equal
 // version is a re-delivery and is not written again.
+//
+// The index decides first, without a read. It may not know another
+// replica's latest write yet, so the store decides again: the replace only
+// matches an older stored version (atomic per document on MongoDB; the
+// embedded store, whose update is query-then-write, serves one replica,
+// whose stripe lock serialises writers). When the store refuses, the stored
+// document is read into the index.
 func (s *Store) Put(ctx context.Context, o Object) (Result, error) {
 	l := s.lock(o.ID)
 	l.Lock()
 	defer l.Unlock()
 	v := versionOf(o.Updated, o.Published)
-	s.mu.RLock()
-	old, known := s.index[o.ID]
-	s.mu.RUnlock()
+	old, known := s.get(o.ID)
 	switch {
 	case known && old.kind == ogp.KindTombstone && !v.After(old.version):
 		// A late or replayed version of a deleted object stays deleted.
@@ -130,79 +256,161 @@ func (s *Store) Put(ctx context.Context, o Object) (Result, error) {
 		return Stale, nil
 	}
 	o.Received = o.Received.UTC()
+	began := time.Now()
+	seq, _, err := s.seq.next(ctx, o.ID)
+	if err != nil {
+		return Stale, err
+	}
+	o.Seq = seq
 	res := Created
+	written := false
 	if !known {
 		_, err := s.coll.InsertOne(ctx, o)
-		if store.IsDuplicate(err) {
-			// Another replica stored it first: fall through to a replace
-			// guarded by version, like a known object.
-			known = true
-		} else if err != nil {
+		switch {
+		case err == nil:
+			written = true
+		case store.IsDuplicate(err):
+			// Another replica stored it first: the guarded replace decides.
+		default:
 			return Stale, fmt.Errorf("objects: insert %s: %w", o.ID, err)
 		}
 	}
-	if known {
-		res = Replaced
-		if old.kind == ogp.KindTombstone {
-			res = Created
+	if !written {
+		var prev struct {
+			Kind string `bson:"kind"`
 		}
-		// The filter keeps the newest even against another replica's
-		// concurrent write. A tombstone's "updated" is its deletion time, so
-		// only an object published anew after the deletion replaces it (a
-		// node may reuse a withdrawn commitment's id).
-		filter := bson.M{"_id": o.ID, "$or": bson.A{
-			bson.M{"updated": bson.M{"$lt": v}},
-			bson.M{"updated": bson.M{"$exists": false}},
-		}}
-		r, err := s.coll.ReplaceOne(ctx, filter, o)
+		// No projection: the embedded store's findAndModify does not take one.
+		err := s.coll.FindOneAndReplace(ctx, olderThan(o.ID, v), o).Decode(&prev)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return s.readThrough(ctx, o.ID)
+		}
 		if err != nil {
 			return Stale, fmt.Errorf("objects: replace %s: %w", o.ID, err)
 		}
-		if r.MatchedCount == 0 {
-			return Stale, nil
+		res = Replaced
+		if prev.Kind == ogp.KindTombstone {
+			res = Created
 		}
 	}
-	s.mu.Lock()
-	s.index[o.ID] = meta{version: v, kind: o.Kind, pilot: o.Pilot}
-	s.mu.Unlock()
+	s.remember(o, false)
+	s.renumberIfSlow(ctx, o.ID, seq, began)
 	return res, nil
+}
+
+// readThrough reads the stored document into the index after the store
+// refused a write the index allowed, and says why it was refused.
+func (s *Store) readThrough(ctx context.Context, iri string) (Result, error) {
+	o, err := s.Get(ctx, iri)
+	if errors.Is(err, store.ErrNotFound) {
+		// Removed from the store behind the hub's back (an operator's purge).
+		s.mu.Lock()
+		delete(s.index, iri)
+		s.mu.Unlock()
+		return Stale, nil
+	}
+	if err != nil {
+		return Stale, fmt.Errorf("objects: read %s: %w", iri, err)
+	}
+	// The version decides this replica's next writes now; seq stays, so
+	// the tailer still hands this write to the read model.
+	s.mu.Lock()
+	s.index[iri] = meta{version: versionOf(o.Updated, o.Published), kind: o.Kind, pilot: o.Pilot, seq: s.index[iri].seq}
+	s.mu.Unlock()
+	if o.Kind == ogp.KindTombstone {
+		return Gone, nil
+	}
+	return Stale, nil
+}
+
+// renumberIfSlow gives a write that reached the store long after its number
+// was taken a fresh number: tailers stop waiting for a missing number after
+// gapGrace, so a write landing near that horizon could be missed by them.
+// It is rare (a replica stalled mid-write) and costs one more small write.
+func (s *Store) renumberIfSlow(ctx context.Context, iri string, seq int64, began time.Time) {
+	if time.Since(began) < gapGrace/2 {
+		return
+	}
+	n, _, err := s.seq.next(ctx, iri)
+	if err != nil {
+		return
+	}
+	r, err := s.coll.UpdateOne(ctx, bson.M{"_id": iri, "seq": seq}, bson.M{"$set": bson.M{"seq": n}})
+	if err != nil || r.MatchedCount == 0 {
+		return // rewritten since: that write carries a newer number anyway
+	}
+	s.mu.Lock()
+	if m, ok := s.index[iri]; ok && m.seq == seq {
+		m.seq = n
+		s.index[iri] = m
+	}
+	s.mu.Unlock()
 }
 
 // Delete replaces the object by a tombstone (or records one for an IRI never
 // seen, so a late or replayed Create cannot bring it back; only a version
-// made after the deletion can). It reports
-// whether a live object was removed.
+// made after the deletion can). It reports whether a live object was
+// removed. Like Put, the store has the last word: only a live version not
+// newer than the deletion is replaced.
 func (s *Store) Delete(ctx context.Context, iri, pilot string, at time.Time) (bool, error) {
 	l := s.lock(iri)
 	l.Lock()
 	defer l.Unlock()
-	s.mu.RLock()
-	old, known := s.index[iri]
-	s.mu.RUnlock()
-	if known && (old.kind == ogp.KindTombstone || old.version.After(at.UTC())) {
+	at = at.UTC()
+	old, known := s.get(iri)
+	if known && (old.kind == ogp.KindTombstone || old.version.After(at)) {
 		// Already deleted, or re-created after this deletion (a backfill
 		// walks newest first, so it meets the re-creation before the Delete).
 		return false, nil
 	}
-	t := Object{ID: iri, Kind: ogp.KindTombstone, Pilot: pilot, FormerKind: old.kind, Received: at.UTC(), Deleted: at.UTC(), Updated: at.UTC()}
-	if _, err := s.coll.ReplaceOne(ctx, bson.M{"_id": iri}, t, options.Replace().SetUpsert(true)); err != nil {
+	began := time.Now()
+	seq, _, err := s.seq.next(ctx, iri)
+	if err != nil {
+		return false, err
+	}
+	t := Object{ID: iri, Kind: ogp.KindTombstone, Pilot: pilot, FormerKind: old.kind, Received: at, Deleted: at, Updated: at, Seq: seq}
+	if !known {
+		_, err := s.coll.InsertOne(ctx, t)
+		if err == nil {
+			s.remember(t, false)
+			s.renumberIfSlow(ctx, iri, seq, began)
+			return false, nil
+		}
+		if !store.IsDuplicate(err) {
+			return false, fmt.Errorf("objects: tombstone %s: %w", iri, err)
+		}
+		// Another replica stored this IRI: learn what, then decide as for a
+		// known object.
+		if _, err := s.readThrough(ctx, iri); err != nil {
+			return false, err
+		}
+		if old, known = s.get(iri); !known || old.kind == ogp.KindTombstone || old.version.After(at) {
+			return false, nil
+		}
+		t.FormerKind = old.kind
+	}
+	filter := bson.M{"_id": iri, "kind": bson.M{"$ne": ogp.KindTombstone}, "$or": versionBefore("$lte", at)}
+	r, err := s.coll.ReplaceOne(ctx, filter, t)
+	if err != nil {
 		return false, fmt.Errorf("objects: tombstone %s: %w", iri, err)
 	}
-	s.mu.Lock()
-	s.index[iri] = meta{version: at.UTC(), kind: ogp.KindTombstone, pilot: pilot}
-	s.mu.Unlock()
-	return known, nil
+	if r.MatchedCount == 0 {
+		_, err := s.readThrough(ctx, iri)
+		return false, err
+	}
+	s.remember(t, false)
+	s.renumberIfSlow(ctx, iri, seq, began)
+	return true, nil
 }
 
-// Has reports whether the IRI is stored (live or tombstone).
+// Has reports whether the IRI is stored (live or tombstone), as far as this
+// replica knows: other replicas' writes reach it through the tailer.
 func (s *Store) Has(iri string) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, ok := s.index[iri]
+	_, ok := s.get(iri)
 	return ok
 }
 
-// Counts returns, per pilot, how many live objects of each kind are stored.
+// Counts returns, per pilot, how many objects of each kind are stored
+// (tombstones under ogp.KindTombstone).
 func (s *Store) Counts() map[string]map[string]int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -217,7 +425,8 @@ func (s *Store) Counts() map[string]map[string]int {
 }
 
 // Get reads one object from the store. It scans on the embedded store, so
-// it is for tools and tests, never for request paths.
+// it is for tools, tests and the rare refused write, never for request
+// paths.
 func (s *Store) Get(ctx context.Context, iri string) (Object, error) {
 	var o Object
 	err := s.coll.FindOne(ctx, bson.M{"_id": iri}).Decode(&o)
