@@ -185,7 +185,7 @@ func (s *Server) ensureIndexes(ctx context.Context) error {
 
 // followersRefresh is how often the followers set is re-read from the store,
 // so a follow received by another replica reaches this one's fan-out.
-const followersRefresh = 30 * time.Second
+const followersRefresh = 5 * time.Second
 
 // Run delivers queued activities until ctx ends, then drains in-flight work.
 func (s *Server) Run(ctx context.Context) error {
