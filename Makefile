@@ -36,6 +36,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseSignatureHeader -fuzztime $(FUZZTIME) ./federation/httpsig
 	$(GO) test -run '^$$' -fuzz FuzzDecodeActivity -fuzztime $(FUZZTIME) ./federation
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./federation/ogp
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./node/importer
 
 # Screenshots for README.md (docs/img); CJK fonts for Seoul's names.
 screenshots:
