@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -158,7 +159,7 @@ func (s *Server) Resolve(ctx context.Context, handleOrURL string) (RemoteActor, 
 	var jrd struct {
 		Links []struct{ Rel, Type, Href string } `json:"links"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 256<<10)).Decode(&jrd); err != nil {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 256<<10)).Decode(&jrd); err != nil {
 		return RemoteActor{}, fmt.Errorf("webfinger %s: %w", h, err)
 	}
 	for _, l := range jrd.Links {
