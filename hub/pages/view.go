@@ -81,7 +81,7 @@ func commitmentItemOf(lang string, idx pilotIndex, c readmodel.Commitment) commi
 	it := commitmentItem{
 		ID:              c.ID,
 		Path:            CommitmentPath(c.ID),
-		Identifier:      c.Identifier,
+		Identifier:      identifierUnlessInName(c.Identifier, c.Name.In(lang)),
 		Name:            c.Name.In(lang),
 		Pilot:           idx.ref(c.Pilot, c.PilotName),
 		Themes:          themeLinks(lang, c.Themes),
