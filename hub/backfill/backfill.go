@@ -65,6 +65,10 @@ type Stats struct {
 	Stored     int // objects created or replaced
 	Deleted    int
 	Skipped    int // unsupported, stale or rejected
+	// Unfetched counts items that could not be fetched from their origin
+	// (a node restarting, say): the walk then keeps the old mark, so the
+	// next walk reads them again.
+	Unfetched int
 }
 
 func (b *Backfiller) log() *slog.Logger {
@@ -135,7 +139,7 @@ func (b *Backfiller) Member(ctx context.Context, m members.Member) (Stats, error
 		maxPages = DefaultMaxPages
 	}
 	var st Stats
-	newest := ""
+	newest, reached := "", false
 	err := b.Fed.WalkOutbox(ctx, m.Outbox, maxPages, func(item json.RawMessage) error {
 		st.Activities++
 		id, err := b.item(ctx, m, item, &st)
@@ -146,10 +150,16 @@ func (b *Backfiller) Member(ctx context.Context, m members.Member) (Stats, error
 			newest = id
 		}
 		if id != "" && id == m.BackfillMark {
+			reached = true
 			return federation.ErrStop
 		}
 		return nil
 	})
+	if st.Unfetched > 0 || (m.BackfillMark != "" && !reached) {
+		// Something was not read, or the walk ended (page limit) before the
+		// last walk's mark: moving the mark would skip that stretch for ever.
+		newest = ""
+	}
 	if err != nil && ctx.Err() != nil && parent.Err() == nil {
 		// The lease was lost: the replica that took it records its walk.
 		return st, fmt.Errorf("backfill %s: lease lost", m.Actor)
@@ -179,6 +189,7 @@ func (b *Backfiller) item(ctx context.Context, m members.Member, item json.RawMe
 		raw, err := b.Fed.Fetcher().Get(ctx, iri)
 		if err != nil {
 			st.Skipped++
+			st.Unfetched++
 			b.log().WarnContext(ctx, "backfill: fetch item", "iri", iri, "err", err)
 			return iri, nil
 		}
@@ -206,6 +217,7 @@ func (b *Backfiller) item(ctx context.Context, m members.Member, item json.RawMe
 			fetched, err := b.Fed.Fetcher().Get(ctx, objectID)
 			if err != nil {
 				st.Skipped++
+				st.Unfetched++
 				return act.ID, nil
 			}
 			raw = fetched
