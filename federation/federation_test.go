@@ -7,9 +7,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -555,5 +557,41 @@ func TestTwoReplicasShareFollowers(t *testing.T) {
 	}
 	if got := b.FollowerInboxes(); len(got) != 1 || got[0] != r.base+"/inbox" {
 		t.Errorf("replica b sees inboxes %v", got)
+	}
+}
+
+// TestDeliveryDoesNotFollowRedirects: an inbox answering 302 has not
+// received the activity; the queue must not follow it (as a bodiless GET
+// that answers 200) and count it delivered.
+func TestDeliveryDoesNotFollowRedirects(t *testing.T) {
+	node := startServer(t, "ontario", "", nil)
+	var elsewhere, inbox int32
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path == "/inbox" {
+			inbox++
+			http.Redirect(w, r, "/elsewhere", http.StatusFound)
+			return
+		}
+		elsewhere++
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	id := node.NewActivityID()
+	act := map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": id, "type": "Like", "actor": node.ActorID(), "object": "http://x.localhost/n"}
+	if err := node.Send(context.Background(), act, []string{"http://redirecting.localhost:" + port + "/inbox"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "two attempts", func() bool { mu.Lock(); defer mu.Unlock(); return inbox >= 2 })
+	mu.Lock()
+	defer mu.Unlock()
+	if elsewhere != 0 {
+		t.Errorf("the redirect was followed %d times", elsewhere)
+	}
+	st, err := node.Queue().Stats(context.Background())
+	if err != nil || st.Delivered != 0 {
+		t.Errorf("stats %+v (%v): a redirected delivery counted as delivered", st, err)
 	}
 }

@@ -153,7 +153,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.keys = httpsig.NewKeyCache(fetch.KeyFetcher(s.fetcher), 10000, time.Hour)
 	dopts := cfg.Delivery
 	if dopts.Client == nil {
-		dopts.Client = client
+		// The same SSRF guard, but no redirects: a followed 302 turns the
+		// POST into a bodiless GET whose 200 would count as delivered, and a
+		// 307 would carry our signature to another target.
+		noRedirects := *client
+		noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		dopts.Client = &noRedirects
 	}
 	if dopts.Logger == nil {
 		dopts.Logger = s.log
