@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// sharedFetchTimeout bounds one key fetch shared by concurrent requests.
+const sharedFetchTimeout = 20 * time.Second
+
 // FetchKeyFunc fetches a key and its owner's IRI from the network.
 type FetchKeyFunc func(ctx context.Context, keyID string) (pub crypto.PublicKey, owner string, err error)
 
@@ -106,7 +109,12 @@ func (c *KeyCache) ResolveKey(ctx context.Context, keyID string, refresh bool) (
 	c.inflight[keyID] = f
 	c.mu.Unlock()
 
-	f.pub, f.owner, f.err = c.fetch(ctx, keyID)
+	// The fetch is shared by every request waiting on this key, so it must
+	// not die with the first caller's request (a sender hanging up would
+	// fail the others); it gets its own bound instead.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedFetchTimeout)
+	f.pub, f.owner, f.err = c.fetch(fctx, keyID)
+	cancel()
 
 	c.mu.Lock()
 	delete(c.inflight, keyID)

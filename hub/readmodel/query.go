@@ -339,8 +339,13 @@ func addMilestones(dst *MilestoneCounts, n MilestoneCounts) {
 func sortKey(c *Commitment, order string) string {
 	switch order {
 	case SortLastUpdate:
-		t := c.LastUpdate.UnixNano()
-		return fmt.Sprintf("%020d\x00%s", math.MaxInt64-t, c.ID)
+		// Newest first. Undated (or out-of-range) times count as oldest:
+		// UnixNano overflows outside 1678–2262 and would sort first.
+		var age int64 = math.MaxInt64
+		if t := c.LastUpdate; t.Year() > 1678 && t.Year() < 2262 {
+			age = math.MaxInt64 - t.UnixNano()
+		}
+		return fmt.Sprintf("%020d\x00%s", age, c.ID)
 	case SortName:
 		return c.nameKey + "\x00" + c.ID
 	default:
