@@ -18,6 +18,10 @@ import (
 // limit; this one stops reading early).
 const maxImportBytes = 5 << 20
 
+// importBodyLimit is the request cap of the import routes: two files of
+// maxImportBytes plus the multipart envelope.
+const importBodyLimit = "11M"
+
 // importInput reads the file(s) of an import request: a multipart upload
 // ("file", optional "milestones" CSV), a "data" form field (the operator's
 // commit after a dry run re-posts the checked text), or the raw body.

@@ -55,6 +55,10 @@ type Options struct {
 	StatusOf func(error) (status int, ok bool)
 	// BodyLimit is the global request body cap, e.g. "2M". Default DefaultBodyLimit.
 	BodyLimit string
+	// LargeBodies maps route paths (as registered, e.g. "/api/v1/import")
+	// to their own, larger cap (e.g. "12M"): uploads that the global cap
+	// would refuse.
+	LargeBodies map[string]string
 	// CSP is the Content-Security-Policy. Default DefaultCSP.
 	CSP string
 	// HSTSMaxAge, in seconds, enables Strict-Transport-Security (set it in
@@ -142,7 +146,7 @@ func NewEcho(opts Options) *echo.Echo {
 			ContentSecurityPolicy: csp,
 			ReferrerPolicy:        "strict-origin-when-cross-origin",
 		}),
-		middleware.BodyLimit(bodyLimit),
+		bodyLimits(bodyLimit, opts.LargeBodies),
 		middleware.GzipWithConfig(middleware.GzipConfig{
 			Skipper:   func(c echo.Context) bool { return c.Path() == MetricsPath },
 			MinLength: 1024, // gzip overhead outweighs the gain below ~1 KB
@@ -270,6 +274,29 @@ func observe(logger *slog.Logger, m *httpMetrics) echo.MiddlewareFunc {
 				)
 			}
 			return nil
+		}
+	}
+}
+
+// bodyLimits caps request bodies at def, or at the route's own cap from
+// large (matched on the registered route path, known after routing).
+func bodyLimits(def string, large map[string]string) echo.MiddlewareFunc {
+	defLimit := middleware.BodyLimit(def)
+	routeLimits := map[string]echo.MiddlewareFunc{}
+	for path, limit := range large {
+		routeLimits[path] = middleware.BodyLimit(limit)
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		withDef := defLimit(next)
+		withRoute := map[string]echo.HandlerFunc{}
+		for path, mw := range routeLimits {
+			withRoute[path] = mw(next)
+		}
+		return func(c echo.Context) error {
+			if h, ok := withRoute[c.Path()]; ok {
+				return h(c)
+			}
+			return withDef(c)
 		}
 	}
 }
