@@ -312,6 +312,15 @@ func bindJSON(c echo.Context, v any) error {
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		// A body over the size cap is "too large", not "malformed".
+		var he *echo.HTTPError
+		if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
+			return he
+		}
+		var me *http.MaxBytesError
+		if errors.As(err, &me) {
+			return web.NewError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", me.Limit))
+		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
 			return web.Invalid(web.FieldError{Field: te.Field, Message: "must be a " + te.Type.Kind().String()})

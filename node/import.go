@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/node/importer"
@@ -88,6 +89,11 @@ func (s *Service) Import(ctx context.Context, format string, r, milestonesCSV io
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Once the commit starts it runs to the end with its publishing, even if
+	// the request goes away: a half-written, half-published import would
+	// leave rows that a re-run reports unchanged and never federates.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), importTimeout)
+	defer cancel()
 	res, report, err := importer.Commit(ctx, s.store, batch)
 	rep.Report = report
 	if errors.Is(err, importer.ErrInvalid) {
@@ -116,6 +122,9 @@ func (s *Service) Import(ctx context.Context, format string, r, milestonesCSV io
 	return rep, perr
 }
 
+// importTimeout bounds one import's commit and publishing.
+const importTimeout = 10 * time.Minute
+
 // count fills the counts from the per-row verdicts.
 func (r *ImportReport) count() {
 	r.Created = r.Count(importer.ActionCreate)
@@ -134,43 +143,38 @@ func (r *ImportReport) count() {
 // are already stored), then each created or updated commitment, then the
 // new progress updates. Plans whose list grew are touched once at the end.
 func (s *Service) publishImport(ctx context.Context, res importer.Result) error {
+	// Every change is stored already: one failure must not keep the rest
+	// from being published, so errors are collected, not returned early.
+	var errs []error
 	published := map[string]bool{}
 	if res.Plan != nil && res.Plan.Kind != planstore.Unchanged {
 		p, err := s.store.GetPlan(ctx, res.Plan.Plan.ID)
+		if err == nil {
+			err = s.publishPlan(ctx, p, res.Plan.Kind == planstore.Created)
+		}
 		if err != nil {
-			return err
+			errs = append(errs, err)
+		} else {
+			published[p.ID] = true
 		}
-		if err := s.publishPlan(ctx, p, res.Plan.Kind == planstore.Created); err != nil {
-			return err
-		}
-		published[p.ID] = true
 	}
 	touch := map[string]bool{}
 	for _, ch := range res.Commitments {
 		switch ch.Kind {
 		case planstore.Created:
-			if err := s.publish(ctx, ogp.ActivityCreate, s.wire.Commitment(ch.Commitment)); err != nil {
-				return err
-			}
+			errs = append(errs, s.publish(ctx, ogp.ActivityCreate, s.wire.Commitment(ch.Commitment)))
 			touch[ch.Commitment.PlanID] = true
 		case planstore.Updated:
-			if err := s.publish(ctx, ogp.ActivityUpdate, s.wire.Commitment(ch.Commitment)); err != nil {
-				return err
-			}
+			errs = append(errs, s.publish(ctx, ogp.ActivityUpdate, s.wire.Commitment(ch.Commitment)))
 		}
 	}
 	for _, u := range res.Updates {
-		if err := s.publish(ctx, ogp.ActivityCreate, s.wire.ProgressUpdate(u.Update, u.Commitment)); err != nil {
-			return err
-		}
+		errs = append(errs, s.publish(ctx, ogp.ActivityCreate, s.wire.ProgressUpdate(u.Update, u.Commitment)))
 	}
 	for planID := range touch {
-		if published[planID] {
-			continue
-		}
-		if err := s.touchPlan(ctx, planID); err != nil {
-			return err
+		if !published[planID] {
+			errs = append(errs, s.touchPlan(ctx, planID))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }

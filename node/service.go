@@ -78,11 +78,19 @@ func (s *Service) publish(ctx context.Context, typ string, object any) error {
 	if err != nil {
 		return fmt.Errorf("node: build %s: %w", typ, err)
 	}
-	if err := s.fed.Publish(ctx, body); err != nil {
+	// The write this announces is already stored: finish publishing even
+	// if the operator's request ends now (a closed tab must not leave a
+	// change that followers never hear of).
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
+	if err := s.fed.Publish(pctx, body); err != nil {
 		return fmt.Errorf("node: publish %s: %w", typ, err)
 	}
 	return nil
 }
+
+// publishTimeout bounds recording one activity in the outbox and queue.
+const publishTimeout = 30 * time.Second
 
 // PlanObject returns the wire form of a plan with its live commitments and
 // its effective "updated" (see planTouch).
