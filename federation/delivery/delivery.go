@@ -12,8 +12,14 @@
 //     to 500 inboxes stores one body, and job documents stay small).
 //   - delivery_dead: jobs given up on, with their body, kept for inspection
 //     (pruned after Options.DeadRetention).
-//   - delivery_hosts: per-host state (last success/failure, failure days,
-//     unavailable), cached in memory and refreshed periodically.
+//   - delivery_hosts: per-host last success and failure, cached in memory
+//     and refreshed periodically.
+//   - delivery_host_days: one document per host and UTC day with an
+//     exhausted delivery since the host's last success; a host with
+//     Options.DeadHostDays of them is unavailable. Inserted and deleted,
+//     never updated: an update is read-then-write on the embedded store, so
+//     a failure recorded alongside a concurrent success could write the
+//     cleared days back and mark a live host unavailable.
 //   - delivery_claims: one tiny document per state change of a job (see
 //     below), pruned after a day.
 //   - delivery_seen: one tiny marker per enqueued job, so that enqueueing
@@ -46,6 +52,7 @@ package delivery
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -58,6 +65,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,6 +83,7 @@ const (
 	JobsCollection   = "delivery_jobs"
 	DeadCollection   = "delivery_dead"
 	HostsCollection  = "delivery_hosts"
+	DaysCollection   = "delivery_host_days"
 	StatsCollection  = "delivery_stats"
 	ClaimsCollection = "delivery_claims"
 	SeenCollection   = "delivery_seen"
@@ -182,6 +191,7 @@ type HostStatus struct {
 // Queue is a durable delivery queue backed by the store.
 type Queue struct {
 	jobs, dead, hosts, stats, claims, seen, bodies *mongo.Collection
+	days                                           *mongo.Collection
 	sign                                           Signer
 	o                                              Options
 	log                                            *slog.Logger
@@ -189,6 +199,7 @@ type Queue struct {
 
 	mu         sync.Mutex
 	hostCache  map[string]*hostEntry
+	clears     int             // clearHost calls so far: failure days read before one are stale
 	claiming   map[string]bool // jobs this replica is claiming or holds: not claimed twice locally
 	inFlight   atomic.Int64
 	bodyCache  map[string][]byte // activity id → body, bounded by bodyCacheSize
@@ -202,6 +213,10 @@ type Queue struct {
 	// afterProcess, if set (tests only), runs when a claimed job's outcome
 	// including host bookkeeping has been fully recorded.
 	afterProcess func(*job)
+	// beforeClaimUpdate, if set (tests only), runs in claim between the
+	// claim key insert and the job's update, and returns the update's
+	// context (a cancelled one simulates a failed update).
+	beforeClaimUpdate func(context.Context, *job) context.Context
 }
 
 // hostEntry is the cached host document plus when this replica last wrote
@@ -212,12 +227,36 @@ type hostEntry struct {
 }
 
 type hostDoc struct {
-	Host             string    `bson:"_id"`
-	LastSuccess      time.Time `bson:"lastSuccess,omitempty"`
-	LastFailure      time.Time `bson:"lastFailure,omitempty"`
-	FailureDays      []string  `bson:"failureDays,omitempty"`
-	Unavailable      bool      `bson:"unavailable"`
-	UnavailableSince time.Time `bson:"unavailableSince,omitempty"`
+	Host        string    `bson:"_id"`
+	LastSuccess time.Time `bson:"lastSuccess,omitempty"`
+	LastFailure time.Time `bson:"lastFailure,omitempty"`
+	// Derived from delivery_host_days (see setDays), not stored here.
+	FailureDays      []string  `bson:"-"`
+	Unavailable      bool      `bson:"-"`
+	UnavailableSince time.Time `bson:"-"`
+}
+
+// dayDoc is one failure day of a host in delivery_host_days.
+type dayDoc struct {
+	ID   string    `bson:"_id"` // host|day: a unique insert per day
+	Host string    `bson:"host"`
+	Day  string    `bson:"day"` // UTC date, 2006-01-02
+	At   time.Time `bson:"at"`  // first exhausted delivery of the day
+}
+
+// setDays derives the failure record from the host's failure days; the
+// host is unavailable from the moment its limit-th day was recorded.
+func (h *hostDoc) setDays(days []dayDoc, limit int) {
+	slices.SortFunc(days, func(a, b dayDoc) int { return a.At.Compare(b.At) })
+	h.FailureDays = nil
+	for _, d := range days {
+		h.FailureDays = append(h.FailureDays, d.Day)
+	}
+	h.Unavailable = len(days) >= limit
+	h.UnavailableSince = time.Time{}
+	if h.Unavailable {
+		h.UnavailableSince = days[limit-1].At
+	}
 }
 
 // clean reports whether the host has nothing a success would need to clear.
@@ -311,6 +350,7 @@ func New(ctx context.Context, db *mongo.Database, sign Signer, opts Options) (*Q
 		jobs:      db.Collection(JobsCollection),
 		dead:      db.Collection(DeadCollection),
 		hosts:     db.Collection(HostsCollection),
+		days:      db.Collection(DaysCollection),
 		stats:     db.Collection(StatsCollection),
 		claims:    db.Collection(ClaimsCollection),
 		seen:      db.Collection(SeenCollection),
@@ -338,6 +378,7 @@ func New(ctx context.Context, db *mongo.Database, sign Signer, opts Options) (*Q
 		{q.claims, bson.D{{Key: "at", Value: 1}}},
 		{q.seen, bson.D{{Key: "at", Value: 1}}},
 		{q.bodies, bson.D{{Key: "at", Value: 1}}},
+		{q.days, bson.D{{Key: "host", Value: 1}}},
 	} {
 		if err := store.EnsureIndexes(ctx, ix.c, mongo.IndexModel{Keys: ix.keys}); err != nil {
 			return nil, err
@@ -486,7 +527,7 @@ func (q *Queue) insertJobs(ctx context.Context, jobs []*job, now time.Time) erro
 		}
 	}
 	if len(again) > 0 {
-		won, err := q.advanceMany(ctx, again)
+		won, err := q.advanceMany(ctx, again, "")
 		if err != nil {
 			return err
 		}
@@ -620,11 +661,17 @@ func (q *Queue) runJob(ctx context.Context, j *job) {
 		default:
 		}
 	}()
-	if q.o.Now().Add(q.o.AttemptTimeout).After(j.LeaseUntil) {
+	if !q.leaseCovers(j) {
 		q.release(j.ID)
 		return
 	}
 	q.process(ctx, j)
+}
+
+// leaseCovers reports whether a whole attempt started now ends within j's
+// lease.
+func (q *Queue) leaseCovers(j *job) bool {
+	return !q.o.Now().Add(q.o.AttemptTimeout).After(j.LeaseUntil)
 }
 
 // housekeeping refreshes the host table, flushes counters and prunes old
@@ -721,19 +768,42 @@ func (q *Queue) claim(ctx context.Context, max int) ([]*job, error) {
 	if len(mine) == 0 {
 		return nil, nil
 	}
-	won, err := q.advanceMany(ctx, mine)
-	for i, j := range mine {
-		if !won[i] {
+	if ctx.Err() != nil { // shutting down: claim nothing new
+		for _, j := range mine {
 			q.release(j.ID)
 		}
+		return nil, ctx.Err()
 	}
+	// From the first key insert on, the claim runs to completion whatever
+	// happens to ctx (Run's, cancelled on a graceful shutdown): a key
+	// inserted but not followed by its job update would leave the job
+	// reading the generation whose key is taken, unclaimable by anyone
+	// until the keys are pruned (claimRetention). Each step gets its own
+	// timeout so that a failed one still leaves time to undo it.
+	bg := context.WithoutCancel(ctx)
+	tok := randomID(8) // marks this call's keys, so an undo deletes only those
+	actx, cancel := context.WithTimeout(bg, claimStepTimeout)
+	won, err := q.advanceMany(actx, mine, tok)
+	cancel()
 	if err != nil {
+		// The insert may have taken effect on the server all the same
+		// (an unordered InsertMany that timed out): take back any key
+		// this call inserted. No job was updated, so each still reads
+		// the generation of its key.
+		keys := make([]string, len(mine))
+		for i, j := range mine {
+			keys[i] = claimKey(j.Nonce, j.Gen)
+			q.release(j.ID)
+		}
+		q.unclaim(bg, keys, tok)
 		return nil, err
 	}
 	var got []*job
+	var firstErr error
 	leaseUntil := now.Add(q.o.Lease)
 	for i, j := range mine {
 		if !won[i] {
+			q.release(j.ID)
 			continue
 		}
 		j.State, j.Owner, j.LeaseUntil = stateLeased, q.o.Owner, leaseUntil
@@ -743,30 +813,64 @@ func (q *Queue) claim(ctx context.Context, max int) ([]*job, error) {
 		// (measured: ~5 ms against 100-200 ms at 500 jobs). Plain $set is
 		// safe although the store applies it as read-then-write: we hold
 		// the claim key, so nobody else writes this document meanwhile.
-		res, err := q.jobs.UpdateOne(ctx, bson.M{"_id": j.ID}, bson.M{"$set": bson.M{
+		uctx, cancel := context.WithTimeout(bg, claimStepTimeout)
+		if q.beforeClaimUpdate != nil {
+			uctx = q.beforeClaimUpdate(uctx, j)
+		}
+		res, err := q.jobs.UpdateOne(uctx, bson.M{"_id": j.ID}, bson.M{"$set": bson.M{
 			"state": j.State, "owner": j.Owner, "leaseUntil": leaseUntil, "gen": j.Gen, "attempts": j.Attempts,
 		}})
+		cancel()
 		if err != nil || res.MatchedCount == 0 {
-			// Gone (deleted by a repeated Enqueue), or the store failed: we
-			// hold the key but the job still reads as before, so nobody can
-			// take this generation until the keys are pruned (claimRetention).
+			// Gone (deleted by a repeated Enqueue), or the store failed.
 			q.release(j.ID)
 			if err != nil {
-				return got, err
+				// Give the key back, or nobody could take this generation
+				// until claimRetention. Safe whether or not the update
+				// took effect: the job reads generation Gen-1 (claimable
+				// again at once) or Gen, leased to us (claimable with the
+				// next key once the lease ends; we never attempt it).
+				q.unclaim(bg, []string{claimKey(j.Nonce, j.Gen-1)}, tok)
+				firstErr = cmp.Or(firstErr, err)
 			}
 			continue
 		}
 		got = append(got, j)
 	}
-	return got, nil
+	return got, firstErr
 }
 
-// advanceMany is advance for a batch, in one round trip.
-func (q *Queue) advanceMany(ctx context.Context, js []*job) ([]bool, error) {
+// claimStepTimeout bounds each store write of a claim, which runs detached
+// from Run's context (see claim).
+const claimStepTimeout = 10 * time.Second
+
+// unclaim deletes claim keys that this claim call (tok) inserted, giving
+// their jobs' generations back; keys inserted by anyone else are kept. If
+// it fails, the jobs wait for the keys to be pruned (claimRetention).
+func (q *Queue) unclaim(ctx context.Context, keys []string, tok string) {
+	ctx, cancel := context.WithTimeout(ctx, claimStepTimeout)
+	defer cancel()
+	for _, k := range keys {
+		if _, err := q.claims.DeleteOne(ctx, bson.M{"_id": k, "tok": tok}); err != nil {
+			q.log.Warn("delivery: give back claim key; job blocked until the key is pruned", "err", err, "key", k)
+		}
+	}
+}
+
+func claimKey(nonce string, gen int) string { return nonce + "." + strconv.Itoa(gen) }
+
+// advanceMany is advance for a batch, in one round trip. tok, if not
+// empty, is stored in the keys so that the caller can take back exactly the
+// keys it inserted (see unclaim).
+func (q *Queue) advanceMany(ctx context.Context, js []*job, tok string) ([]bool, error) {
 	docs := make([]any, len(js))
 	at := time.Now()
 	for i, j := range js {
-		docs[i] = bson.M{"_id": j.Nonce + "." + strconv.Itoa(j.Gen), "owner": q.o.Owner, "at": at}
+		d := bson.M{"_id": claimKey(j.Nonce, j.Gen), "owner": q.o.Owner, "at": at}
+		if tok != "" {
+			d["tok"] = tok
+		}
+		docs[i] = d
 	}
 	won, err := insertUnique(ctx, q.claims, docs)
 	if err != nil {
@@ -784,8 +888,7 @@ func (q *Queue) advanceMany(ctx context.Context, js []*job) ([]bool, error) {
 // worker owns the change and j.Gen has moved on; false means another worker
 // got there first (for a holder: its lease was taken over).
 func (q *Queue) advance(ctx context.Context, j *job) (bool, error) {
-	key := j.Nonce + "." + strconv.Itoa(j.Gen)
-	_, err := q.claims.InsertOne(ctx, bson.M{"_id": key, "owner": q.o.Owner, "at": time.Now()})
+	_, err := q.claims.InsertOne(ctx, bson.M{"_id": claimKey(j.Nonce, j.Gen), "owner": q.o.Owner, "at": time.Now()})
 	if store.IsDuplicate(err) {
 		return false, nil
 	}
@@ -855,6 +958,13 @@ func (q *Queue) process(ctx context.Context, j *job) {
 		}
 		q.log.Warn("delivery: load body", "err", err, "activity", j.Activity)
 		return // lease runs out, the job is tried again
+	}
+	// runJob checked the lease, but loading the body may have taken long
+	// on a slow store: an attempt that could outlast the lease might
+	// overlap with another replica's after it re-claims the job. Leave it.
+	if !q.leaseCovers(j) {
+		q.log.Debug("delivery: lease too short after loading body, leaving job", "inbox", j.Inbox, "activity", j.Activity)
+		return
 	}
 	status, err := q.post(bg, j)
 	out := outRetry
@@ -1098,8 +1208,14 @@ func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 	if s.Dead, err = q.dead.CountDocuments(ctx, bson.M{}); err != nil {
 		return s, err
 	}
-	if s.HostsUnavailable, err = q.hosts.CountDocuments(ctx, bson.M{"unavailable": true}); err != nil {
+	byHost, err := q.loadDays(ctx, bson.M{})
+	if err != nil {
 		return s, err
+	}
+	for _, days := range byHost {
+		if len(days) >= q.o.DeadHostDays {
+			s.HostsUnavailable++
+		}
 	}
 	// One counter document per replica: updates are not atomic on the
 	// embedded store, so replicas must never $inc the same document.
@@ -1161,6 +1277,11 @@ func (q *Queue) HostStatus(ctx context.Context, host string) (HostStatus, error)
 		return HostStatus{}, err
 	}
 	d.Host = host
+	byHost, err := q.loadDays(ctx, bson.M{"host": host})
+	if err != nil {
+		return HostStatus{}, err
+	}
+	d.setDays(byHost[host], q.o.DeadHostDays)
 	q.mu.Lock()
 	if e := q.hostCache[host]; e != nil && e.doc.LastSuccess.After(d.LastSuccess) {
 		d.LastSuccess = e.doc.LastSuccess
@@ -1189,20 +1310,23 @@ func (q *Queue) MarkAlive(ctx context.Context, host string) error {
 }
 
 // clearHost removes the host's failure record; with a non-zero at it also
-// stores lastSuccess.
+// stores lastSuccess. Deleting the failure days cannot be undone by a
+// concurrent writer (a failure day recorded meanwhile survives, as it
+// should: it is one day, not a resurrected record).
 func (q *Queue) clearHost(ctx context.Context, host string, at time.Time) error {
-	set := bson.M{"unavailable": false}
-	if !at.IsZero() {
-		set["lastSuccess"] = at
-	}
-	_, err := q.hosts.UpdateOne(ctx, bson.M{"_id": host}, bson.M{
-		"$set":   set,
-		"$unset": bson.M{"failureDays": "", "unavailableSince": ""},
-	}, options.UpdateOne().SetUpsert(true))
-	if err != nil {
+	if _, err := q.days.DeleteMany(ctx, bson.M{"host": host}); err != nil {
 		return fmt.Errorf("delivery: clear host %s: %w", host, err)
 	}
+	if !at.IsZero() {
+		// Informational (HostStatus); a concurrent lastFailure write may
+		// overwrite it on the embedded store, harmlessly.
+		if _, err := q.hosts.UpdateOne(ctx, bson.M{"_id": host}, bson.M{"$set": bson.M{"lastSuccess": at}},
+			options.UpdateOne().SetUpsert(true)); err != nil {
+			return fmt.Errorf("delivery: clear host %s: %w", host, err)
+		}
+	}
 	q.mu.Lock()
+	q.clears++
 	e := q.entry(host)
 	e.doc.Unavailable, e.doc.FailureDays, e.doc.UnavailableSince = false, nil, time.Time{}
 	if !at.IsZero() {
@@ -1253,9 +1377,8 @@ func (q *Queue) hostSuccess(ctx context.Context, host string) {
 // hostFailure records a failed (retryable) attempt.
 func (q *Queue) hostFailure(ctx context.Context, host string) {
 	now := q.o.Now()
-	_, err := q.hosts.UpdateOne(ctx, bson.M{"_id": host}, bson.M{
-		"$set": bson.M{"lastFailure": now}, "$setOnInsert": bson.M{"unavailable": false},
-	}, options.UpdateOne().SetUpsert(true))
+	_, err := q.hosts.UpdateOne(ctx, bson.M{"_id": host}, bson.M{"$set": bson.M{"lastFailure": now}},
+		options.UpdateOne().SetUpsert(true))
 	if err != nil {
 		q.log.Warn("delivery: record host failure", "err", err)
 		return
@@ -1266,38 +1389,61 @@ func (q *Queue) hostFailure(ctx context.Context, host string) {
 }
 
 // hostExhausted records today's date as a failure day (Mastodon's
-// DeliveryFailureTracker) and marks the host unavailable once it has
-// DeadHostDays distinct days. $addToSet makes concurrent replicas agree.
+// DeliveryFailureTracker); the host is unavailable once it has DeadHostDays
+// of them. The day is a unique insert, so concurrent replicas agree and a
+// concurrent success (which deletes the days) is never undone.
 func (q *Queue) hostExhausted(ctx context.Context, host string) {
 	now := q.o.Now()
 	day := now.UTC().Format(time.DateOnly)
-	var d hostDoc
-	err := q.hosts.FindOneAndUpdate(ctx, bson.M{"_id": host}, bson.M{
-		"$addToSet":    bson.M{"failureDays": day},
-		"$set":         bson.M{"lastFailure": now},
-		"$setOnInsert": bson.M{"unavailable": false},
-	}, options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&d)
-	if err != nil {
+	_, err := q.days.InsertOne(ctx, dayDoc{ID: host + "|" + day, Host: host, Day: day, At: now})
+	if err != nil && !store.IsDuplicate(err) {
 		q.log.Warn("delivery: record failure day", "err", err, "host", host)
 		return
 	}
-	if !d.Unavailable && len(d.FailureDays) >= q.o.DeadHostDays {
-		if _, err := q.hosts.UpdateOne(ctx, bson.M{"_id": host, "unavailable": false},
-			bson.M{"$set": bson.M{"unavailable": true, "unavailableSince": now}}); err != nil {
-			q.log.Warn("delivery: mark host unavailable", "err", err, "host", host)
-		} else {
-			d.Unavailable, d.UnavailableSince = true, now
-			q.log.Warn("delivery: host marked unavailable", "host", host, "failureDays", len(d.FailureDays))
-		}
+	q.hostFailure(ctx, host)
+	q.mu.Lock()
+	clears := q.clears
+	q.mu.Unlock()
+	byHost, err := q.loadDays(ctx, bson.M{"host": host})
+	if err != nil {
+		q.log.Warn("delivery: load failure days", "err", err, "host", host)
+		return
 	}
 	q.mu.Lock()
+	if q.clears != clears {
+		// A success here cleared the host while the days were read: they
+		// may predate it. The next refresh reads them again.
+		q.mu.Unlock()
+		return
+	}
 	e := q.entry(host)
-	e.doc.FailureDays, e.doc.LastFailure = d.FailureDays, d.LastFailure
-	e.doc.Unavailable, e.doc.UnavailableSince = d.Unavailable, d.UnavailableSince
+	was := e.doc.Unavailable
+	e.doc.setDays(byHost[host], q.o.DeadHostDays)
+	unavailable := e.doc.Unavailable
 	q.mu.Unlock()
+	if unavailable && !was {
+		q.log.Warn("delivery: host marked unavailable", "host", host, "failureDays", len(byHost[host]))
+	}
 }
 
-// refreshHosts reloads the host table (one scan of a small collection) so
+// loadDays reads failure days matching filter, by host.
+func (q *Queue) loadDays(ctx context.Context, filter bson.M) (map[string][]dayDoc, error) {
+	cur, err := q.days.Find(ctx, filter)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: load failure days: %w", err)
+	}
+	var days []dayDoc
+	if err := cur.All(ctx, &days); err != nil {
+		return nil, fmt.Errorf("delivery: load failure days: %w", err)
+	}
+	byHost := map[string][]dayDoc{}
+	for _, d := range days {
+		byHost[d.Host] = append(byHost[d.Host], d)
+	}
+	return byHost, nil
+}
+
+// refreshHosts reloads the host table (scans of two small collections) so
 // this replica sees marks and clears made by others.
 func (q *Queue) refreshHosts(ctx context.Context) error {
 	cur, err := q.hosts.Find(ctx, bson.M{})
@@ -1309,14 +1455,36 @@ func (q *Queue) refreshHosts(ctx context.Context) error {
 		return fmt.Errorf("delivery: load hosts: %w", err)
 	}
 	q.mu.Lock()
+	clears := q.clears
+	q.mu.Unlock()
+	byHost, err := q.loadDays(ctx, bson.M{})
+	if err != nil {
+		return err
+	}
+	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.clears != clears {
+		// A success here cleared a host while the days were read: they
+		// may predate it; keep the cached days until the next refresh.
+		byHost = nil
+	}
 	for _, d := range docs {
 		e := q.entry(d.Host)
 		// Keep a newer in-memory lastSuccess that was not written yet.
 		if e.doc.LastSuccess.After(d.LastSuccess) {
 			d.LastSuccess = e.doc.LastSuccess
 		}
+		d.FailureDays, d.Unavailable, d.UnavailableSince = e.doc.FailureDays, e.doc.Unavailable, e.doc.UnavailableSince
 		e.doc = d
+	}
+	if byHost == nil {
+		return nil
+	}
+	for host := range byHost {
+		q.entry(host)
+	}
+	for host, e := range q.hostCache {
+		e.doc.setDays(byHost[host], q.o.DeadHostDays)
 	}
 	return nil
 }

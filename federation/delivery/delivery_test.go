@@ -645,6 +645,9 @@ func TestCompletionChecksLease(t *testing.T) {
 	if j2 == nil || j2.ID != j1.ID || j2.Attempts != 2 {
 		t.Fatalf("claim 2: %+v", j2)
 	}
+	// q1 stalled after its lease checks (or its clock lags): only the claim
+	// keys can stop it now.
+	j1.LeaseUntil = clk.Now().Add(time.Hour)
 	q1.process(ctx, j1) // 503: would reschedule, but the lease is q2's
 	code.Store(410)
 	q1.process(ctx, j1) // 410: would kill the job
