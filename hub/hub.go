@@ -145,6 +145,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	}
 	h.log.Info("read model rebuilt", "objects", n, "took", time.Since(start).Round(time.Millisecond))
 	h.tailer = h.objects.Tailer()
+	h.tailer.Log = h.log
 	if h.reshare, err = reshare.New(ctx, cfg.DB, h.fed); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}

@@ -221,10 +221,14 @@ func (s *Service) Accept(ctx context.Context, pilot, wantID string, raw []byte, 
 		s.Members.RecordDelivery(pilot, now, latest(published, updated))
 	}
 	unlock := s.lock(id)
-	res, err := s.Objects.Put(ctx, objects.Object{ID: id, Kind: kind, Pilot: pilot, Raw: string(raw),
+	res, stored, err := s.Objects.Put(ctx, objects.Object{ID: id, Kind: kind, Pilot: pilot, Raw: string(raw),
 		Published: published, Updated: updated, Received: now})
-	if err == nil && (res == objects.Created || res == objects.Replaced) {
+	switch {
+	case err != nil:
+	case res == objects.Created || res == objects.Replaced:
 		applyObject(s.Model, pilot, obj, now)
+	default:
+		s.applyRefused(stored)
 	}
 	unlock()
 	if err != nil {
@@ -269,9 +273,13 @@ func (s *Service) Delete(ctx context.Context, pilot, iri string, deleted time.Ti
 		deleted = s.now()
 	}
 	unlock := s.lock(iri)
-	removed, err := s.Objects.Delete(ctx, iri, pilot, deleted)
-	if err == nil && removed {
+	removed, stored, err := s.Objects.Delete(ctx, iri, pilot, deleted)
+	switch {
+	case err != nil:
+	case removed:
 		s.Model.Remove(iri)
+	default:
+		s.applyRefused(stored)
 	}
 	unlock()
 	if err != nil {
@@ -281,11 +289,24 @@ func (s *Service) Delete(ctx context.Context, pilot, iri string, deleted time.Ti
 	return nil
 }
 
+// applyRefused applies what the store holds after it refused a write
+// (stored, nil when the store did not have to be read), unless the read
+// model has that version or a later one. Another replica may have stored it
+// under a number this replica's tailer has already given up on, and a node
+// re-delivering the object must not leave the read model behind. The
+// caller holds the IRI's stripe.
+func (s *Service) applyRefused(stored *objects.Object) {
+	if stored != nil && s.Objects.Observe(*stored) {
+		_ = Rebuild(s.Model, *stored)
+	}
+}
+
 // ApplyStored applies an object read from the store by the tailer (a
 // write by any replica, this one included) to the read model, through the
 // same path as the start-up rebuild, unless the object index shows this
-// replica already has that write or a later one. Applying a write twice is
-// harmless anyway: the read model keeps the newest version.
+// replica already has that version or a later one (by version, not by
+// sequence number: a newer version can carry a lower number). Applying a
+// live version twice is harmless anyway: the read model keeps the newest.
 func (s *Service) ApplyStored(o objects.Object) {
 	defer s.lock(o.ID)()
 	if s.Objects.Observe(o) {

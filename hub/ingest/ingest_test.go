@@ -139,3 +139,78 @@ func BenchmarkIngest(b *testing.B) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "objects/s")
 	})
 }
+
+// Replicas decide by version, not by sequence number: a newer version can
+// land with a lower number than an older one (numbers are taken before the
+// write, the store guards by version). A takes number 1 for v2, B stores v1
+// with number 2, then A's guarded replace lands v2 under number 1. C's
+// tailer, which read 2 (v1) first, must still apply v2 when it finds 1; and
+// B, offered v2 again by the node, must apply what the store holds.
+func TestNewerVersionUnderLowerNumber(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.DB(t)
+	replica := func() *ingest.Service {
+		st := objects.Open(db)
+		if err := st.Load(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		return &ingest.Service{Objects: st, Model: readmodel.New(nil)}
+	}
+	b, c := replica(), replica()
+	tc := c.Objects.Tailer()
+	id := "http://a.localhost/commitments/AAA0001"
+	t1 := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
+	t2 := t1.Add(time.Hour)
+	modelAt := func(s *ingest.Service) time.Time {
+		cm, ok := s.Model.Commitment(id)
+		if !ok {
+			return time.Time{}
+		}
+		return cm.Updated
+	}
+
+	// A's Put(v2) takes number 1 (as objects.Store does: an insert into
+	// the sequence collection), then stalls before its write.
+	if _, err := db.Collection(objects.SeqCollection).InsertOne(ctx, bson.M{"_id": int64(1), "iri": id, "at": time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	// B stores v1, under number 2.
+	if res, err := b.Accept(ctx, pilot, id, commitmentJSON(t, id, pilot, t1), ingest.Live); res != objects.Created || err != nil {
+		t.Fatalf("v1 on B: %v %v", res, err)
+	}
+	// C's tailer reads number 2: v1.
+	if _, err := tc.Poll(ctx, c.ApplyStored); err != nil {
+		t.Fatal(err)
+	}
+	if got := modelAt(c); !got.Equal(t1) {
+		t.Fatalf("C's model at %v after v1, want %v", got, t1)
+	}
+	// A's guarded replace lands: v2 under number 1.
+	v2 := objects.Object{ID: id, Kind: ogp.KindCommitment, Pilot: pilot, Raw: string(commitmentJSON(t, id, pilot, t2)),
+		Published: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Updated: t2, Received: time.Now().UTC(), Seq: 1}
+	if r, err := db.Collection(objects.Collection).ReplaceOne(ctx, bson.M{"_id": id}, v2); err != nil || r.MatchedCount != 1 {
+		t.Fatalf("A's replace: %+v %v", r, err)
+	}
+	// C's tailer finds the missing number 1: v2 is newer than C's v1.
+	if _, err := tc.Poll(ctx, c.ApplyStored); err != nil {
+		t.Fatal(err)
+	}
+	if got := modelAt(c); !got.Equal(t2) {
+		t.Errorf("C's model at %v after the late v2, want %v", got, t2)
+	}
+	// The node re-delivers v2 to B, whose tailer has not run: the store
+	// refuses the write (it holds v2) and B applies what the store holds.
+	if res, err := b.Accept(ctx, pilot, id, commitmentJSON(t, id, pilot, t2), ingest.Live); res != objects.Stale || err != nil {
+		t.Fatalf("v2 again on B: %v %v", res, err)
+	}
+	if got := modelAt(b); !got.Equal(t2) {
+		t.Errorf("B's model at %v after v2 was re-delivered, want %v", got, t2)
+	}
+	// B's tailer then reads both numbers: nothing older goes back in.
+	if _, err := b.Objects.Tailer().Poll(ctx, b.ApplyStored); err != nil {
+		t.Fatal(err)
+	}
+	if got := modelAt(b); !got.Equal(t2) {
+		t.Errorf("B's model at %v after tailing, want %v", got, t2)
+	}
+}

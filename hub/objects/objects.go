@@ -13,7 +13,14 @@
 // keeps its read model and its version index current with the others'
 // writes. The index can still lag by a poll, so it is only a hint: every
 // write is guarded in the store by version, and a write the store refuses
-// reads the stored document back into the index.
+// reads the stored document back into the index (and hands it to the
+// caller, whose read model may not have it yet).
+//
+// The number only says where to look, never which write wins: it is taken
+// before the write, which the store then guards by version, so a newer
+// version can land under a lower number than an older one (A takes 10 for
+// v2, B stores v1 under 11, A's replace of v1 lands). What reaches the read
+// model is decided by version (stamp.after).
 package objects
 
 import (
@@ -64,14 +71,45 @@ const (
 )
 
 type meta struct {
-	version time.Time // updated, or published when never updated
+	// The newest stored write this replica knows of, which decides its
+	// next writes: version is updated, or published when never updated.
+	version time.Time
 	kind    string
 	pilot   string
-	// seq is the latest write this replica has handed on (to the read
+	// handed is the latest write this replica has handed on (to the read
 	// model, through ingest, Load or the tailer). A write learnt only by
 	// reading the store after a refused write (readThrough) updates the
-	// version, not seq, so the tailer still hands that write on.
-	seq int64
+	// version, not handed, so that write is still handed on (by the
+	// caller of the refused write, or by the tailer).
+	handed stamp
+}
+
+// stamp places one write of an object among the others.
+type stamp struct {
+	version time.Time
+	tomb    bool
+	seq     int64
+}
+
+func stampOf(o Object) stamp {
+	return stamp{version: versionOf(o.Updated, o.Published), tomb: o.Kind == ogp.KindTombstone, seq: o.Seq}
+}
+
+// after reports whether a is a later write of the object than b, in the
+// order the store's guards allow: a newer version; at an equal version, a
+// tombstone after a live object (a deletion replaces the version it was
+// made at, and only a version made after it replaces the tombstone); and
+// the same write under a higher number (renumberIfSlow). The number alone
+// never decides: it is taken before the write lands.
+func (a stamp) after(b stamp) bool {
+	switch {
+	case !a.version.Equal(b.version):
+		return a.version.After(b.version)
+	case a.tomb != b.tomb:
+		return a.tomb
+	default:
+		return a.seq > b.seq
+	}
 }
 
 // Store is the object store with its in-memory version index.
@@ -113,28 +151,33 @@ func (s *Store) get(iri string) (meta, bool) {
 }
 
 // remember records o, a write handed on to the read model, unless the
-// index reflects a later write (a higher sequence number; orEqual also
-// takes an equal one, for Load). It reports whether it did. The version
-// kept is the newer of the two: readThrough may have learnt a later
-// version than the write being handed on.
+// index reflects a later write handed on (stamp.after; orEqual also takes
+// the same one, for Load). It reports whether it did. The version kept for
+// the next writes is the later of the two: readThrough may have learnt a
+// later version than the write being handed on.
 func (s *Store) remember(o Object, orEqual bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	st := stampOf(o)
 	old, known := s.index[o.ID]
-	if known && o.Seq < old.seq || known && o.Seq == old.seq && !orEqual {
+	if known && !st.after(old.handed) && (!orEqual || old.handed.after(st)) {
 		return false
 	}
-	m := meta{version: versionOf(o.Updated, o.Published), kind: o.Kind, pilot: o.Pilot, seq: o.Seq}
-	if known && m.version.Before(old.version) {
+	m := meta{version: st.version, kind: o.Kind, pilot: o.Pilot, handed: st}
+	// Without a number, the version learnt is after st only when it is a
+	// later version, not the same one.
+	if learnt := (stamp{version: old.version, tomb: old.kind == ogp.KindTombstone}); known && learnt.after(st) {
 		m.version, m.kind, m.pilot = old.version, old.kind, old.pilot
 	}
 	s.index[o.ID] = m
 	return true
 }
 
-// Observe records o, read by a Tailer, in the index and reports whether it
-// is news to this replica (a write it has not seen yet, by another replica
-// or not); its own writes come back false.
+// Observe records o, read from the store (by a Tailer, or returned by a
+// refused Put or Delete), in the index and reports whether it is news to
+// this replica's read model: a later write (stamp.after) than the one it
+// last handed on, whatever its sequence number. Its own writes, and
+// versions older than one handed on, come back false.
 func (s *Store) Observe(o Object) bool {
 	l := s.lock(o.ID)
 	l.Lock()
@@ -204,7 +247,9 @@ func (s *Store) unseenSince(ctx context.Context, cutoff time.Time, high int64) (
 	}
 	var out []int64
 	for _, d := range docs {
-		if m, ok := s.get(d.IRI); !ok || m.seq < d.N {
+		// Any number but the one of the write loaded: a lower number can
+		// carry a newer version still in flight (see the package doc).
+		if m, ok := s.get(d.IRI); !ok || m.handed.seq != d.N {
 			out = append(out, d.N)
 		}
 	}
@@ -241,8 +286,11 @@ func versionBefore(op string, v time.Time) bson.A {
 // matches an older stored version (atomic per document on MongoDB; the
 // embedded store, whose update is query-then-write, serves one replica,
 // whose stripe lock serialises writers). When the store refuses, the stored
-// document is read into the index.
-func (s *Store) Put(ctx context.Context, o Object) (Result, error) {
+// document is read into the index and returned as stored: the caller hands
+// it to its read model if Observe says it is news (the write refused may
+// be a node's re-delivery of a version another replica stored under a
+// number this replica's tailer has passed). stored is nil otherwise.
+func (s *Store) Put(ctx context.Context, o Object) (res Result, stored *Object, err error) {
 	l := s.lock(o.ID)
 	l.Lock()
 	defer l.Unlock()
@@ -251,18 +299,18 @@ func (s *Store) Put(ctx context.Context, o Object) (Result, error) {
 	switch {
 	case known && old.kind == ogp.KindTombstone && !v.After(old.version):
 		// A late or replayed version of a deleted object stays deleted.
-		return Gone, nil
+		return Gone, nil, nil
 	case known && !v.After(old.version):
-		return Stale, nil
+		return Stale, nil, nil
 	}
 	o.Received = o.Received.UTC()
 	began := time.Now()
 	seq, _, err := s.seq.next(ctx, o.ID)
 	if err != nil {
-		return Stale, err
+		return Stale, nil, err
 	}
 	o.Seq = seq
-	res := Created
+	res = Created
 	written := false
 	if !known {
 		_, err := s.coll.InsertOne(ctx, o)
@@ -272,7 +320,7 @@ func (s *Store) Put(ctx context.Context, o Object) (Result, error) {
 		case store.IsDuplicate(err):
 			// Another replica stored it first: the guarded replace decides.
 		default:
-			return Stale, fmt.Errorf("objects: insert %s: %w", o.ID, err)
+			return Stale, nil, fmt.Errorf("objects: insert %s: %w", o.ID, err)
 		}
 	}
 	if !written {
@@ -285,7 +333,7 @@ func (s *Store) Put(ctx context.Context, o Object) (Result, error) {
 			return s.readThrough(ctx, o.ID)
 		}
 		if err != nil {
-			return Stale, fmt.Errorf("objects: replace %s: %w", o.ID, err)
+			return Stale, nil, fmt.Errorf("objects: replace %s: %w", o.ID, err)
 		}
 		res = Replaced
 		if prev.Kind == ogp.KindTombstone {
@@ -294,32 +342,34 @@ func (s *Store) Put(ctx context.Context, o Object) (Result, error) {
 	}
 	s.remember(o, false)
 	s.renumberIfSlow(ctx, o.ID, seq, began)
-	return res, nil
+	return res, nil, nil
 }
 
 // readThrough reads the stored document into the index after the store
-// refused a write the index allowed, and says why it was refused.
-func (s *Store) readThrough(ctx context.Context, iri string) (Result, error) {
+// refused a write the index allowed, says why it was refused, and returns
+// the document (nil when there is none).
+func (s *Store) readThrough(ctx context.Context, iri string) (Result, *Object, error) {
 	o, err := s.Get(ctx, iri)
 	if errors.Is(err, store.ErrNotFound) {
 		// Removed from the store behind the hub's back (an operator's purge).
 		s.mu.Lock()
 		delete(s.index, iri)
 		s.mu.Unlock()
-		return Stale, nil
+		return Stale, nil, nil
 	}
 	if err != nil {
-		return Stale, fmt.Errorf("objects: read %s: %w", iri, err)
+		return Stale, nil, fmt.Errorf("objects: read %s: %w", iri, err)
 	}
-	// The version decides this replica's next writes now; seq stays, so
-	// the tailer still hands this write to the read model.
+	// The version decides this replica's next writes now; what was handed
+	// on stays, so the write is still handed to the read model (by the
+	// caller through Observe, or by the tailer).
 	s.mu.Lock()
-	s.index[iri] = meta{version: versionOf(o.Updated, o.Published), kind: o.Kind, pilot: o.Pilot, seq: s.index[iri].seq}
+	s.index[iri] = meta{version: versionOf(o.Updated, o.Published), kind: o.Kind, pilot: o.Pilot, handed: s.index[iri].handed}
 	s.mu.Unlock()
 	if o.Kind == ogp.KindTombstone {
-		return Gone, nil
+		return Gone, &o, nil
 	}
-	return Stale, nil
+	return Stale, &o, nil
 }
 
 // renumberIfSlow gives a write that reached the store long after its number
@@ -339,8 +389,8 @@ func (s *Store) renumberIfSlow(ctx context.Context, iri string, seq int64, began
 		return // rewritten since: that write carries a newer number anyway
 	}
 	s.mu.Lock()
-	if m, ok := s.index[iri]; ok && m.seq == seq {
-		m.seq = n
+	if m, ok := s.index[iri]; ok && m.handed.seq == seq {
+		m.handed.seq = n
 		s.index[iri] = m
 	}
 	s.mu.Unlock()
@@ -350,8 +400,9 @@ func (s *Store) renumberIfSlow(ctx context.Context, iri string, seq int64, began
 // seen, so a late or replayed Create cannot bring it back; only a version
 // made after the deletion can). It reports whether a live object was
 // removed. Like Put, the store has the last word: only a live version not
-// newer than the deletion is replaced.
-func (s *Store) Delete(ctx context.Context, iri, pilot string, at time.Time) (bool, error) {
+// newer than the deletion is replaced; when the store refuses, the stored
+// document is returned as stored, as by Put.
+func (s *Store) Delete(ctx context.Context, iri, pilot string, at time.Time) (removed bool, stored *Object, err error) {
 	l := s.lock(iri)
 	l.Lock()
 	defer l.Unlock()
@@ -360,12 +411,12 @@ func (s *Store) Delete(ctx context.Context, iri, pilot string, at time.Time) (bo
 	if known && (old.kind == ogp.KindTombstone || old.version.After(at)) {
 		// Already deleted, or re-created after this deletion (a backfill
 		// walks newest first, so it meets the re-creation before the Delete).
-		return false, nil
+		return false, nil, nil
 	}
 	began := time.Now()
 	seq, _, err := s.seq.next(ctx, iri)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	t := Object{ID: iri, Kind: ogp.KindTombstone, Pilot: pilot, FormerKind: old.kind, Received: at, Deleted: at, Updated: at, Seq: seq}
 	if !known {
@@ -373,33 +424,33 @@ func (s *Store) Delete(ctx context.Context, iri, pilot string, at time.Time) (bo
 		if err == nil {
 			s.remember(t, false)
 			s.renumberIfSlow(ctx, iri, seq, began)
-			return false, nil
+			return false, nil, nil
 		}
 		if !store.IsDuplicate(err) {
-			return false, fmt.Errorf("objects: tombstone %s: %w", iri, err)
+			return false, nil, fmt.Errorf("objects: tombstone %s: %w", iri, err)
 		}
 		// Another replica stored this IRI: learn what, then decide as for a
 		// known object.
-		if _, err := s.readThrough(ctx, iri); err != nil {
-			return false, err
+		if _, stored, err = s.readThrough(ctx, iri); err != nil {
+			return false, nil, err
 		}
 		if old, known = s.get(iri); !known || old.kind == ogp.KindTombstone || old.version.After(at) {
-			return false, nil
+			return false, stored, nil
 		}
 		t.FormerKind = old.kind
 	}
 	filter := bson.M{"_id": iri, "kind": bson.M{"$ne": ogp.KindTombstone}, "$or": versionBefore("$lte", at)}
 	r, err := s.coll.ReplaceOne(ctx, filter, t)
 	if err != nil {
-		return false, fmt.Errorf("objects: tombstone %s: %w", iri, err)
+		return false, nil, fmt.Errorf("objects: tombstone %s: %w", iri, err)
 	}
 	if r.MatchedCount == 0 {
-		_, err := s.readThrough(ctx, iri)
-		return false, err
+		_, stored, err := s.readThrough(ctx, iri)
+		return false, stored, err
 	}
 	s.remember(t, false)
 	s.renumberIfSlow(ctx, iri, seq, began)
-	return true, nil
+	return true, nil, nil
 }
 
 // Has reports whether the IRI is stored (live or tombstone), as far as this

@@ -3,6 +3,7 @@ package objects
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -23,7 +24,7 @@ const gapGrace = time.Minute
 const (
 	tailBatch    = 500  // documents per query
 	tailPages    = 20   // queries per poll for new numbers; the rest waits for the next poll
-	maxGaps      = 1000 // missing numbers looked for at once; beyond that they are not looked for
+	maxGaps      = 1000 // missing numbers looked for at once; beyond that, a re-scan (Tailer.unwatched)
 	seqRetention = time.Hour
 	pruneEvery   = 10 * time.Minute
 )
@@ -32,18 +33,31 @@ const (
 // previous poll, by any replica, in sequence order. One per replica; not
 // safe for concurrent use.
 type Tailer struct {
+	// Log receives the warning when too many numbers are missing to watch
+	// (nil: slog.Default()).
+	Log *slog.Logger
+
 	s         *Store
 	high      int64               // highest number read
 	gaps      map[int64]time.Time // numbers below high not read yet → when first missed
 	grace     time.Duration
+	maxGaps   int
 	lastPrune time.Time
+	// Missing numbers left unwatched (maxGaps reached) since the last
+	// re-scan: the lowest, and when the first and the latest were left. A
+	// write under one of them lands within grace or is renumbered (and
+	// read as new), so one re-scan of the numbers from rescanFrom, grace
+	// after the first, finds those left until grace before it; any left
+	// later wait for the next.
+	rescanFrom                    int64
+	unwatchedFirst, unwatchedLast time.Time
 }
 
 // Tailer starts a tailer where Load left off.
 func (s *Store) Tailer() *Tailer {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	t := &Tailer{s: s, high: s.loadedHigh, gaps: map[int64]time.Time{}, grace: gapGrace, lastPrune: time.Now()}
+	t := &Tailer{s: s, high: s.loadedHigh, gaps: map[int64]time.Time{}, grace: gapGrace, maxGaps: maxGaps, lastPrune: time.Now()}
 	now := time.Now()
 	for _, n := range s.loadedGaps {
 		t.gaps[n] = now
@@ -58,13 +72,27 @@ func (t *Tailer) High() int64 { return t.high }
 func (t *Tailer) Gaps() int { return len(t.gaps) }
 
 // Poll hands fn every object written since the last poll (and any late
-// write of a number it missed), and returns how many it read. Each query
+// write of a number it missed, found by a re-scan when too many were
+// missing to watch), and returns how many it read. Each query
 // is on the indexed seq field and bounded; own writes come back too, and
 // fn must be idempotent (ingest.Service.ApplyStored skips what the index
 // already reflects).
 func (t *Tailer) Poll(ctx context.Context, fn func(Object)) (int, error) {
 	now := time.Now()
 	n := 0
+	if !t.unwatchedFirst.IsZero() && now.Sub(t.unwatchedFirst) > t.grace {
+		k, err := t.rescan(ctx, fn)
+		n += k
+		if err != nil {
+			return n, err
+		}
+		if t.unwatchedLast.After(now.Add(-t.grace)) {
+			// Left unwatched since the first: they may still land.
+			t.unwatchedFirst = t.unwatchedLast
+		} else {
+			t.rescanFrom, t.unwatchedFirst, t.unwatchedLast = 0, time.Time{}, time.Time{}
+		}
+	}
 	if len(t.gaps) > 0 {
 		want := make([]int64, 0, len(t.gaps))
 		for g, since := range t.gaps {
@@ -96,7 +124,11 @@ func (t *Tailer) Poll(ctx context.Context, fn func(Object)) (int, error) {
 			if o.Seq <= t.high {
 				continue // sorted by seq, so only on a misbehaving store
 			}
-			for g := max(t.high+1, o.Seq-maxGaps); g < o.Seq && len(t.gaps) < maxGaps; g++ {
+			for g := t.high + 1; g < o.Seq; g++ {
+				if len(t.gaps) >= t.maxGaps {
+					t.unwatched(now, g)
+					break
+				}
 				t.gaps[g] = now
 			}
 			t.high = o.Seq
@@ -115,6 +147,48 @@ func (t *Tailer) Poll(ctx context.Context, fn func(Object)) (int, error) {
 		if err := t.s.seq.prune(ctx, now.Add(-seqRetention), t.high); err != nil {
 			return n, fmt.Errorf("objects: prune numbers: %w", err)
 		}
+	}
+	return n, nil
+}
+
+// unwatched records that numbers from lo up to the one being read are
+// missing but cannot be watched (maxGaps are), so that Poll re-scans them.
+func (t *Tailer) unwatched(now time.Time, lo int64) {
+	if t.rescanFrom == 0 || lo < t.rescanFrom {
+		t.rescanFrom = lo
+	}
+	if t.unwatchedFirst.IsZero() {
+		t.unwatchedFirst = now
+		log := t.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Warn("objects: too many missing sequence numbers to watch; the store will be re-scanned from the first one left",
+			"watched", len(t.gaps), "from", lo, "in", t.grace)
+	}
+	t.unwatchedLast = now
+}
+
+// rescan hands fn every object stored under a number from rescanFrom to
+// the highest read (Observe tells which are news).
+func (t *Tailer) rescan(ctx context.Context, fn func(Object)) (int, error) {
+	cur, err := t.s.coll.Find(ctx, bson.M{"seq": bson.M{"$gte": t.rescanFrom, "$lte": t.high}})
+	if err != nil {
+		return 0, fmt.Errorf("objects: re-scan: %w", err)
+	}
+	defer cur.Close(ctx)
+	n := 0
+	for cur.Next(ctx) {
+		var o Object
+		if err := cur.Decode(&o); err != nil {
+			return n, fmt.Errorf("objects: re-scan: %w", err)
+		}
+		delete(t.gaps, o.Seq)
+		fn(o)
+		n++
+	}
+	if err := cur.Err(); err != nil {
+		return n, fmt.Errorf("objects: re-scan: %w", err)
 	}
 	return n, nil
 }

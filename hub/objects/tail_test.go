@@ -3,6 +3,7 @@ package objects
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -86,7 +87,7 @@ func TestTailerFollowsAnotherReplica(t *testing.T) {
 	tb := b.Tailer()
 	id := "http://a.localhost/commitments/A0001"
 
-	if res, err := a.Put(ctx, commitment(id, time.Time{}, "v1")); res != Created || err != nil {
+	if res, _, err := a.Put(ctx, commitment(id, time.Time{}, "v1")); res != Created || err != nil {
 		t.Fatalf("put: %v %v", res, err)
 	}
 	got := poll(t, tb)
@@ -97,13 +98,13 @@ func TestTailerFollowsAnotherReplica(t *testing.T) {
 		t.Error("the same write observed twice as news")
 	}
 	// B now knows v1: its own replay of v1 is stale without a write.
-	if res, _ := b.Put(ctx, commitment(id, time.Time{}, "v1 again")); res != Stale {
+	if res, _, _ := b.Put(ctx, commitment(id, time.Time{}, "v1 again")); res != Stale {
 		t.Errorf("replay on B: %v", res)
 	}
-	if _, err := a.Put(ctx, commitment(id, t0.Add(time.Hour), "v2")); err != nil {
+	if _, _, err := a.Put(ctx, commitment(id, t0.Add(time.Hour), "v2")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Delete(ctx, id, pilotIRI, t0.Add(2*time.Hour)); err != nil {
+	if _, _, err := a.Delete(ctx, id, pilotIRI, t0.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	got = poll(t, tb)
@@ -118,7 +119,7 @@ func TestTailerFollowsAnotherReplica(t *testing.T) {
 
 	// B's own write comes back through its tailer as nothing new.
 	own := "http://a.localhost/commitments/A0002"
-	if _, err := b.Put(ctx, commitment(own, time.Time{}, "mine")); err != nil {
+	if _, _, err := b.Put(ctx, commitment(own, time.Time{}, "mine")); err != nil {
 		t.Fatal(err)
 	}
 	got = poll(t, tb)
@@ -133,7 +134,7 @@ func TestTailerFollowsAnotherReplica(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Put(ctx, commitment("http://a.localhost/commitments/A0004", time.Time{}, "quick")); err != nil {
+	if _, _, err := b.Put(ctx, commitment("http://a.localhost/commitments/A0004", time.Time{}, "quick")); err != nil {
 		t.Fatal(err)
 	}
 	if got = poll(t, tb); len(got) != 1 || got[0].Seq != n+1 {
@@ -162,7 +163,7 @@ func TestTailerFollowsAnotherReplica(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Put(ctx, commitment("http://a.localhost/commitments/A0006", time.Time{}, "after")); err != nil {
+	if _, _, err := a.Put(ctx, commitment("http://a.localhost/commitments/A0006", time.Time{}, "after")); err != nil {
 		t.Fatal(err)
 	}
 	c := replica(t, db)
@@ -189,11 +190,11 @@ func TestStaleIndexCannotOverwrite(t *testing.T) {
 	tb := b.Tailer()
 	ctx := context.Background()
 	id := "http://a.localhost/commitments/A0001"
-	if _, err := a.Put(ctx, commitment(id, t0.Add(2*time.Hour), "v2 by A")); err != nil {
+	if _, _, err := a.Put(ctx, commitment(id, t0.Add(2*time.Hour), "v2 by A")); err != nil {
 		t.Fatal(err)
 	}
 	// B never heard of it and offers an older version.
-	if res, err := b.Put(ctx, commitment(id, t0.Add(time.Hour), "v1 by B")); res != Stale || err != nil {
+	if res, _, err := b.Put(ctx, commitment(id, t0.Add(time.Hour), "v1 by B")); res != Stale || err != nil {
 		t.Fatalf("older version on B: %v %v", res, err)
 	}
 	if o, _ := b.Get(ctx, id); o.Raw != "v2 by A" {
@@ -203,15 +204,15 @@ func TestStaleIndexCannotOverwrite(t *testing.T) {
 		t.Errorf("B's index after the refusal: %+v", m)
 	}
 	// A deletion older than the stored version leaves it.
-	if removed, err := b.Delete(ctx, id, pilotIRI, t0.Add(90*time.Minute)); removed || err != nil {
+	if removed, _, err := b.Delete(ctx, id, pilotIRI, t0.Add(90*time.Minute)); removed || err != nil {
 		t.Fatalf("delete older than stored: %v %v", removed, err)
 	}
 	// A deletes it; B, not told yet, still believes v2 and gets a
 	// replayed v2: gone.
-	if _, err := a.Delete(ctx, id, pilotIRI, t0.Add(3*time.Hour)); err != nil {
+	if _, _, err := a.Delete(ctx, id, pilotIRI, t0.Add(3*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if res, _ := b.Put(ctx, commitment(id, t0.Add(150*time.Minute), "v2.5")); res != Gone {
+	if res, _, _ := b.Put(ctx, commitment(id, t0.Add(150*time.Minute), "v2.5")); res != Gone {
 		t.Errorf("a version older than A's deletion on B: %v", res)
 	}
 	if o, _ := b.Get(ctx, id); o.Kind != ogp.KindTombstone {
@@ -223,7 +224,7 @@ func TestStaleIndexCannotOverwrite(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, s := range []*Store{a, b} {
 		wg.Go(func() {
-			res, err := s.Put(ctx, commitment(fresh, time.Time{}, "new"))
+			res, _, err := s.Put(ctx, commitment(fresh, time.Time{}, "new"))
 			if err != nil {
 				t.Error(err)
 			}
@@ -244,10 +245,10 @@ func TestStaleIndexCannotOverwrite(t *testing.T) {
 	// B learnt A's object by a refused write, not through its read model:
 	// its tailer must still hand the object on.
 	other := "http://a.localhost/commitments/A0010"
-	if _, err := a.Put(ctx, commitment(other, time.Time{}, "A's")); err != nil {
+	if _, _, err := a.Put(ctx, commitment(other, time.Time{}, "A's")); err != nil {
 		t.Fatal(err)
 	}
-	if res, _ := b.Put(ctx, commitment(other, time.Time{}, "B's")); res != Stale {
+	if res, _, _ := b.Put(ctx, commitment(other, time.Time{}, "B's")); res != Stale {
 		t.Fatalf("same version on B: %v", res)
 	}
 	handed := false
@@ -258,5 +259,147 @@ func TestStaleIndexCannotOverwrite(t *testing.T) {
 	}
 	if !handed {
 		t.Error("an object learnt by a refused write never reached B's read model")
+	}
+}
+
+// The interleaving of finding 1, on the stores alone: A's Put(v2) takes
+// number n, B stores v1 under n+1, A's guarded replace lands v2 under n.
+// C's tailer read n+1 first; v2 under the lower number is still news to
+// C, and v1 is not news to A. B, offered v2 again, is refused by the store
+// and gets v2 back as news.
+func TestNewerVersionUnderLowerNumber(t *testing.T) {
+	db := storetest.DB(t)
+	a, b, c := replica(t, db), replica(t, db), replica(t, db)
+	ta, tc := a.Tailer(), c.Tailer()
+	ctx := context.Background()
+	id := "http://a.localhost/commitments/A0001"
+	v1, v2 := commitment(id, t0.Add(time.Hour), "v1"), commitment(id, t0.Add(2*time.Hour), "v2")
+
+	n, _, err := a.seq.next(ctx, id) // A's Put(v2) takes its number
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, _, err := b.Put(ctx, v1); res != Created || err != nil {
+		t.Fatalf("v1 on B: %v %v", res, err)
+	}
+	got := poll(t, tc)
+	if len(got) != 1 || got[0].Seq != n+1 || !c.Observe(got[0]) {
+		t.Fatalf("C read %+v, want v1 under %d", got, n+1)
+	}
+	// A's guarded replace lands (the store held v1: older).
+	v2.Seq = n
+	if err := a.coll.FindOneAndReplace(ctx, olderThan(id, t0.Add(2*time.Hour)), v2).Err(); err != nil {
+		t.Fatal(err)
+	}
+	a.remember(v2, false)
+	got = poll(t, tc)
+	if len(got) != 1 || got[0].Raw != "v2" || !c.Observe(got[0]) {
+		t.Fatalf("C read %+v: v2 under the lower number %d not news", got, n)
+	}
+	if m, _ := c.get(id); !m.version.Equal(t0.Add(2*time.Hour)) || m.handed.seq != n {
+		t.Errorf("C's index %+v", m)
+	}
+	// A's tailer reads both: v1 is older than what A handed on, v2 its own.
+	for _, o := range poll(t, ta) {
+		if a.Observe(o) {
+			t.Errorf("A: %q under %d observed as news", o.Raw, o.Seq)
+		}
+	}
+	// The node re-delivers v2 to B, whose tailer has not run.
+	res, stored, err := b.Put(ctx, commitment(id, t0.Add(2*time.Hour), "v2 again"))
+	if res != Stale || err != nil || stored == nil || stored.Raw != "v2" {
+		t.Fatalf("v2 again on B: %v %+v %v", res, stored, err)
+	}
+	if !b.Observe(*stored) {
+		t.Error("B: the stored v2 returned by the refused write is not news")
+	}
+}
+
+// Observe orders writes by version, whatever their numbers, with the
+// store's tombstone rules.
+func TestObserveOrdersByVersion(t *testing.T) {
+	s := replica(t, storetest.DB(t))
+	id := "http://a.localhost/commitments/A0001"
+	at := func(h int, raw string, seq int64) Object {
+		o := commitment(id, t0.Add(time.Duration(h)*time.Hour), raw)
+		o.Seq = seq
+		return o
+	}
+	tomb := func(h int, seq int64) Object {
+		d := t0.Add(time.Duration(h) * time.Hour)
+		return Object{ID: id, Kind: ogp.KindTombstone, Pilot: pilotIRI, Updated: d, Deleted: d, Received: d, Seq: seq}
+	}
+	steps := []struct {
+		o    Object
+		news bool
+	}{
+		{at(2, "v2", 10), true},
+		{at(1, "v1", 11), false},   // older version, higher number
+		{at(2, "v2", 10), false},   // the same write again
+		{at(2, "v2", 12), true},    // the same version renumbered
+		{tomb(2, 9), true},         // deleted at the version's time: the tombstone wins
+		{at(2, "v2", 13), false},   // the version the deletion replaced
+		{tomb(1, 14), false},       // an older deletion
+		{at(3, "reborn", 8), true}, // made after the deletion
+	}
+	for i, st := range steps {
+		if got := s.Observe(st.o); got != st.news {
+			t.Errorf("step %d (%s %v under %d): news %v, want %v", i, st.o.Kind, st.o.Updated, st.o.Seq, got, st.news)
+		}
+	}
+	if m, _ := s.get(id); m.kind != ogp.KindCommitment || !m.version.Equal(t0.Add(3*time.Hour)) {
+		t.Errorf("index %+v", m)
+	}
+}
+
+// Beyond maxGaps missing numbers, the ones left unwatched are found by a
+// re-scan once their writes have had time to land.
+func TestTailerRescansUnwatchedNumbers(t *testing.T) {
+	db := storetest.DB(t)
+	a, b := replica(t, db), replica(t, db)
+	tb := b.Tailer()
+	tb.maxGaps = 2
+	tb.Log = slog.New(slog.DiscardHandler)
+	ctx := context.Background()
+	var taken []int64
+	for i := range 3 {
+		n, _, err := a.seq.next(ctx, fmt.Sprintf("http://a.localhost/commitments/L%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		taken = append(taken, n)
+	}
+	if _, _, err := a.Put(ctx, commitment("http://a.localhost/commitments/Q", time.Time{}, "quick")); err != nil {
+		t.Fatal(err)
+	}
+	if got := poll(t, tb); len(got) != 1 || !b.Observe(got[0]) || tb.Gaps() != 2 {
+		t.Fatalf("read %d, watching %d numbers; want 1 and 2", len(got), tb.Gaps())
+	}
+	// The write of the third number, not watched, lands.
+	late := commitment("http://a.localhost/commitments/L2", time.Time{}, "late")
+	late.Seq = taken[2]
+	if _, err := a.coll.InsertOne(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	if got := poll(t, tb); len(got) != 0 {
+		t.Fatalf("read %+v before the grace period", got)
+	}
+	tb.grace = 0
+	time.Sleep(time.Millisecond)
+	found := false
+	for _, o := range poll(t, tb) {
+		// The re-scan reads the numbers from the first unwatched one up,
+		// news or not.
+		news := b.Observe(o)
+		found = found || o.ID == late.ID && news
+		if o.ID != late.ID && news {
+			t.Errorf("%s re-read as news", o.ID)
+		}
+	}
+	if !found {
+		t.Fatal("the late write of an unwatched number never read")
+	}
+	if got := poll(t, tb); len(got) != 0 {
+		t.Errorf("a second re-scan read %+v", got)
 	}
 }
