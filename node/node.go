@@ -157,7 +157,7 @@ func (n *Node) setupEcho() error {
 		Logger: n.log, Registry: n.cfg.Metrics, Renderer: r, StatusOf: statusOf,
 		// An import carries up to two files of maxImportBytes each.
 		LargeBodies: map[string]string{"/api/v1/import": importBodyLimit, "/admin/import": importBodyLimit},
-		Ready: func(ctx context.Context) error { return n.cfg.DB.Client().Ping(ctx, nil) },
+		Ready:       func(ctx context.Context) error { return n.cfg.DB.Client().Ping(ctx, nil) },
 	})
 	if n.cfg.Notice != "" {
 		e.Use(web.SiteNotice(n.cfg.Notice))
