@@ -3,10 +3,11 @@ package federation
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	vocab "github.com/go-ap/activitypub"
 	"github.com/labstack/echo/v4"
+
+	"github.com/ogpnet/ogpnet/internal/accept"
 )
 
 // ContentType is the media type of every ActivityPub document we serve.
@@ -136,26 +137,6 @@ func (s *Server) applicationActor(c echo.Context) error {
 }
 
 // WantsActivityJSON reports whether the request prefers an ActivityPub
-// document over HTML: an Accept naming application/activity+json or
-// application/ld+json before (or without) text/html.
-func WantsActivityJSON(r *http.Request) bool {
-	accept := strings.ToLower(r.Header.Get("Accept"))
-	ap := minIndex(strings.Index(accept, "application/activity+json"), strings.Index(accept, "application/ld+json"))
-	if ap < 0 {
-		return false
-	}
-	html := strings.Index(accept, "text/html")
-	return html < 0 || ap < html
-}
-
-func minIndex(a, b int) int {
-	switch {
-	case a < 0:
-		return b
-	case b < 0:
-		return a
-	case a < b:
-		return a
-	}
-	return b
-}
+// document over HTML (the one negotiation rule of the project, shared with
+// the web layer: internal/accept).
+func WantsActivityJSON(r *http.Request) bool { return accept.WantsActivityJSON(r.Header.Get("Accept")) }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/ogpnet/ogpnet/federation/httpsig"
+	"github.com/ogpnet/ogpnet/internal/accept"
 	"github.com/ogpnet/ogpnet/internal/store"
 )
 
@@ -57,19 +57,7 @@ func inboxError(code int, format string, args ...any) error {
 
 // IsAPContentType reports whether ct is an ActivityPub media type
 // (GoToSocial answers anything else with 406; we answer 415).
-func IsAPContentType(ct string) bool {
-	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return false
-	}
-	switch mt {
-	case "application/activity+json":
-		return true
-	case "application/ld+json":
-		return params["profile"] == "" || strings.Contains(params["profile"], "https://www.w3.org/ns/activitystreams")
-	}
-	return false
-}
+func IsAPContentType(ct string) bool { return accept.IsAPContentType(ct) }
 
 func (s *Server) inboxHandler(c echo.Context) error {
 	if name := c.Param("name"); name != "" && name != s.cfg.Username {
