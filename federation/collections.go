@@ -282,3 +282,26 @@ func (s *Server) WalkOutbox(ctx context.Context, outboxIRI string, maxPages int,
 
 // ErrStop ends WalkOutbox early without an error.
 var ErrStop = errors.New("stop walking")
+
+// LastPublished returns, for every object our outbox has an activity
+// about, the time of the newest one: what a publisher compares its stored
+// objects with to find changes that never went out (a crash between a write
+// and its activity). One pass over the outbox.
+func (s *Server) LastPublished(ctx context.Context) (map[string]time.Time, error) {
+	cur, err := s.cfg.DB.Collection("outbox").Find(ctx, bson.M{},
+		options.Find().SetProjection(bson.M{"objectId": 1, "published": 1}))
+	if err != nil {
+		return nil, fmt.Errorf("federation: outbox: %w", err)
+	}
+	var entries []outboxEntry
+	if err := cur.All(ctx, &entries); err != nil {
+		return nil, fmt.Errorf("federation: outbox: %w", err)
+	}
+	last := make(map[string]time.Time, len(entries))
+	for _, e := range entries {
+		if e.ObjectID != "" && e.Published.After(last[e.ObjectID]) {
+			last[e.ObjectID] = e.Published
+		}
+	}
+	return last, nil
+}

@@ -194,7 +194,14 @@ func statusOf(err error) (int, bool) {
 func (n *Node) Handler() http.Handler { return n.e }
 
 // Run delivers queued activities until ctx ends, then drains.
-func (n *Node) Run(ctx context.Context) error { return n.fed.Run(ctx) }
+func (n *Node) Run(ctx context.Context) error {
+	if published, err := n.svc.Reconcile(ctx); err != nil {
+		n.log.Warn("reconcile: some stored changes could not be published", "err", err)
+	} else if published > 0 {
+		n.log.Info("reconcile: published stored changes that had not gone out", "activities", published)
+	}
+	return n.fed.Run(ctx)
+}
 
 // Federation is the node's ActivityPub server.
 func (n *Node) Federation() *federation.Server { return n.fed }
