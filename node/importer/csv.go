@@ -287,34 +287,10 @@ func irmFromCells(verifiable, impact, starred, results string) (*plan.IRMAssessm
 	}
 	a := plan.PendingIRM()
 	var errs [][2]string
-	if verifiable != "" {
-		if v, ok := parseEnum(verifiable, yesNo, ogp.YesNo.Label); ok {
-			a.Verifiable = v
-		} else {
-			errs = append(errs, [2]string{"irm_verifiable", fmt.Sprintf("%q is not one of yes, no, pending", truncate(verifiable, 40))})
-		}
-	}
-	if impact != "" {
-		if v, ok := parseEnum(impact, ogp.PotentialImpacts, ogp.PotentialImpact.Label); ok {
-			a.PotentialImpact = v
-		} else {
-			errs = append(errs, [2]string{"irm_potential_impact", fmt.Sprintf("%q is not one of %s", truncate(impact, 40), enumNames(ogp.PotentialImpacts))})
-		}
-	}
-	if starred != "" {
-		if v, ok := parseEnum(starred, yesNo, ogp.YesNo.Label); ok {
-			a.Starred = v
-		} else {
-			errs = append(errs, [2]string{"irm_starred", fmt.Sprintf("%q is not one of yes, no, pending", truncate(starred, 40))})
-		}
-	}
-	if results != "" {
-		if v, ok := parseEnum(results, ogp.EarlyResultsLevels, ogp.EarlyResults.Label); ok {
-			a.DidItOpenGovernment = v
-		} else {
-			errs = append(errs, [2]string{"irm_did_it_open_government", fmt.Sprintf("%q is not one of %s", truncate(results, 40), enumNames(ogp.EarlyResultsLevels))})
-		}
-	}
+	irmCell(verifiable, "irm_verifiable", yesNo, ogp.YesNo.Label, &a.Verifiable, &errs)
+	irmCell(impact, "irm_potential_impact", ogp.PotentialImpacts, ogp.PotentialImpact.Label, &a.PotentialImpact, &errs)
+	irmCell(starred, "irm_starred", yesNo, ogp.YesNo.Label, &a.Starred, &errs)
+	irmCell(results, "irm_did_it_open_government", ogp.EarlyResultsLevels, ogp.EarlyResults.Label, &a.DidItOpenGovernment, &errs)
 	return a, errs
 }
 
@@ -374,4 +350,17 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// irmCell parses one IRM cell into dst (a blank cell leaves it "pending"),
+// or records a (column, message) error naming the allowed values.
+func irmCell[T ~string](raw, column string, all []T, label func(T) string, dst *T, errs *[][2]string) {
+	if raw == "" {
+		return
+	}
+	if v, ok := parseEnum(raw, all, label); ok {
+		*dst = v
+		return
+	}
+	*errs = append(*errs, [2]string{column, fmt.Sprintf("%q is not one of %s", truncate(raw, 40), enumNames(all))})
 }
