@@ -1,10 +1,5 @@
 package ogp
 
-import (
-	"fmt"
-	"strings"
-)
-
 // The enumerations below are the closed value sets of the vocabulary. Each
 // value is a lower-case slug, stable on the wire and usable as a message id
 // by the web layer's translations; Label gives the English wording.
@@ -20,21 +15,21 @@ const (
 	ValueTechnologyInnovation Value = "technology-innovation"
 )
 
-// Values lists every Value in the template's order.
-var Values = []Value{ValueAccessToInformation, ValueCivicParticipation, ValuePublicAccountability, ValueTechnologyInnovation}
+var valueEnum = newEnum([]named[Value]{
+	{ValueAccessToInformation, "Access to information"},
+	{ValueCivicParticipation, "Civic participation"},
+	{ValuePublicAccountability, "Public accountability"},
+	{ValueTechnologyInnovation, "Technology and innovation for openness and accountability"},
+})
 
-var valueLabels = map[Value]string{
-	ValueAccessToInformation:  "Access to information",
-	ValueCivicParticipation:   "Civic participation",
-	ValuePublicAccountability: "Public accountability",
-	ValueTechnologyInnovation: "Technology and innovation for openness and accountability",
-}
+// Values lists every Value in the template's order.
+var Values = valueEnum.values
 
 // Valid reports whether v is a known value.
-func (v Value) Valid() bool { _, ok := valueLabels[v]; return ok }
+func (v Value) Valid() bool { return valueEnum.valid(v) }
 
 // Label is the English name of v.
-func (v Value) Label() string { return valueLabels[v] }
+func (v Value) Label() string { return valueEnum.label(v) }
 
 // Completion is the IRM completion scale, also used for self-reported
 // completion of a commitment.
@@ -49,22 +44,22 @@ const (
 	CompletionComplete    Completion = "complete"
 )
 
-// Completions lists every Completion, lowest to highest.
-var Completions = []Completion{CompletionNoEvidence, CompletionNotStarted, CompletionLimited, CompletionSubstantial, CompletionComplete}
+var completionEnum = newEnum([]named[Completion]{
+	{CompletionNoEvidence, "No evidence available"},
+	{CompletionNotStarted, "Not started"},
+	{CompletionLimited, "Limited"},
+	{CompletionSubstantial, "Substantial"},
+	{CompletionComplete, "Complete"},
+})
 
-var completionLabels = map[Completion]string{
-	CompletionNoEvidence:  "No evidence available",
-	CompletionNotStarted:  "Not started",
-	CompletionLimited:     "Limited",
-	CompletionSubstantial: "Substantial",
-	CompletionComplete:    "Complete",
-}
+// Completions lists every Completion, lowest to highest.
+var Completions = completionEnum.values
 
 // Valid reports whether c is a known level.
-func (c Completion) Valid() bool { _, ok := completionLabels[c]; return ok }
+func (c Completion) Valid() bool { return completionEnum.valid(c) }
 
 // Label is the English name of c.
-func (c Completion) Label() string { return completionLabels[c] }
+func (c Completion) Label() string { return completionEnum.label(c) }
 
 // High reports the IRM's "high completion" (substantial or complete).
 func (c Completion) High() bool { return c == CompletionSubstantial || c == CompletionComplete }
@@ -80,21 +75,21 @@ const (
 	MilestoneCancelled  MilestoneStatus = "cancelled"
 )
 
-// MilestoneStatuses lists every MilestoneStatus.
-var MilestoneStatuses = []MilestoneStatus{MilestoneNotStarted, MilestoneInProgress, MilestoneComplete, MilestoneCancelled}
+var milestoneEnum = newEnum([]named[MilestoneStatus]{
+	{MilestoneNotStarted, "Not started"},
+	{MilestoneInProgress, "In progress"},
+	{MilestoneComplete, "Complete"},
+	{MilestoneCancelled, "Cancelled"},
+})
 
-var milestoneLabels = map[MilestoneStatus]string{
-	MilestoneNotStarted: "Not started",
-	MilestoneInProgress: "In progress",
-	MilestoneComplete:   "Complete",
-	MilestoneCancelled:  "Cancelled",
-}
+// MilestoneStatuses lists every MilestoneStatus.
+var MilestoneStatuses = milestoneEnum.values
 
 // Valid reports whether s is a known state.
-func (s MilestoneStatus) Valid() bool { _, ok := milestoneLabels[s]; return ok }
+func (s MilestoneStatus) Valid() bool { return milestoneEnum.valid(s) }
 
 // Label is the English name of s.
-func (s MilestoneStatus) Label() string { return milestoneLabels[s] }
+func (s MilestoneStatus) Label() string { return milestoneEnum.label(s) }
 
 // YesNo is an IRM yes/no indicator that may still await review
 // (verifiable, starred).
@@ -107,13 +102,17 @@ const (
 	Pending YesNo = "pending"
 )
 
-var yesNoLabels = map[YesNo]string{Yes: "Yes", No: "No", Pending: "Pending IRM review"}
+var yesNoEnum = newEnum([]named[YesNo]{
+	{Yes, "Yes"},
+	{No, "No"},
+	{Pending, "Pending IRM review"},
+})
 
 // Valid reports whether y is a known value.
-func (y YesNo) Valid() bool { _, ok := yesNoLabels[y]; return ok }
+func (y YesNo) Valid() bool { return yesNoEnum.valid(y) }
 
 // Label is the English name of y.
-func (y YesNo) Label() string { return yesNoLabels[y] }
+func (y YesNo) Label() string { return yesNoEnum.label(y) }
 
 // PotentialImpact is the IRM potential-impact (ambition) scale.
 type PotentialImpact string
@@ -127,22 +126,22 @@ const (
 	ImpactPending        PotentialImpact = "pending"
 )
 
-// PotentialImpacts lists every PotentialImpact.
-var PotentialImpacts = []PotentialImpact{ImpactNone, ImpactMinor, ImpactModerate, ImpactTransformative, ImpactPending}
+var impactEnum = newEnum([]named[PotentialImpact]{
+	{ImpactNone, "None"},
+	{ImpactMinor, "Minor"},
+	{ImpactModerate, "Moderate"},
+	{ImpactTransformative, "Transformative"},
+	{ImpactPending, "Pending IRM review"},
+})
 
-var impactLabels = map[PotentialImpact]string{
-	ImpactNone:           "None",
-	ImpactMinor:          "Minor",
-	ImpactModerate:       "Moderate",
-	ImpactTransformative: "Transformative",
-	ImpactPending:        "Pending IRM review",
-}
+// PotentialImpacts lists every PotentialImpact.
+var PotentialImpacts = impactEnum.values
 
 // Valid reports whether p is a known level.
-func (p PotentialImpact) Valid() bool { _, ok := impactLabels[p]; return ok }
+func (p PotentialImpact) Valid() bool { return impactEnum.valid(p) }
 
 // Label is the English name of p.
-func (p PotentialImpact) Label() string { return impactLabels[p] }
+func (p PotentialImpact) Label() string { return impactEnum.label(p) }
 
 // EarlyResults is the IRM "Did it open government?" scale.
 type EarlyResults string
@@ -157,23 +156,23 @@ const (
 	ResultsPending      EarlyResults = "pending"
 )
 
-// EarlyResultsLevels lists every EarlyResults value.
-var EarlyResultsLevels = []EarlyResults{ResultsWorsened, ResultsDidNotChange, ResultsMarginal, ResultsMajor, ResultsOutstanding, ResultsPending}
+var resultsEnum = newEnum([]named[EarlyResults]{
+	{ResultsWorsened, "Worsened"},
+	{ResultsDidNotChange, "Did not change"},
+	{ResultsMarginal, "Marginal"},
+	{ResultsMajor, "Major"},
+	{ResultsOutstanding, "Outstanding"},
+	{ResultsPending, "Pending IRM review"},
+})
 
-var resultsLabels = map[EarlyResults]string{
-	ResultsWorsened:     "Worsened",
-	ResultsDidNotChange: "Did not change",
-	ResultsMarginal:     "Marginal",
-	ResultsMajor:        "Major",
-	ResultsOutstanding:  "Outstanding",
-	ResultsPending:      "Pending IRM review",
-}
+// EarlyResultsLevels lists every EarlyResults value.
+var EarlyResultsLevels = resultsEnum.values
 
 // Valid reports whether r is a known level.
-func (r EarlyResults) Valid() bool { _, ok := resultsLabels[r]; return ok }
+func (r EarlyResults) Valid() bool { return resultsEnum.valid(r) }
 
 // Label is the English name of r.
-func (r EarlyResults) Label() string { return resultsLabels[r] }
+func (r EarlyResults) Label() string { return resultsEnum.label(r) }
 
 // Strong reports the IRM's "strong early results" (major or outstanding).
 func (r EarlyResults) Strong() bool { return r == ResultsMajor || r == ResultsOutstanding }
@@ -193,27 +192,24 @@ const (
 	GuidelineImplementation   GuidelineKey = "consultation-during-implementation"
 )
 
-// GuidelineKeys lists the seven guidelines in the IRM's order.
-var GuidelineKeys = [7]GuidelineKey{
-	GuidelineProcessPublished, GuidelineAdvanceNotice, GuidelineAwarenessRaising,
-	GuidelineMultipleChannels, GuidelineBreadth, GuidelineFeedback, GuidelineImplementation,
-}
+var guidelineEnum = newEnum([]named[GuidelineKey]{
+	{GuidelineProcessPublished, "Process and timeline published before consultation"},
+	{GuidelineAdvanceNotice, "Advance notice of consultation"},
+	{GuidelineAwarenessRaising, "Awareness-raising activities"},
+	{GuidelineMultipleChannels, "Multiple channels (online and in person)"},
+	{GuidelineBreadth, "Breadth of consultation"},
+	{GuidelineFeedback, "Documentation and feedback (summary of comments published)"},
+	{GuidelineImplementation, "Consultation during implementation (regular multi-stakeholder forum)"},
+})
 
-var guidelineLabels = map[GuidelineKey]string{
-	GuidelineProcessPublished: "Process and timeline published before consultation",
-	GuidelineAdvanceNotice:    "Advance notice of consultation",
-	GuidelineAwarenessRaising: "Awareness-raising activities",
-	GuidelineMultipleChannels: "Multiple channels (online and in person)",
-	GuidelineBreadth:          "Breadth of consultation",
-	GuidelineFeedback:         "Documentation and feedback (summary of comments published)",
-	GuidelineImplementation:   "Consultation during implementation (regular multi-stakeholder forum)",
-}
+// GuidelineKeys lists the seven guidelines in the IRM's order.
+var GuidelineKeys = [7]GuidelineKey(guidelineEnum.values)
 
 // Valid reports whether k is one of the seven guidelines.
-func (k GuidelineKey) Valid() bool { _, ok := guidelineLabels[k]; return ok }
+func (k GuidelineKey) Valid() bool { return guidelineEnum.valid(k) }
 
 // Label is the English name of k.
-func (k GuidelineKey) Label() string { return guidelineLabels[k] }
+func (k GuidelineKey) Label() string { return guidelineEnum.label(k) }
 
 // GuidelineLevel says how far a guideline was met.
 type GuidelineLevel string
@@ -225,13 +221,17 @@ const (
 	GuidelineNotMet GuidelineLevel = "not-met"
 )
 
-var guidelineLevelLabels = map[GuidelineLevel]string{GuidelineMet: "Met", GuidelinePartly: "Partly met", GuidelineNotMet: "Not met"}
+var guidelineLevelEnum = newEnum([]named[GuidelineLevel]{
+	{GuidelineMet, "Met"},
+	{GuidelinePartly, "Partly met"},
+	{GuidelineNotMet, "Not met"},
+})
 
 // Valid reports whether l is a known level.
-func (l GuidelineLevel) Valid() bool { _, ok := guidelineLevelLabels[l]; return ok }
+func (l GuidelineLevel) Valid() bool { return guidelineLevelEnum.valid(l) }
 
 // Label is the English name of l.
-func (l GuidelineLevel) Label() string { return guidelineLevelLabels[l] }
+func (l GuidelineLevel) Label() string { return guidelineLevelEnum.label(l) }
 
 // IAP2Level is a level of the IAP2 public-participation spectrum as the IRM
 // uses it ("level of public influence").
@@ -246,19 +246,22 @@ const (
 	IAP2Empower     IAP2Level = "empower"
 )
 
-// IAP2Levels lists every level, lowest to highest.
-var IAP2Levels = []IAP2Level{IAP2Inform, IAP2Consult, IAP2Involve, IAP2Collaborate, IAP2Empower}
+var iap2Enum = newEnum([]named[IAP2Level]{
+	{IAP2Inform, "Inform"},
+	{IAP2Consult, "Consult"},
+	{IAP2Involve, "Involve"},
+	{IAP2Collaborate, "Collaborate"},
+	{IAP2Empower, "Empower"},
+})
 
-var iap2Labels = map[IAP2Level]string{
-	IAP2Inform: "Inform", IAP2Consult: "Consult", IAP2Involve: "Involve",
-	IAP2Collaborate: "Collaborate", IAP2Empower: "Empower",
-}
+// IAP2Levels lists every level, lowest to highest.
+var IAP2Levels = iap2Enum.values
 
 // Valid reports whether l is a known level.
-func (l IAP2Level) Valid() bool { _, ok := iap2Labels[l]; return ok }
+func (l IAP2Level) Valid() bool { return iap2Enum.valid(l) }
 
 // Label is the English name of l.
-func (l IAP2Level) Label() string { return iap2Labels[l] }
+func (l IAP2Level) Label() string { return iap2Enum.label(l) }
 
 // MeetsMinimum reports whether l reaches "involve", the minimum OGP's
 // Procedural Review Policy requires during development.
@@ -276,23 +279,14 @@ const (
 	PlanEnded          PlanStatus = "ended"
 )
 
-var planStatusLabels = map[PlanStatus]string{
-	PlanDevelopment:    "In development",
-	PlanImplementation: "In implementation",
-	PlanEnded:          "Ended",
-}
+var planStatusEnum = newEnum([]named[PlanStatus]{
+	{PlanDevelopment, "In development"},
+	{PlanImplementation, "In implementation"},
+	{PlanEnded, "Ended"},
+})
 
 // Valid reports whether s is a known stage.
-func (s PlanStatus) Valid() bool { _, ok := planStatusLabels[s]; return ok }
+func (s PlanStatus) Valid() bool { return planStatusEnum.valid(s) }
 
 // Label is the English name of s.
-func (s PlanStatus) Label() string { return planStatusLabels[s] }
-
-// enumError formats "x is not one of a, b, c" for any enum.
-func enumError[T ~string](got T, all []T) string {
-	names := make([]string, len(all))
-	for i, v := range all {
-		names[i] = string(v)
-	}
-	return fmt.Sprintf("%q is not one of %s", string(got), strings.Join(names, ", "))
-}
+func (s PlanStatus) Label() string { return planStatusEnum.label(s) }

@@ -511,20 +511,20 @@ func (c Commitment) Validate() error {
 	k.text("ogp:taxonomy", c.Taxonomy, 64, false)
 	k.milestones(c.ID, c.Milestones)
 	if !c.Completion.Valid() {
-		k.add("ogp:completion", "%s", enumError(c.Completion, Completions))
+		k.add("ogp:completion", "%s", completionEnum.notOneOf(c.Completion))
 	}
 	if c.IRM != nil {
 		if !c.IRM.Verifiable.Valid() {
-			k.add("ogp:irm.ogp:verifiable", "%s", enumError(c.IRM.Verifiable, []YesNo{Yes, No, Pending}))
+			k.add("ogp:irm.ogp:verifiable", "%s", yesNoEnum.notOneOf(c.IRM.Verifiable))
 		}
 		if !c.IRM.PotentialImpact.Valid() {
-			k.add("ogp:irm.ogp:potentialImpact", "%s", enumError(c.IRM.PotentialImpact, PotentialImpacts))
+			k.add("ogp:irm.ogp:potentialImpact", "%s", impactEnum.notOneOf(c.IRM.PotentialImpact))
 		}
 		if !c.IRM.Starred.Valid() {
-			k.add("ogp:irm.ogp:starred", "%s", enumError(c.IRM.Starred, []YesNo{Yes, No, Pending}))
+			k.add("ogp:irm.ogp:starred", "%s", yesNoEnum.notOneOf(c.IRM.Starred))
 		}
 		if !c.IRM.DidItOpenGovernment.Valid() {
-			k.add("ogp:irm.ogp:didItOpenGovernment", "%s", enumError(c.IRM.DidItOpenGovernment, EarlyResultsLevels))
+			k.add("ogp:irm.ogp:didItOpenGovernment", "%s", resultsEnum.notOneOf(c.IRM.DidItOpenGovernment))
 		}
 	}
 	return k.err()
@@ -567,7 +567,7 @@ func (c *checker) values(vs []Value) {
 		f := fmt.Sprintf("ogp:values[%d]", i)
 		switch {
 		case !v.Valid():
-			c.add(f, "%s", enumError(v, Values))
+			c.add(f, "%s", valueEnum.notOneOf(v))
 		case seen[v]:
 			c.add(f, "%q is listed twice", v)
 		}
@@ -616,7 +616,7 @@ func (c *checker) milestones(owner string, ms []Milestone) {
 		c.langMap(f+".ogp:deliverableMap", m.DeliverableMap, MaxLongTextChars, false)
 		c.dateRange(f+".ogp:startDate", m.StartDate, f+".ogp:endDate", m.EndDate)
 		if !m.Status.Valid() {
-			c.add(f+".ogp:status", "%s", enumError(m.Status, MilestoneStatuses))
+			c.add(f+".ogp:status", "%s", milestoneEnum.notOneOf(m.Status))
 		}
 		if !m.CompletedDate.IsZero() && m.Status != MilestoneComplete {
 			c.add(f+".ogp:completedDate", "is only allowed when ogp:status is complete")
@@ -646,7 +646,7 @@ func (u ProgressUpdate) Validate() error {
 		k.add("ogp:date", "is required")
 	}
 	if u.Completion != "" && !u.Completion.Valid() {
-		k.add("ogp:completion", "%s", enumError(u.Completion, Completions))
+		k.add("ogp:completion", "%s", completionEnum.notOneOf(u.Completion))
 	}
 	if len(u.MilestoneChanges) > MaxMilestoneChanges {
 		k.add("ogp:milestoneChanges", "has %d entries, limit %d", len(u.MilestoneChanges), MaxMilestoneChanges)
@@ -656,7 +656,7 @@ func (u ProgressUpdate) Validate() error {
 			k.iri(f+".ogp:milestone", mc.Milestone, true)
 			k.sameOrigin(f+".ogp:milestone", mc.Milestone, u.ID)
 			if !mc.Status.Valid() {
-				k.add(f+".ogp:status", "%s", enumError(mc.Status, MilestoneStatuses))
+				k.add(f+".ogp:status", "%s", milestoneEnum.notOneOf(mc.Status))
 			}
 		}
 	}
@@ -688,7 +688,7 @@ func (p ActionPlan) Validate() error {
 	}
 	k.dateRange("ogp:period.ogp:start", p.Period.Start, "ogp:period.ogp:end", p.Period.End)
 	if !p.Status.Valid() {
-		k.add("ogp:status", "%s", enumError(p.Status, []PlanStatus{PlanDevelopment, PlanImplementation, PlanEnded}))
+		k.add("ogp:status", "%s", planStatusEnum.notOneOf(p.Status))
 	}
 	if len(p.Commitments) > MaxPlanCommitments {
 		k.add("ogp:commitments", "has %d entries, limit %d", len(p.Commitments), MaxPlanCommitments)
@@ -712,23 +712,23 @@ func (p ActionPlan) Validate() error {
 			f := fmt.Sprintf("ogp:guidelines[%d]", i)
 			switch {
 			case !g.Key.Valid():
-				k.add(f+".ogp:key", "%s", enumError(g.Key, GuidelineKeys[:]))
+				k.add(f+".ogp:key", "%s", guidelineEnum.notOneOf(g.Key))
 			case seen[g.Key]:
 				k.add(f+".ogp:key", "%q is listed twice", g.Key)
 			}
 			seen[g.Key] = true
 			if !g.Level.Valid() {
-				k.add(f+".ogp:level", "%s", enumError(g.Level, []GuidelineLevel{GuidelineMet, GuidelinePartly, GuidelineNotMet}))
+				k.add(f+".ogp:level", "%s", guidelineLevelEnum.notOneOf(g.Level))
 			}
 			k.evidence(f+".ogp:evidence", g.Evidence, MaxEvidence)
 		}
 	}
 	if p.Participation != nil {
 		if l := p.Participation.Development; l != "" && !l.Valid() {
-			k.add("ogp:participation.ogp:development", "%s", enumError(l, IAP2Levels))
+			k.add("ogp:participation.ogp:development", "%s", iap2Enum.notOneOf(l))
 		}
 		if l := p.Participation.Implementation; l != "" && !l.Valid() {
-			k.add("ogp:participation.ogp:implementation", "%s", enumError(l, IAP2Levels))
+			k.add("ogp:participation.ogp:implementation", "%s", iap2Enum.notOneOf(l))
 		}
 	}
 	return k.err()
