@@ -131,51 +131,28 @@ func Parse(raw []byte) (kind string, obj any, err error) {
 }
 
 // ParseCommitment decodes and validates a commitment (Article).
-func ParseCommitment(raw []byte) (Commitment, error) {
-	var c Commitment
-	if err := decodeObject(raw, &c); err != nil {
-		return Commitment{}, err
-	}
-	if err := c.Validate(); err != nil {
-		return Commitment{}, err
-	}
-	return c, nil
-}
+func ParseCommitment(raw []byte) (Commitment, error) { return parseObject[Commitment](raw) }
 
 // ParseProgressUpdate decodes and validates a progress update (Note).
-func ParseProgressUpdate(raw []byte) (ProgressUpdate, error) {
-	var u ProgressUpdate
-	if err := decodeObject(raw, &u); err != nil {
-		return ProgressUpdate{}, err
-	}
-	if err := u.Validate(); err != nil {
-		return ProgressUpdate{}, err
-	}
-	return u, nil
-}
+func ParseProgressUpdate(raw []byte) (ProgressUpdate, error) { return parseObject[ProgressUpdate](raw) }
 
 // ParseActionPlan decodes and validates an action plan (Page).
-func ParseActionPlan(raw []byte) (ActionPlan, error) {
-	var p ActionPlan
-	if err := decodeObject(raw, &p); err != nil {
-		return ActionPlan{}, err
-	}
-	if err := p.Validate(); err != nil {
-		return ActionPlan{}, err
-	}
-	return p, nil
-}
+func ParseActionPlan(raw []byte) (ActionPlan, error) { return parseObject[ActionPlan](raw) }
 
 // ParseTombstone decodes and validates a Tombstone.
-func ParseTombstone(raw []byte) (Tombstone, error) {
-	var t Tombstone
-	if err := decodeObject(raw, &t); err != nil {
-		return Tombstone{}, err
+func ParseTombstone(raw []byte) (Tombstone, error) { return parseObject[Tombstone](raw) }
+
+// parseObject decodes raw strictly into a T and validates it. On any error
+// it returns T's zero value, never a half-checked document.
+func parseObject[T interface{ Validate() error }](raw []byte) (T, error) {
+	var v, zero T
+	if err := decodeObject(raw, &v); err != nil {
+		return zero, err
 	}
-	if err := t.Validate(); err != nil {
-		return Tombstone{}, err
+	if err := v.Validate(); err != nil {
+		return zero, err
 	}
-	return t, nil
+	return v, nil
 }
 
 // ParseActivity decodes and validates a Create, Update or Delete. The
