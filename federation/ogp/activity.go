@@ -62,40 +62,20 @@ func NewActivity(typ, id, actor string, object any, to, cc []string, published t
 }
 
 // withoutContext returns object with its @context cleared (a copy: the
-// caller's value is not touched).
+// caller's value is not touched). Pointers to ogp objects are copied too.
 func withoutContext(object any) any {
-	switch o := object.(type) {
-	case Commitment:
-		o.Context = nil
-		return o
-	case *Commitment:
-		c := *o
-		c.Context = nil
-		return c
-	case ProgressUpdate:
-		o.Context = nil
-		return o
-	case *ProgressUpdate:
-		c := *o
-		c.Context = nil
-		return c
-	case ActionPlan:
-		o.Context = nil
-		return o
-	case *ActionPlan:
-		c := *o
-		c.Context = nil
-		return c
-	case Tombstone:
-		o.Context = nil
-		return o
-	case *Tombstone:
-		c := *o
-		c.Context = nil
-		return c
+	if o, ok := object.(interface{ withContext([]any) any }); ok {
+		return o.withContext(nil)
 	}
 	return object
 }
+
+// withContext returns a copy of the object with its @context replaced; the
+// value receivers make pointers to these types match too.
+func (c Commitment) withContext(ctx []any) any     { c.Context = ctx; return c }
+func (u ProgressUpdate) withContext(ctx []any) any { u.Context = ctx; return u }
+func (p ActionPlan) withContext(ctx []any) any     { p.Context = ctx; return p }
+func (t Tombstone) withContext(ctx []any) any      { t.Context = ctx; return t }
 
 func tombstoneFor(object any, deleted time.Time) any {
 	deleted = deleted.UTC()
@@ -119,33 +99,27 @@ func tombstoneFor(object any, deleted time.Time) any {
 // ActionPlan) for serving at its IRI, adding the @context if the value has
 // none. It validates first, so the node never serves what the hub rejects.
 func MarshalObject(object any) ([]byte, error) {
-	var err error
 	switch o := object.(type) {
 	case Commitment:
-		if o.Context == nil {
-			o.Context = JSONLDContext()
-		}
-		if err = o.Validate(); err == nil {
-			return encode(o)
-		}
+		return marshalValid(&o, &o.Context)
 	case ProgressUpdate:
-		if o.Context == nil {
-			o.Context = JSONLDContext()
-		}
-		if err = o.Validate(); err == nil {
-			return encode(o)
-		}
+		return marshalValid(&o, &o.Context)
 	case ActionPlan:
-		if o.Context == nil {
-			o.Context = JSONLDContext()
-		}
-		if err = o.Validate(); err == nil {
-			return encode(o)
-		}
-	default:
-		return nil, fmt.Errorf("ogp: cannot marshal %T as an ogp object", object)
+		return marshalValid(&o, &o.Context)
 	}
-	return nil, err
+	return nil, fmt.Errorf("ogp: cannot marshal %T as an ogp object", object)
+}
+
+// marshalValid gives *o the full @context if context (its @context field)
+// is empty, validates it and encodes it.
+func marshalValid[T interface{ Validate() error }](o *T, context *[]any) ([]byte, error) {
+	if *context == nil {
+		*context = JSONLDContext()
+	}
+	if err := (*o).Validate(); err != nil {
+		return nil, err
+	}
+	return encode(*o)
 }
 
 // encode is json.Marshal without HTML escaping: content is HTML, and

@@ -383,6 +383,28 @@ var langTag = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$`)
 // ("es", "es-MX", "zh-Hant-TW"); it is a shape check, not a registry lookup.
 func ValidLanguageTag(tag string) bool { return len(tag) <= 35 && langTag.MatchString(tag) }
 
+// object checks what every attributed object starts with: its type, its
+// id, its author on the id's origin (a node speaks only for itself), and its
+// optional url.
+func (c *checker) object(wantType, typ, id, attributedTo, url string) {
+	if typ != wantType {
+		c.add("type", "must be %q, got %q", wantType, truncate(typ, 40))
+	}
+	c.iri("id", id, true)
+	c.iri("attributedTo", attributedTo, true)
+	c.sameOrigin("attributedTo", attributedTo, id)
+	c.iri("url", url, false)
+}
+
+// titles checks a required name and an optional summary, each with its
+// per-language map.
+func (c *checker) titles(name string, nameMap LangMap, summary string, summaryMap LangMap) {
+	c.text("name", name, MaxNameChars, true)
+	c.langMap("nameMap", nameMap, MaxNameChars, false)
+	c.text("summary", summary, MaxSummaryChars, false)
+	c.langMap("summaryMap", summaryMap, MaxSummaryChars, false)
+}
+
 // langMap checks a …Map; maxLen counts characters, or bytes when inBytes.
 func (c *checker) langMap(field string, m LangMap, maxLen int, inBytes bool) {
 	if len(m) > MaxLanguages {
@@ -447,17 +469,8 @@ func ValidSlug(s string) bool { return len(s) <= 64 && slugRe.MatchString(s) }
 // Validate checks c as the hub would on ingest.
 func (c Commitment) Validate() error {
 	k := &checker{kind: KindCommitment}
-	if c.Type != TypeCommitment {
-		k.add("type", "must be %q, got %q", TypeCommitment, truncate(c.Type, 40))
-	}
-	k.iri("id", c.ID, true)
-	k.iri("attributedTo", c.AttributedTo, true)
-	k.sameOrigin("attributedTo", c.AttributedTo, c.ID)
-	k.iri("url", c.URL, false)
-	k.text("name", c.Name, MaxNameChars, true)
-	k.langMap("nameMap", c.NameMap, MaxNameChars, false)
-	k.text("summary", c.Summary, MaxSummaryChars, false)
-	k.langMap("summaryMap", c.SummaryMap, MaxSummaryChars, false)
+	k.object(TypeCommitment, c.Type, c.ID, c.AttributedTo, c.URL)
+	k.titles(c.Name, c.NameMap, c.Summary, c.SummaryMap)
 	k.bytesLimit("content", c.Content, MaxContentBytes, false)
 	k.langMap("contentMap", c.ContentMap, MaxContentBytes, true)
 	k.addressees(c.To, c.CC)
@@ -604,13 +617,7 @@ func (c *checker) milestones(owner string, ms []Milestone) {
 // Validate checks u as the hub would on ingest.
 func (u ProgressUpdate) Validate() error {
 	k := &checker{kind: KindProgressUpdate}
-	if u.Type != TypeProgressUpdate {
-		k.add("type", "must be %q, got %q", TypeProgressUpdate, truncate(u.Type, 40))
-	}
-	k.iri("id", u.ID, true)
-	k.iri("attributedTo", u.AttributedTo, true)
-	k.sameOrigin("attributedTo", u.AttributedTo, u.ID)
-	k.iri("url", u.URL, false)
+	k.object(TypeProgressUpdate, u.Type, u.ID, u.AttributedTo, u.URL)
 	k.iri("inReplyTo", u.InReplyTo, true)
 	k.sameOrigin("inReplyTo", u.InReplyTo, u.ID)
 	k.iri("context", u.Thread, false)
@@ -644,17 +651,8 @@ func (u ProgressUpdate) Validate() error {
 // Validate checks p as the hub would on ingest.
 func (p ActionPlan) Validate() error {
 	k := &checker{kind: KindActionPlan}
-	if p.Type != TypeActionPlan {
-		k.add("type", "must be %q, got %q", TypeActionPlan, truncate(p.Type, 40))
-	}
-	k.iri("id", p.ID, true)
-	k.iri("attributedTo", p.AttributedTo, true)
-	k.sameOrigin("attributedTo", p.AttributedTo, p.ID)
-	k.iri("url", p.URL, false)
-	k.text("name", p.Name, MaxNameChars, true)
-	k.langMap("nameMap", p.NameMap, MaxNameChars, false)
-	k.text("summary", p.Summary, MaxSummaryChars, false)
-	k.langMap("summaryMap", p.SummaryMap, MaxSummaryChars, false)
+	k.object(TypeActionPlan, p.Type, p.ID, p.AttributedTo, p.URL)
+	k.titles(p.Name, p.NameMap, p.Summary, p.SummaryMap)
 	k.addressees(p.To, p.CC)
 	k.text("ogp:jurisdiction", p.Jurisdiction, MaxShortTextChars, true)
 	if p.Period.Start.IsZero() {
