@@ -89,7 +89,9 @@ type Auth struct {
 	provMu sync.Mutex
 	rp     *relyingParty // nil until discovery succeeds
 
-	cache      *cache
+	// sessions and tokens cache store documents by _id (see cacheTTL).
+	sessions   *ttlCache[sessionDoc]
+	tokens     *ttlCache[tokenDoc]
 	lastPrune  time.Time
 	pruneMu    sync.Mutex
 	loginLimit echo.MiddlewareFunc
@@ -144,7 +146,8 @@ func New(ctx context.Context, db *mongo.Database, cfg Config) (*Auth, error) {
 		cfg: cfg, log: cfg.Logger, db: db,
 		sess: db.Collection(collSessions), toks: db.Collection(collTokens),
 		logins: db.Collection(collLogins), nonces: db.Collection(collNonces),
-		cache:    newCache(),
+		sessions: newTTLCache[sessionDoc](cacheTTL, cacheMax),
+		tokens:   newTTLCache[tokenDoc](cacheTTL, cacheMax),
 		newNonce: randomString,
 	}
 	a.loginLimit = newLoginLimiter()

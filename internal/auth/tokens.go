@@ -102,7 +102,7 @@ func (a *Auth) RevokeToken(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	a.cache.dropToken(id)
+	a.tokens.drop(id)
 	if res.MatchedCount == 0 {
 		return store.ErrNotFound
 	}
@@ -134,7 +134,7 @@ func (a *Auth) checkToken(ctx context.Context, plaintext string) (tokenDoc, erro
 		return tokenDoc{}, ErrBadToken
 	}
 	id, sec := rest[:tokenIDLen], rest[tokenIDLen+1:]
-	doc, cached := a.cache.token(id)
+	doc, cached := a.tokens.get(id)
 	if !cached {
 		if err := a.toks.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc); err != nil {
 			if errors.Is(store.NotFound(err), store.ErrNotFound) {
@@ -142,7 +142,7 @@ func (a *Auth) checkToken(ctx context.Context, plaintext string) (tokenDoc, erro
 			}
 			return tokenDoc{}, err
 		}
-		a.cache.putToken(doc)
+		a.tokens.put(doc.ID, doc)
 	}
 	if subtle.ConstantTimeCompare([]byte(doc.Hash), []byte(hashString(sec))) != 1 || doc.Revoked != nil {
 		return tokenDoc{}, ErrBadToken
@@ -154,7 +154,7 @@ func (a *Auth) checkToken(ctx context.Context, plaintext string) (tokenDoc, erro
 		if _, err := a.toks.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "lastUsed", Value: now}}}}); err == nil {
 			doc.LastUsed = &now
-			a.cache.putToken(doc)
+			a.tokens.put(doc.ID, doc)
 		}
 	}
 	return doc, nil

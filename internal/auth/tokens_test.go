@@ -128,7 +128,7 @@ func TestTokenRevocationVisibleToOtherReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Past its cache window the other replica sees the revocation.
-	other.cache.dropToken(tok.ID)
+	other.tokens.drop(tok.ID)
 	if _, err := other.checkToken(context.Background(), plain); err != ErrBadToken {
 		t.Fatalf("revoked token on other replica: %v", err)
 	}
