@@ -133,7 +133,7 @@ func TestCompletionChecksLease(t *testing.T) {
 	code := atomic.Int32{}
 	code.Store(503)
 	rc := newReceiver(t, func(int, *http.Request) int { return int(code.Load()) })
-	clk := newClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	clk := newClock(testEpoch)
 	o := fastOpts()
 	o.Now = clk.Now
 	o.Lease = time.Minute
@@ -193,10 +193,7 @@ func TestCompletionChecksLease(t *testing.T) {
 // the job updates must not leave jobs whose key is taken but which still
 // read the old generation.
 func TestClaimSurvivesCancelBetweenKeyAndUpdate(t *testing.T) {
-	db := storetest.DB(t)
-	clk := newClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	q := newQueue(t, db, testSigner("a"), clockOpts(clk))
-	enqueueDue(t, q, clk, 3)
+	q, _, _ := dueQueue(t, 3)
 	ctx, cancel := context.WithCancel(context.Background())
 	q.beforeClaimUpdate = func(uctx context.Context, _ *job) context.Context {
 		cancel()
@@ -220,10 +217,7 @@ func TestClaimSurvivesCancelBetweenKeyAndUpdate(t *testing.T) {
 // A job update that fails after its key was inserted gives the key back and
 // releases the job locally; the other jobs of the batch are still claimed.
 func TestClaimUpdateFailureGivesKeyBack(t *testing.T) {
-	db := storetest.DB(t)
-	clk := newClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	q := newQueue(t, db, testSigner("a"), clockOpts(clk))
-	enqueueDue(t, q, clk, 3)
+	q, clk, db := dueQueue(t, 3)
 	dead, cancel := context.WithCancel(context.Background())
 	cancel()
 	var failed string

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ogpnet/ogpnet/internal/store/storetest"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
@@ -181,9 +182,16 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// enqueueDue enqueues n jobs and moves the clock past the enqueue hold.
-func enqueueDue(t *testing.T, q *Queue, clk *clock, n int) {
+// testEpoch is where fake clocks start.
+var testEpoch = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+
+// dueQueue opens a queue on a fresh store under a fake clock (see
+// clockOpts) and enqueues n jobs, to a closed port, that are already due.
+func dueQueue(t *testing.T, n int) (*Queue, *clock, *mongo.Database) {
 	t.Helper()
+	db := storetest.DB(t)
+	clk := newClock(testEpoch)
+	q := newQueue(t, db, testSigner("a"), clockOpts(clk))
 	for i := range n {
 		if err := q.Enqueue(context.Background(), fmt.Sprintf("https://node.example/activities/c%d", i), []byte(testBody),
 			[]string{"http://127.0.0.1:9/inbox"}); err != nil {
@@ -191,6 +199,7 @@ func enqueueDue(t *testing.T, q *Queue, clk *clock, n int) {
 		}
 	}
 	clk.Add(time.Second)
+	return q, clk, db
 }
 
 func clockOpts(clk *clock) Options {

@@ -23,7 +23,7 @@ func TestDeadHostMarkedSkippedAndRevived(t *testing.T) {
 		return http.StatusServiceUnavailable
 	})
 	host := strings.TrimPrefix(rc.URL, "http://")
-	clk := newClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	clk := newClock(testEpoch)
 	o := fastOpts()
 	o.Now = clk.Now
 	o.MaxAttempts = 1 // every failure exhausts its job: one failure day per job
@@ -114,7 +114,7 @@ func TestDeadHostMarkedSkippedAndRevived(t *testing.T) {
 func TestHostSuccessRacingFailureDay(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.DB(t)
-	clk := newClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	clk := newClock(testEpoch)
 	o := clockOpts(clk)
 	o.DeadHostDays = 3
 	qa := newQueue(t, db, testSigner("a"), o)

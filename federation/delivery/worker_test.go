@@ -187,7 +187,7 @@ func TestClassify(t *testing.T) {
 func TestProcessLeavesJobWhoseLeaseRanShort(t *testing.T) {
 	db := storetest.DB(t)
 	rc := newReceiver(t, nil)
-	clk := newClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	clk := newClock(testEpoch)
 	q := newQueue(t, db, testSigner("a"), clockOpts(clk))
 	if err := q.Enqueue(context.Background(), "https://node.example/activities/s", []byte(testBody), []string{rc.URL + "/inbox"}); err != nil {
 		t.Fatal(err)
