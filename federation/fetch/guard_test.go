@@ -129,15 +129,7 @@ func TestClientRefusesInternalTargets(t *testing.T) {
 		"https://v6.example:" + port + "/",
 		"http://[::ffff:127.0.0.1]:" + port + "/",
 	} {
-		resp, err := c.Get(u)
-		if err == nil {
-			resp.Body.Close()
-			t.Errorf("%s: fetched, want refusal", u)
-			continue
-		}
-		if !errors.Is(err, ErrForbiddenAddress) {
-			t.Errorf("%s: got %v, want ErrForbiddenAddress", u, err)
-		}
+		expectRefused(t, c, u)
 	}
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("refused targets were contacted %d times", n)
@@ -148,15 +140,22 @@ func TestClientSchemes(t *testing.T) {
 	g := Guard{Lookup: fakeDNS(map[string][]string{"public.example": {"93.184.216.34"}})}
 	c := NewClient(g, 2*time.Second)
 	for _, u := range []string{"http://public.example/", "ftp://public.example/x", "file:///etc/passwd"} {
-		resp, err := c.Get(u)
-		if err == nil {
-			resp.Body.Close()
-			t.Errorf("%s: fetched", u)
-			continue
-		}
-		if !errors.Is(err, ErrForbiddenAddress) {
-			t.Errorf("%s: got %v, want ErrForbiddenAddress", u, err)
-		}
+		expectRefused(t, c, u)
+	}
+}
+
+// expectRefused asserts that the guarded client c refuses to fetch u, for
+// the guard's reason.
+func expectRefused(t *testing.T, c *http.Client, u string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err == nil {
+		resp.Body.Close()
+		t.Errorf("%s: fetched, want refusal", u)
+		return
+	}
+	if !errors.Is(err, ErrForbiddenAddress) {
+		t.Errorf("%s: got %v, want ErrForbiddenAddress", u, err)
 	}
 }
 

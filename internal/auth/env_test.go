@@ -167,6 +167,19 @@ func (ev *env) csrf(b *browser) string {
 	return tok
 }
 
+// bearerMe calls /api/me with a Bearer token, as a script would, and
+// returns the principal the server saw.
+func (ev *env) bearerMe(b *browser, token string) Principal {
+	ev.t.Helper()
+	code, body := ev.do(b, http.MethodGet, "/api/me", nil, map[string]string{"Authorization": "Bearer " + token})
+	if code != http.StatusOK {
+		ev.t.Fatalf("bearer: %d %s", code, body)
+	}
+	var p Principal
+	decode(ev.t, body, &p)
+	return p
+}
+
 func decode(t *testing.T, s string, v any) {
 	t.Helper()
 	if err := json.NewDecoder(strings.NewReader(s)).Decode(v); err != nil {

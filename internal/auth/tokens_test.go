@@ -49,13 +49,7 @@ func TestAPITokens(t *testing.T) {
 	// alice the operator.
 	script := newBrowser()
 	bearer := map[string]string{"Authorization": "Bearer " + created.Token}
-	code, body = ev.do(script, http.MethodGet, "/api/me", nil, bearer)
-	if code != http.StatusOK {
-		t.Fatalf("bearer: %d %s", code, body)
-	}
-	var p Principal
-	decode(t, body, &p)
-	if p.Subject != "alice" || !p.Operator || p.Via != ViaToken || p.TokenID != created.ID {
+	if p := ev.bearerMe(script, created.Token); p.Subject != "alice" || !p.Operator || p.Via != ViaToken || p.TokenID != created.ID {
 		t.Fatalf("bearer principal = %+v", p)
 	}
 	// Bearer POSTs need no CSRF token (no ambient credential to forge).
