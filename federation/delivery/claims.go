@@ -178,6 +178,8 @@ func (q *Queue) unclaim(ctx context.Context, keys []string, tok string) {
 	}
 }
 
+// claimKey is the _id in delivery_claims that owns state change gen of one
+// enqueueing (nonce) of a job.
 func claimKey(nonce string, gen int) string { return nonce + "." + strconv.Itoa(gen) }
 
 // advanceMany is advance for a batch, in one round trip. tok, if not
@@ -220,6 +222,7 @@ func (q *Queue) advance(ctx context.Context, j *job) (bool, error) {
 	return true, nil
 }
 
+// release lets this replica claim the job again (see Queue.claiming).
 func (q *Queue) release(id string) {
 	q.mu.Lock()
 	delete(q.claiming, id)

@@ -31,6 +31,7 @@ type hostEntry struct {
 	successSaved time.Time // real time of the last lastSuccess write
 }
 
+// hostDoc is a delivery_hosts document: a host's last success and failure.
 type hostDoc struct {
 	Host        string    `bson:"_id"`
 	LastSuccess time.Time `bson:"lastSuccess,omitempty"`
@@ -151,6 +152,7 @@ func (q *Queue) entry(host string) *hostEntry {
 	return e
 }
 
+// hostUnavailable reports whether this replica knows host as unavailable.
 func (q *Queue) hostUnavailable(host string) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -254,6 +254,8 @@ func (q *Queue) Enqueue(ctx context.Context, activityID string, body []byte, inb
 // Enqueue checks it against delivery_seen: federation latency it adds.
 const enqueueHold = 250 * time.Millisecond
 
+// insertJobs stores new jobs and drops those enqueued and finished before
+// (steps 1 and 2 of Enqueue).
 func (q *Queue) insertJobs(ctx context.Context, jobs []*job, now time.Time) error {
 	if len(jobs) == 0 {
 		return nil
@@ -312,6 +314,7 @@ func (q *Queue) insertJobs(ctx context.Context, jobs []*job, now time.Time) erro
 	return nil
 }
 
+// randomID is n random bytes in hex: owners, nonces and claim tokens.
 func randomID(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)

@@ -139,6 +139,8 @@ func (q *Queue) markDead(ctx context.Context, j *job, reason string) bool {
 	return true
 }
 
+// moveDead copies a job marked dead into delivery_dead, then deletes it
+// from delivery_jobs; both steps are idempotent, so sweep can redo them.
 func (q *Queue) moveDead(ctx context.Context, j *job) error {
 	if _, err := q.dead.ReplaceOne(ctx, bson.M{"_id": j.ID}, j, options.Replace().SetUpsert(true)); err != nil {
 		return err
