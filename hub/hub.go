@@ -89,7 +89,7 @@ type Hub struct {
 	auth     *auth.Auth
 	echo     *echo.Echo
 	log      *slog.Logger
-	accepted chan struct{} // an Accept arrived: look for newly accepted members
+	inbox    *inbox // what federation tells the hub
 }
 
 // New opens the hub's state and rebuilds the read model from the store in
@@ -117,12 +117,12 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		cfg.Metrics = prometheus.NewRegistry()
 		cfg.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	h := &Hub{cfg: cfg, log: cfg.Logger.With("component", "hub")}
+	h := &Hub{cfg: cfg, log: cfg.Logger.With("component", "hub"), inbox: newInbox()}
 	var err error
 	h.fed, err = federation.New(ctx, federation.Config{
 		BaseURL: cfg.BaseURL, Username: "hub", ActorType: "Group",
 		Name: cfg.Name, Summary: cfg.Summary, Lang: cfg.Lang, DB: cfg.DB, Guard: cfg.Guard,
-		Software: "ogpnet", Version: cfg.Version, Logger: cfg.Logger,
+		Software: "ogpnet", Version: cfg.Version, Logger: cfg.Logger, Inbox: h.inbox,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
@@ -151,15 +151,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	}
 	h.ingest = &ingest.Service{Objects: h.objects, Model: h.model, Members: h.members, Reshare: h.reshare, Log: h.log}
 	h.ingest.Instrument(cfg.Metrics)
-	h.ingest.Register(h.fed)
-	h.accepted = make(chan struct{}, 1)
-	h.fed.On("Accept", func(context.Context, *federation.Server, *federation.Incoming) error {
-		select {
-		case h.accepted <- struct{}{}:
-		default: // a wake-up is already pending
-		}
-		return nil
-	})
+	h.inbox.ingest = h.ingest
 	h.backfill = &backfill.Backfiller{Fed: h.fed, Members: h.members, Ingest: h.ingest, Log: h.log, DB: cfg.DB}
 	if err := h.backfill.EnsureIndexes(ctx); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
@@ -214,7 +206,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	}()
 	go func() {
 		defer wg.Done()
-		h.backfill.Loop(ctx, h.cfg.BackfillInterval, acceptPoll, h.accepted)
+		h.backfill.Loop(ctx, h.cfg.BackfillInterval, acceptPoll, h.inbox.accepted)
 	}()
 	go func() {
 		defer wg.Done()

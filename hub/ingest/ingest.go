@@ -1,6 +1,8 @@
 // Package ingest turns member nodes' activities into stored objects and
-// read-model updates: the hub's inbox handlers (Create, Update, Delete,
-// Announce) and the one path that backfill and the start-up rebuild share.
+// read-model updates: what the hub's Inbox receives from members (Create,
+// Update, Announce, Delete) and the one path that backfill and the
+// start-up rebuild share. Refusals are federation's domain errors; the
+// inbox turns them into statuses.
 //
 // Trust: federation has already verified the signature, that the key owner
 // is the actor, and that Update/Delete targets are on the actor's host.
@@ -16,13 +18,11 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ogpnet/ogpnet/federation"
@@ -43,8 +43,10 @@ const (
 )
 
 // ErrRejected wraps reasons an object is refused (not from the member's
-// host, wrong attribution, invalid document).
-var ErrRejected = errors.New("ingest: rejected")
+// host, wrong attribution, invalid document). It is a
+// federation.ErrRejected, so a live delivery refused for it is answered
+// 422.
+var ErrRejected = fmt.Errorf("ingest: %w", federation.ErrRejected)
 
 // Service ingests objects.
 type Service struct {
@@ -111,53 +113,48 @@ func (s *Service) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Register installs the inbox handlers on the hub's federation server.
-// Other activity types are not registered, so federation ignores them.
-func (s *Service) Register(fed *federation.Server) {
-	fed.On("Create", s.onObject)
-	fed.On("Update", s.onObject)
-	fed.On("Announce", s.onObject)
-	fed.On("Delete", s.onDelete)
-}
-
-func (s *Service) onObject(ctx context.Context, fed *federation.Server, in *federation.Incoming) error {
-	if !s.Members.Accepting(in.Actor) {
+// Object ingests the object of a member's live Create, Update or
+// Announce (the hub's Inbox routes them here). Activities of non-members
+// and objects on other hosts are ignored, not refused: a 4xx would make
+// polite senders retry. An invalid object is refused (ErrRejected, which
+// the inbox answers 422).
+func (s *Service) Object(ctx context.Context, a *federation.Activity) error {
+	if !s.Members.Accepting(a.Actor) {
 		// Anyone may follow the Group and talk to it; only members' objects
-		// are data. Not an error: a 4xx would make polite senders retry.
-		s.log().DebugContext(ctx, "ingest: ignoring activity from a non-member", "actor", in.Actor, "type", in.Type)
+		// are data.
+		s.log().DebugContext(ctx, "ingest: ignoring activity from a non-member", "actor", a.Actor, "type", a.Type)
 		s.count("not-member", Live)
 		return nil
 	}
-	if !sameHost(in.ObjectID, in.Actor) {
+	if !sameHost(a.ObjectID, a.Actor) {
 		s.count("foreign-host", Live)
 		return nil // e.g. a member boosting someone else's post
 	}
-	raw, err := fed.Object(ctx, in)
+	raw, err := a.Object(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = s.Accept(ctx, in.Actor, in.ObjectID, raw, Live)
+	_, err = s.Accept(ctx, a.Actor, a.ObjectID, raw, Live)
 	if errors.Is(err, ErrUnsupported) {
 		return nil
-	}
-	if errors.Is(err, ErrRejected) {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
 	}
 	return err
 }
 
-func (s *Service) onDelete(ctx context.Context, _ *federation.Server, in *federation.Incoming) error {
-	if !s.Members.Accepting(in.Actor) {
+// Deleted records a member's live Delete of one of its objects. The
+// deletion of the member's own actor keeps its history for staff to
+// decide.
+func (s *Service) Deleted(ctx context.Context, a *federation.Activity) error {
+	if !s.Members.Accepting(a.Actor) {
 		s.count("not-member", Live)
 		return nil
 	}
-	if in.ObjectID == in.Actor {
-		// The node deleted its account: keep its history, let staff decide.
-		s.log().WarnContext(ctx, "ingest: member deleted its actor", "actor", in.Actor)
+	if a.ObjectID == a.Actor {
+		s.log().WarnContext(ctx, "ingest: member deleted its actor", "actor", a.Actor)
 		return nil
 	}
-	s.Members.RecordDelivery(in.Actor, s.now(), time.Time{})
-	return s.Delete(ctx, in.Actor, in.ObjectID, DeletedAt(in.Raw), Live)
+	s.Members.RecordDelivery(a.Actor, s.now(), time.Time{})
+	return s.Delete(ctx, a.Actor, a.ObjectID, DeletedAt(a.Raw), Live)
 }
 
 // DeletedAt reads the Tombstone's "deleted" time from a Delete activity
