@@ -48,17 +48,6 @@ const DefaultBackfillInterval = 10 * time.Minute
 // an arriving Accept wakes the check at once.
 var acceptPoll = 30 * time.Second
 
-// tailPoll is how often each replica reads the other replicas' writes:
-// objects by sequence number (objects.Tailer) and the member list (design
-// §3: "seconds behind at most"). On the embedded store every read scans,
-// so a poll that took long pushes the next one back (tailWait).
-const tailPoll = time.Second
-
-// tailWait is the pause before the next poll: tailPoll, or five times the
-// last poll's duration when that is longer, so tailing never takes more
-// than about a sixth of the store's time.
-func tailWait(took time.Duration) time.Duration { return max(tailPoll, 5*took) }
-
 // Config configures a hub.
 type Config struct {
 	BaseURL, Name, Summary string
@@ -135,6 +124,9 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	h.objects = objects.Open(cfg.DB)
+	// From here on the read model follows the store: every write of this
+	// replica, and every write of another that the tailer reads.
+	h.objects.HandTo(ingest.Applier(h.model))
 	start := time.Now()
 	n := 0
 	if err := h.objects.Load(ctx, func(o objects.Object) error {
@@ -202,7 +194,14 @@ func (h *Hub) Run(ctx context.Context) error {
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		h.tail(ctx)
+		// Other replicas' object writes reach the read model, and their
+		// membership changes the member list.
+		h.tailer.Run(ctx, func(ctx context.Context) error {
+			if err := h.members.Refresh(ctx); err != nil {
+				return fmt.Errorf("refresh members: %w", err)
+			}
+			return nil
+		})
 	}()
 	go func() {
 		defer wg.Done()
@@ -232,36 +231,6 @@ func (h *Hub) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
-}
-
-// tail keeps this replica current with the others sharing its store: new
-// object writes go to the read model through the start-up path
-// (ingest.Service.ApplyStored), and membership changes to the member list.
-// A single hub reads back only its own writes, which change nothing.
-func (h *Hub) tail(ctx context.Context) {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		began := time.Now()
-		h.tailOnce(ctx)
-		t.Reset(tailWait(time.Since(began)))
-	}
-}
-
-// tailOnce reads what other replicas wrote since the last look (the
-// background loop in Run does this every second or so).
-func (h *Hub) tailOnce(ctx context.Context) {
-	if _, err := h.tailer.Poll(ctx, h.ingest.ApplyStored); err != nil && ctx.Err() == nil {
-		h.log.Warn("tail objects", "err", err)
-	}
-	if err := h.members.Refresh(ctx); err != nil && ctx.Err() == nil {
-		h.log.Warn("refresh members", "err", err)
-	}
 }
 
 // AddMember follows a node by handle or actor URL; the hub backfills it once

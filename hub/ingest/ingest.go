@@ -16,11 +16,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,7 +46,8 @@ const (
 // 422.
 var ErrRejected = fmt.Errorf("ingest: %w", federation.ErrRejected)
 
-// Service ingests objects.
+// Service ingests objects. The read model follows the store: give
+// Applier(Model) to Objects.HandTo before the first write.
 type Service struct {
 	Objects *objects.Store
 	Model   *readmodel.Model
@@ -58,18 +57,6 @@ type Service struct {
 	Now     func() time.Time
 
 	metrics *metrics
-	// Per-IRI stripes held across the store write and the read-model update,
-	// and by ApplyStored: the tailer cannot slip another replica's older or
-	// newer write between this replica's write and its model update.
-	locks [64]sync.Mutex
-}
-
-func (s *Service) lock(iri string) func() {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(iri))
-	l := &s.locks[h.Sum32()%uint32(len(s.locks))]
-	l.Lock()
-	return l.Unlock
 }
 
 type metrics struct {
@@ -217,17 +204,9 @@ func (s *Service) Accept(ctx context.Context, pilot, wantID string, raw []byte, 
 	if src == Live && s.Members != nil {
 		s.Members.RecordDelivery(pilot, now, latest(published, updated))
 	}
-	unlock := s.lock(id)
-	res, stored, err := s.Objects.Put(ctx, objects.Object{ID: id, Kind: kind, Pilot: pilot, Raw: string(raw),
+	// The store hands what it stores (or finds stored) to the read model.
+	res, err := s.Objects.Put(ctx, objects.Object{ID: id, Kind: kind, Pilot: pilot, Raw: string(raw),
 		Published: published, Updated: updated, Received: now})
-	switch {
-	case err != nil:
-	case res == objects.Created || res == objects.Replaced:
-		applyObject(s.Model, pilot, obj, now)
-	default:
-		s.applyRefused(stored)
-	}
-	unlock()
 	if err != nil {
 		return res, err
 	}
@@ -269,50 +248,22 @@ func (s *Service) Delete(ctx context.Context, pilot, iri string, deleted time.Ti
 	if deleted.IsZero() || deleted.After(s.now()) {
 		deleted = s.now()
 	}
-	unlock := s.lock(iri)
-	removed, stored, err := s.Objects.Delete(ctx, iri, pilot, deleted)
-	switch {
-	case err != nil:
-	case removed:
-		s.Model.Remove(iri)
-	default:
-		s.applyRefused(stored)
-	}
-	unlock()
-	if err != nil {
+	if _, err := s.Objects.Delete(ctx, iri, pilot, deleted); err != nil {
 		return err
 	}
 	s.count("tombstoned", src)
 	return nil
 }
 
-// applyRefused applies what the store holds after it refused a write
-// (stored, nil when the store did not have to be read), unless the read
-// model has that version or a later one. Another replica may have stored it
-// under a number this replica's tailer has already given up on, and a node
-// re-delivering the object must not leave the read model behind. The
-// caller holds the IRI's stripe.
-func (s *Service) applyRefused(stored *objects.Object) {
-	if stored != nil && s.Objects.Observe(*stored) {
-		_ = Rebuild(s.Model, *stored)
-	}
-}
-
-// ApplyStored applies an object read from the store by the tailer (a
-// write by any replica, this one included) to the read model, through the
-// same path as the start-up rebuild, unless the object index shows this
-// replica already has that version or a later one (by version, not by
-// sequence number: a newer version can carry a lower number). Applying a
-// live version twice is harmless anyway: the read model keeps the newest.
-func (s *Service) ApplyStored(o objects.Object) {
-	defer s.lock(o.ID)()
-	if s.Objects.Observe(o) {
-		_ = Rebuild(s.Model, o)
-	}
+// Applier returns what applies the objects the store hands on
+// (objects.Store.HandTo) to model: this replica's writes, what the store
+// holds when it refused one, and other replicas' writes the tailer reads.
+func Applier(model *readmodel.Model) func(objects.Object) {
+	return func(o objects.Object) { _ = Rebuild(model, o) }
 }
 
 // Rebuild applies one stored object to the read model: the start-up pass,
-// and the tailer's updates from other replicas (ApplyStored).
+// and every write handed on by the store afterwards (Applier).
 func Rebuild(model *readmodel.Model, o objects.Object) error {
 	if o.Kind == ogp.KindTombstone {
 		model.Remove(o.ID) // nothing to remove at start; another replica's deletion later
