@@ -67,6 +67,9 @@ func (s *Server) inboxHandler(c echo.Context) error {
 	a, err := s.readInbox(c, req)
 	if err != nil {
 		code, msg := inboxStatus(err)
+		if code == http.StatusInternalServerError {
+			s.log.ErrorContext(req.Context(), "inbox: could not process an activity", "err", err)
+		}
 		return echo.NewHTTPError(code, msg)
 	}
 	s.log.Debug("inbox accepted", "type", a.Type, "id", a.ID, "actor", a.Actor)
@@ -136,10 +139,7 @@ func (s *Server) Receive(ctx context.Context, req *http.Request, body []byte) (*
 	a.fetch, a.log = s.fetcher.Get, s.log
 	if err := s.dispatch(ctx, a); err != nil {
 		s.forgetSeen(a.ID)
-		if code, _ := inboxStatus(err); code == http.StatusInternalServerError {
-			s.log.ErrorContext(ctx, "inbox handler failed", "type", a.Type, "id", a.ID, "err", err)
-		}
-		return nil, err
+		return nil, fmt.Errorf("%s %s: %w", a.Type, a.ID, err)
 	}
 	return a, nil
 }
