@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/ogpnet/ogpnet/federation"
 	"github.com/ogpnet/ogpnet/federation/httpsig"
@@ -39,12 +40,8 @@ func (k staticKey) ResolveKey(context.Context, string, bool) (crypto.PublicKey, 
 // inserts of the same documents (design §5). Ratios are reported as metrics.
 func BenchmarkIngest(b *testing.B) {
 	ctx := context.Background()
-	hub := startBenchServer(b)
 	objects := storetest.DB(b).Collection("objects")
-	hub.On("Create", func(ctx context.Context, s *federation.Server, in *federation.Incoming) error {
-		_, err := objects.InsertOne(ctx, bson.M{"_id": in.ObjectID, "raw": string(in.Raw)})
-		return err
-	})
+	hub := startBenchServer(b, storeCreates{coll: objects})
 	remote := newRemote(b, "mastodon", "mastodon-actor")
 	pad := strings.Repeat("x", 1500) // ~2 KB activities, as in design §3
 	body := func(i int) []byte {
@@ -195,7 +192,22 @@ func BenchmarkFanOut(b *testing.B) {
 	b.ReportMetric(per.Seconds()/signOnly.Seconds(), "fanout/sign")
 }
 
-func startBenchServer(b *testing.B) *federation.Server {
+// storeCreates is the benchmark's Inbox: it stores each Create's activity
+// by its object's IRI.
+type storeCreates struct {
+	federation.IgnoreInbox
+	coll *mongo.Collection
+}
+
+func (s storeCreates) Object(ctx context.Context, a *federation.Activity) error {
+	if a.Type != "Create" {
+		return nil
+	}
+	_, err := s.coll.InsertOne(ctx, bson.M{"_id": a.ObjectID, "raw": string(a.Raw)})
+	return err
+}
+
+func startBenchServer(b *testing.B, inbox federation.Inbox) *federation.Server {
 	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -204,7 +216,7 @@ func startBenchServer(b *testing.B) *federation.Server {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
-	srv, err := federation.New(ctx, federation.Config{BaseURL: "http://hub.localhost:" + port, Username: "hub", ActorType: "Group", DB: storetest.DB(b), Delivery: fastDelivery(), InboxRate: -1})
+	srv, err := federation.New(ctx, federation.Config{BaseURL: "http://hub.localhost:" + port, Username: "hub", ActorType: "Group", DB: storetest.DB(b), Delivery: fastDelivery(), InboxRate: -1, Inbox: inbox})
 	if err != nil {
 		b.Fatal(err)
 	}

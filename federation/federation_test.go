@@ -488,16 +488,14 @@ func TestSharedInboxFanOut(t *testing.T) {
 func TestForeignEmbeddedObjectIsRefetched(t *testing.T) {
 	node := startServer(t, "paris", "", nil)
 	got := make(chan string, 4)
-	for _, typ := range []string{"Create", "Announce"} {
-		node.On(typ, func(ctx context.Context, s *federation.Server, in *federation.Incoming) error {
-			raw, err := s.Object(ctx, in)
-			if err != nil {
-				return err
-			}
-			got <- decode(t, raw)["content"].(string)
-			return nil
-		})
-	}
+	node.received.handle(func(ctx context.Context, a *federation.Activity) error {
+		raw, err := a.Object(ctx)
+		if err != nil {
+			return err
+		}
+		got <- decode(t, raw)["content"].(string)
+		return nil
+	})
 	sender := newRemote(t, "mastodon", "mastodon-actor")
 	origin := newRemote(t, "origin", "mastodon-actor")
 	noteID := origin.base + "/notes/1"

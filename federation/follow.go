@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -119,13 +118,14 @@ func (s *Server) FollowerInboxes() []string {
 
 // onFollow accepts every follow of our main actor (accounts are unlocked)
 // and answers with an Accept that embeds the Follow as received.
-func (s *Server) onFollow(ctx context.Context, in *Incoming) error {
+func (s *Server) onFollow(ctx context.Context, in *Activity) error {
 	if in.ObjectID != s.ActorID() {
-		return inboxError(http.StatusBadRequest, "Follow of %s: this server's actor is %s", in.ObjectID, s.ActorID())
+		return fmt.Errorf("%w: Follow of %s: this server's actor is %s", ErrMalformed, in.ObjectID, s.ActorID())
 	}
 	remote, err := s.actors.get(ctx, in.Actor, false)
 	if err != nil {
-		return inboxError(http.StatusBadRequest, "could not fetch the follower's actor: %v", err)
+		s.log.InfoContext(ctx, "inbox: follower's actor fetch failed", "actor", in.Actor, "err", err)
+		return fmt.Errorf("%w: could not fetch the follower's actor", ErrMalformed)
 	}
 	if err := s.followers.add(ctx, Follower{
 		Actor: in.Actor, Inbox: remote.Inbox, SharedInbox: remote.SharedInbox,
@@ -144,8 +144,8 @@ func (s *Server) onFollow(ctx context.Context, in *Incoming) error {
 	return s.Send(ctx, accept, []string{remote.Inbox})
 }
 
-// onUndo handles Undo{Follow}; other Undos go to registered handlers.
-func (s *Server) onUndo(ctx context.Context, in *Incoming) (bool, error) {
+// onUndo handles Undo{Follow}; other Undos go to the Inbox.
+func (s *Server) onUndo(ctx context.Context, in *Activity) (bool, error) {
 	var inner struct {
 		ID    string `json:"id"`
 		Type  string `json:"type"`
@@ -160,7 +160,7 @@ func (s *Server) onUndo(ctx context.Context, in *Incoming) (bool, error) {
 		return false, nil
 	}
 	if inner.Actor != "" && inner.Actor != in.Actor {
-		return true, inboxError(http.StatusForbidden, "Undo of another actor's Follow")
+		return true, fmt.Errorf("%w: Undo of another actor's Follow", ErrForbidden)
 	}
 	return true, s.followers.remove(ctx, in.Actor)
 }
@@ -239,8 +239,9 @@ func (s *Server) FollowingAll(ctx context.Context) ([]Following, error) {
 	return out, err
 }
 
-// onFollowAnswer records Accept/Reject of one of our follows.
-func (s *Server) onFollowAnswer(ctx context.Context, in *Incoming) (bool, error) {
+// onFollowAnswer records Accept/Reject of one of our follows and reports
+// whether it was one (an answer to anything else is not).
+func (s *Server) onFollowAnswer(ctx context.Context, in *Activity) (bool, error) {
 	f, err := s.FollowingOf(ctx, in.Actor)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil

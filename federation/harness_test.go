@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,23 +42,77 @@ type testServer struct {
 	received *recorder
 }
 
-// recorder keeps what registered handlers were given, for assertions.
+// recorder is every test server's Inbox: it keeps what it was given, for
+// assertions, and passes objects to onObject when a test sets one.
 type recorder struct {
-	mu    sync.Mutex
-	items []*federation.Incoming
+	server   *federation.Server // for FollowingOf during FollowAnswered
+	mu       sync.Mutex
+	items    []*federation.Activity
+	answers  []answer
+	onObject func(context.Context, *federation.Activity) error
 }
 
-func (r *recorder) handler(ctx context.Context, s *federation.Server, in *federation.Incoming) error {
+// answer is one FollowAnswered call, with the follow's state as
+// FollowingOf showed it during the call.
+type answer struct {
+	actor    string
+	accepted bool
+	state    string
+}
+
+var _ federation.Inbox = (*recorder)(nil)
+
+func (r *recorder) add(a *federation.Activity) {
 	r.mu.Lock()
-	r.items = append(r.items, in)
+	r.items = append(r.items, a)
+	r.mu.Unlock()
+}
+
+func (r *recorder) Object(ctx context.Context, a *federation.Activity) error {
+	r.add(a)
+	r.mu.Lock()
+	fn := r.onObject
+	r.mu.Unlock()
+	if fn != nil {
+		return fn(ctx, a)
+	}
+	return nil
+}
+
+func (r *recorder) Delete(_ context.Context, a *federation.Activity) error {
+	r.add(a)
+	return nil
+}
+
+func (r *recorder) FollowAnswered(ctx context.Context, a *federation.Activity, accepted bool) error {
+	r.add(a)
+	f, err := r.server.FollowingOf(ctx, a.Actor)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.answers = append(r.answers, answer{actor: a.Actor, accepted: accepted, state: f.State})
 	r.mu.Unlock()
 	return nil
 }
 
-func (r *recorder) ofType(typ string) []*federation.Incoming {
+func (r *recorder) answered() []answer {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []*federation.Incoming
+	return append([]answer(nil), r.answers...)
+}
+
+// handle makes fn the handler of objects from now on.
+func (r *recorder) handle(fn func(context.Context, *federation.Activity) error) {
+	r.mu.Lock()
+	r.onObject = fn
+	r.mu.Unlock()
+}
+
+func (r *recorder) ofType(typ string) []*federation.Activity {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*federation.Activity
 	for _, in := range r.items {
 		if in.Type == typ {
 			out = append(out, in)
@@ -92,16 +147,14 @@ func startServer(t *testing.T, name, addr string, db *mongo.Database) *testServe
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := federation.New(ctx, federation.Config{
 		BaseURL: ts.URL, Username: name, ActorType: "Organization", Name: "Server " + name,
-		DB: db, Delivery: fastDelivery(), Version: "test",
+		DB: db, Delivery: fastDelivery(), Version: "test", Inbox: ts.received,
 	})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
 	}
 	ts.Server = srv
-	for _, typ := range []string{"Create", "Update", "Delete", "Announce", "Like"} {
-		srv.On(typ, ts.received.handler)
-	}
+	ts.received.server = srv
 	e := echo.New()
 	srv.Register(e)
 	ts.http = &http.Server{Handler: e}
@@ -183,6 +236,7 @@ type remoteActor struct {
 	// checking our signatures with an independent verifier.
 	requests chan *http.Request
 	docs     map[string]string // path → JSON
+	gets     *sync.Map         // path → *atomic.Int64: GETs served, to count fetches
 	// template is the first actor's document, for more accounts (same key).
 	template string
 }
@@ -193,7 +247,7 @@ func newRemote(t testing.TB, name, fixture string) *remoteActor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &remoteActor{key: key, inbox: make(chan []byte, 16), requests: make(chan *http.Request, 16), docs: map[string]string{}}
+	r := &remoteActor{key: key, inbox: make(chan []byte, 16), requests: make(chan *http.Request, 16), docs: map[string]string{}, gets: new(sync.Map)}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)
 	_, port, _ := net.SplitHostPort(r.srv.Listener.Addr().String())
@@ -240,6 +294,8 @@ func (r *remoteActor) serve(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
+	n, _ := r.gets.LoadOrStore(req.URL.Path, new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
 	doc, ok := r.docs[req.URL.Path]
 	if !ok {
 		http.NotFound(w, req)
@@ -268,6 +324,15 @@ func (r *remoteActor) post(t *testing.T, url string, body []byte, mutate func(*h
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(msg)
+}
+
+// fetched returns how many GETs of path r has served.
+func (r *remoteActor) fetched(path string) int64 {
+	n, ok := r.gets.Load(path)
+	if !ok {
+		return 0
+	}
+	return n.(*atomic.Int64).Load()
 }
 
 func (r *remoteActor) activity(typ, object string) []byte {

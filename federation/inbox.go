@@ -1,7 +1,6 @@
 package federation
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,119 +20,132 @@ import (
 	"github.com/ogpnet/ogpnet/internal/store"
 )
 
-// Incoming is a verified activity handed to handlers.
-type Incoming struct {
-	// ID, Type and Actor come from the activity; Actor is the verified
-	// signer (key owner == actor is checked before any handler runs).
-	ID, Type, Actor string
-	// ObjectID is the IRI of the activity's object (embedded or by link).
-	ObjectID string
-	// Raw is the activity exactly as received.
-	Raw []byte
-	// Activity is the decoded activity, for routing.
-	Activity *vocab.Activity
-	// embedded is the object as sent inside the activity (untrusted).
-	embedded json.RawMessage
+// Inbox is what a server's user is told about incoming activities, given
+// once in Config. Federation handles Follow, Undo{Follow} and the answers
+// to its own Follows itself; everything else that passed the pipeline
+// (verify → decode → origin checks → dedupe) reaches exactly one method.
+// Methods return nil, or an error wrapping ErrMalformed, ErrForbidden,
+// ErrRejected or ErrUnavailable to refuse the activity with that status;
+// any other error answers 500 and lets the sender's retry through.
+// Outgoing traffic leaves only through Publish, Send and Follow.
+type Inbox interface {
+	// Object receives every activity with an object that federation does
+	// not handle itself: Create, Update, Announce, Add, Remove, Flag,
+	// Like, Undo of anything but a Follow… (switch on a.Type; ignore the
+	// rest with nil). a.Object resolves the object when it is needed.
+	Object(ctx context.Context, a *Activity) error
+	// Delete receives Delete activities; the object is on the actor's
+	// host. An account deletion (a.ObjectID == a.Actor) arrives after the
+	// actor was removed from the followers.
+	Delete(ctx context.Context, a *Activity) error
+	// FollowAnswered is told of an Accept (accepted) or Reject of one of
+	// this server's Follows, after it was recorded: FollowingOf shows the
+	// new state.
+	FollowAnswered(ctx context.Context, a *Activity, accepted bool) error
 }
 
-// Handler processes one verified activity. An error makes the inbox answer
-// 500 and forget the activity id, so the sender's retry is processed again.
-type Handler func(ctx context.Context, s *Server, in *Incoming) error
+// IgnoreInbox ignores every activity. Embed it in an Inbox to implement
+// only the methods that matter to you; it is also the Inbox of a server
+// whose Config has none.
+type IgnoreInbox struct{}
 
-// On registers h for activities of type typ ("Create", "Update", …).
-// Follow and Undo{Follow} are handled by the server itself and not passed
-// on; Accept and Reject of our follows are recorded first (FollowingOf shows
-// the new state), then passed on.
-func (s *Server) On(typ string, h Handler) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.handlers[typ] = append(s.handlers[typ], h)
-}
+// Object ignores the activity.
+func (IgnoreInbox) Object(context.Context, *Activity) error { return nil }
 
-// inboxError is a rejection with a status the sender can act on.
-func inboxError(code int, format string, args ...any) error {
-	return echo.NewHTTPError(code, fmt.Sprintf(format, args...))
-}
+// Delete ignores the deletion.
+func (IgnoreInbox) Delete(context.Context, *Activity) error { return nil }
+
+// FollowAnswered ignores the answer.
+func (IgnoreInbox) FollowAnswered(context.Context, *Activity, bool) error { return nil }
 
 // IsAPContentType reports whether ct is an ActivityPub media type
 // (GoToSocial answers anything else with 406; we answer 415).
 func IsAPContentType(ct string) bool { return accept.IsAPContentType(ct) }
 
 func (s *Server) inboxHandler(c echo.Context) error {
-	if name := c.Param("name"); name != "" && name != s.cfg.Username {
-		return echo.NewHTTPError(http.StatusNotFound, "no such actor")
-	}
 	req := c.Request()
-	if req.ContentLength > s.cfg.InboxMaxBytes {
-		return inboxError(http.StatusRequestEntityTooLarge, "activity larger than %d bytes", s.cfg.InboxMaxBytes)
-	}
-	body, err := io.ReadAll(io.LimitReader(req.Body, s.cfg.InboxMaxBytes+1))
+	a, err := s.readInbox(c, req)
 	if err != nil {
-		return inboxError(http.StatusBadRequest, "reading body: %v", err)
+		code, msg := inboxStatus(err)
+		if code == http.StatusInternalServerError {
+			s.log.ErrorContext(req.Context(), "inbox: could not process an activity", "err", err)
+		}
+		return echo.NewHTTPError(code, msg)
 	}
-	if int64(len(body)) > s.cfg.InboxMaxBytes {
-		return inboxError(http.StatusRequestEntityTooLarge, "activity larger than %d bytes", s.cfg.InboxMaxBytes)
-	}
-	if !IsAPContentType(req.Header.Get("Content-Type")) {
-		return inboxError(http.StatusUnsupportedMediaType, "Content-Type must be application/activity+json")
-	}
-	in, err := s.Receive(req.Context(), req, body)
-	if err != nil {
-		return err
-	}
-	s.log.Debug("inbox accepted", "type", in.Type, "id", in.ID, "actor", in.Actor)
+	s.log.Debug("inbox accepted", "type", a.Type, "id", a.ID, "actor", a.Actor)
 	return c.NoContent(http.StatusAccepted)
 }
 
+// readInbox checks the request's target, size and media type, reads the
+// body and runs Receive.
+func (s *Server) readInbox(c echo.Context, req *http.Request) (*Activity, error) {
+	if name := c.Param("name"); name != "" && name != s.cfg.Username {
+		return nil, errNoActor
+	}
+	if req.ContentLength > s.cfg.InboxMaxBytes {
+		return nil, fmt.Errorf("%w: larger than %d bytes", errTooLarge, s.cfg.InboxMaxBytes)
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, s.cfg.InboxMaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading body: %v", ErrMalformed, err)
+	}
+	if int64(len(body)) > s.cfg.InboxMaxBytes {
+		return nil, fmt.Errorf("%w: larger than %d bytes", errTooLarge, s.cfg.InboxMaxBytes)
+	}
+	if !IsAPContentType(req.Header.Get("Content-Type")) {
+		return nil, errContentType
+	}
+	return s.Receive(req.Context(), req, body)
+}
+
 // Receive runs the inbox pipeline on a request whose body has been read:
-// verify signature → decode → origin checks → dedupe → dispatch. Its errors
-// are *echo.HTTPError with the status to answer.
-func (s *Server) Receive(ctx context.Context, req *http.Request, body []byte) (*Incoming, error) {
+// verify signature → decode → origin checks → dedupe → dispatch to the
+// Inbox. Its errors wrap the sentinels of errors.go; the inbox answers
+// them with their status (an unknown error is 500).
+func (s *Server) Receive(ctx context.Context, req *http.Request, body []byte) (*Activity, error) {
 	verified, err := httpsig.Verify(ctx, req, body, s.keys, httpsig.Options{Now: s.cfg.Now})
 	if err != nil {
-		return nil, inboxError(http.StatusUnauthorized, "signature rejected: %v", err)
+		// Why is for our log: the sender learns only that it failed.
+		s.log.InfoContext(ctx, "inbox: signature rejected", "err", err)
+		return nil, errUnverified
 	}
-	in, err := decodeActivity(body)
+	a, err := decodeActivity(body)
 	if err != nil {
-		return nil, inboxError(http.StatusBadRequest, "malformed activity: %v", err)
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if in.Actor != verified.Owner {
-		return nil, inboxError(http.StatusUnauthorized, "signed by %s, but the activity's actor is %s", verified.Owner, in.Actor)
+	if a.Actor != verified.Owner {
+		return nil, fmt.Errorf("%w: signed by %s, but the activity's actor is %s", errUnverified, verified.Owner, a.Actor)
 	}
-	if !sameOrigin(in.ID, in.Actor) {
-		return nil, inboxError(http.StatusUnauthorized, "activity id %s is not on the actor's host", in.ID)
+	if !sameOrigin(a.ID, a.Actor) {
+		return nil, fmt.Errorf("%w: activity id %s is not on the actor's host", errUnverified, a.ID)
 	}
-	switch in.Type {
+	switch a.Type {
 	case "Update", "Delete":
 		// Only the owner may change or remove an object: its IRI must be on
 		// the actor's host (or be the actor itself).
-		if in.ObjectID == "" || !sameOrigin(in.ObjectID, in.Actor) {
-			return nil, inboxError(http.StatusForbidden, "%s of %s by %s: only the object's owner may do that", in.Type, in.ObjectID, in.Actor)
+		if a.ObjectID == "" || !sameOrigin(a.ObjectID, a.Actor) {
+			return nil, fmt.Errorf("%w: %s of %s by %s: only the object's owner may do that", ErrForbidden, a.Type, a.ObjectID, a.Actor)
 		}
 	}
-	fresh, err := s.markSeen(ctx, in.ID)
+	fresh, err := s.markSeen(ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}
 	if !fresh {
-		return in, nil // a duplicate delivery: harmless, already processed
+		return a, nil // a duplicate delivery: harmless, already processed
 	}
 	// It just spoke to us: deliveries to it need not wait out a dead mark.
-	_ = s.queue.MarkAlive(ctx, hostOf(in.Actor))
-	if err := s.dispatch(ctx, in); err != nil {
-		s.forgetSeen(in.ID)
-		var he *echo.HTTPError
-		if errors.As(err, &he) {
-			return nil, he
-		}
-		s.log.Error("inbox handler failed", "type", in.Type, "id", in.ID, "err", err)
-		return nil, echo.NewHTTPError(http.StatusInternalServerError, "could not process the activity")
+	_ = s.queue.MarkAlive(ctx, hostOf(a.Actor))
+	a.fetch, a.log = s.fetcher.Get, s.log
+	if err := s.dispatch(ctx, a); err != nil {
+		s.forgetSeen(a.ID)
+		return nil, fmt.Errorf("%s %s: %w", a.Type, a.ID, err)
 	}
-	return in, nil
+	return a, nil
 }
 
 // decodeActivity parses with go-ap for routing and keeps the bytes.
-func decodeActivity(body []byte) (*Incoming, error) {
+func decodeActivity(body []byte) (*Activity, error) {
 	if !json.Valid(body) {
 		return nil, errors.New("body is not JSON")
 	}
@@ -148,9 +160,9 @@ func decodeActivity(body []byte) (*Incoming, error) {
 	if err != nil || item == nil {
 		return nil, fmt.Errorf("not an ActivityStreams document: %v", err)
 	}
-	in := &Incoming{Raw: body, embedded: shape.Object}
+	in := &Activity{Raw: body, embedded: shape.Object}
 	err = vocab.OnActivity(item, func(a *vocab.Activity) error {
-		in.Activity = a
+		in.Decoded = a
 		in.ID = a.ID.String()
 		in.Type = string(a.Type)
 		if a.Actor != nil {
@@ -214,79 +226,32 @@ func (s *Server) forgetSeen(id string) {
 	_, _ = s.cfg.DB.Collection("inbox_seen").DeleteOne(ctx, bson.M{"_id": id})
 }
 
-func (s *Server) dispatch(ctx context.Context, in *Incoming) error {
-	switch in.Type {
+// dispatch handles what federation owns (follows and the answers to its
+// own) and hands everything else to the Inbox.
+func (s *Server) dispatch(ctx context.Context, a *Activity) error {
+	switch a.Type {
 	case "Follow":
-		return s.onFollow(ctx, in)
+		return s.onFollow(ctx, a)
 	case "Undo":
-		if handled, err := s.onUndo(ctx, in); handled || err != nil {
+		if handled, err := s.onUndo(ctx, a); handled || err != nil {
 			return err
 		}
 	case "Accept", "Reject":
-		// Recorded here; registered handlers still hear of it (the hub
-		// backfills a member the moment it accepts).
-		if _, err := s.onFollowAnswer(ctx, in); err != nil {
+		answered, err := s.onFollowAnswer(ctx, a)
+		if err != nil {
 			return err
 		}
+		if answered {
+			return s.inbox.FollowAnswered(ctx, a, a.Type == "Accept")
+		}
 	case "Delete":
-		if in.ObjectID == in.Actor {
+		if a.ObjectID == a.Actor {
 			// An account deletion: forget it as a follower.
-			if err := s.followers.remove(ctx, in.Actor); err != nil {
+			if err := s.followers.remove(ctx, a.Actor); err != nil {
 				return err
 			}
 		}
+		return s.inbox.Delete(ctx, a)
 	}
-	s.mu.RLock()
-	hs := s.handlers[in.Type]
-	s.mu.RUnlock()
-	for _, h := range hs {
-		if err := h(ctx, s, in); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Object returns the activity's object as trustworthy bytes: the embedded
-// copy when it is attributed to the activity's actor on the same host,
-// otherwise a fresh, signed fetch from its origin (federation.md §4; always
-// for Announce, whose object belongs to someone else).
-func (s *Server) Object(ctx context.Context, in *Incoming) ([]byte, error) {
-	if in.ObjectID == "" {
-		return nil, inboxError(http.StatusBadRequest, "activity has no object")
-	}
-	if in.Type != "Announce" && len(in.embedded) > 0 && bytes.HasPrefix(bytes.TrimSpace(in.embedded), []byte("{")) {
-		var obj struct {
-			ID           string          `json:"id"`
-			AttributedTo json.RawMessage `json:"attributedTo"`
-		}
-		if json.Unmarshal(in.embedded, &obj) == nil && obj.ID == in.ObjectID &&
-			attributedTo(obj.AttributedTo) == in.Actor && sameOrigin(obj.ID, in.Actor) {
-			return in.embedded, nil
-		}
-	}
-	raw, err := s.fetcher.Get(ctx, in.ObjectID)
-	if err != nil {
-		return nil, inboxError(http.StatusBadRequest, "could not fetch object %s from its origin: %v", in.ObjectID, err)
-	}
-	return raw, nil
-}
-
-// attributedTo reads attributedTo as a single IRI (string or {id}).
-func attributedTo(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var obj struct {
-		ID string `json:"id"`
-	}
-	if json.Unmarshal(raw, &obj) == nil {
-		return obj.ID
-	}
-	var list []json.RawMessage
-	if json.Unmarshal(raw, &list) == nil && len(list) == 1 {
-		return attributedTo(list[0])
-	}
-	return ""
+	return s.inbox.Object(ctx, a)
 }

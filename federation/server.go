@@ -2,7 +2,8 @@
 // server's actor and keys, WebFinger and NodeInfo, the inbox pipeline
 // (verify → dedupe → dispatch), outbox and followers collections, following
 // remote actors, and publishing through the durable delivery queue. It holds
-// no OGP policy: hub and node register handlers for the activities they want.
+// no OGP policy: its user hears of incoming activities through the one Inbox
+// it gives in Config.
 package federation
 
 import (
@@ -17,7 +18,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -70,6 +70,8 @@ type Config struct {
 	InboxBurst int
 	// Delivery tunes the outgoing queue (workers, backoff, lease).
 	Delivery delivery.Options
+	// Inbox is told of incoming activities (nil: IgnoreInbox{}).
+	Inbox Inbox
 	// ActorHTML renders the actor's profile page for browsers; when nil,
 	// browsers asking for the actor IRI are redirected to "/".
 	ActorHTML echo.HandlerFunc
@@ -93,9 +95,7 @@ type Server struct {
 
 	followers *followerSet
 	actors    *actorCache
-
-	mu       sync.RWMutex
-	handlers map[string][]Handler
+	inbox     Inbox
 }
 
 // New loads (or creates once) the server's keys and opens its queue.
@@ -132,10 +132,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Guard.DevLocalhost = true
 	}
 	s := &Server{
-		cfg:      cfg,
-		base:     base,
-		log:      cfg.Logger.With("server", base.Host),
-		handlers: map[string][]Handler{},
+		cfg:   cfg,
+		base:  base,
+		log:   cfg.Logger.With("server", base.Host),
+		inbox: cfg.Inbox,
+	}
+	if s.inbox == nil {
+		s.inbox = IgnoreInbox{}
 	}
 	if s.actorKey, err = s.loadKey(ctx, "actor"); err != nil {
 		return nil, err

@@ -351,23 +351,34 @@ func init() {
 type follower struct {
 	running
 	*federation.Server
-	got chan *federation.Incoming
+	got chan *federation.Activity
+}
+
+// announces is a follower's Inbox: it passes on the Announces it receives.
+type announces struct {
+	federation.IgnoreInbox
+	got chan *federation.Activity
+}
+
+func (in announces) Object(_ context.Context, a *federation.Activity) error {
+	if a.Type == "Announce" {
+		in.got <- a
+	}
+	return nil
 }
 
 func startFollower(t *testing.T, name string) *follower {
 	t.Helper()
 	ln, base := listen(t, name, "")
+	got := make(chan *federation.Activity, 1000)
 	s, err := federation.New(context.Background(), federation.Config{
 		BaseURL: base, Username: "alice", ActorType: "Person", DB: storetest.DB(t), Logger: quietLogger(),
+		Inbox: announces{got: got},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &follower{Server: s, got: make(chan *federation.Incoming, 1000)}
-	s.On("Announce", func(_ context.Context, _ *federation.Server, in *federation.Incoming) error {
-		f.got <- in
-		return nil
-	})
+	f := &follower{Server: s, got: got}
 	f.base, f.addr = base, ln.Addr().String()
 	e := newEcho()
 	s.Register(e)

@@ -48,17 +48,6 @@ const DefaultBackfillInterval = 10 * time.Minute
 // an arriving Accept wakes the check at once.
 var acceptPoll = 30 * time.Second
 
-// tailPoll is how often each replica reads the other replicas' writes:
-// objects by sequence number (objects.Tailer) and the member list (design
-// §3: "seconds behind at most"). On the embedded store every read scans,
-// so a poll that took long pushes the next one back (tailWait).
-const tailPoll = time.Second
-
-// tailWait is the pause before the next poll: tailPoll, or five times the
-// last poll's duration when that is longer, so tailing never takes more
-// than about a sixth of the store's time.
-func tailWait(took time.Duration) time.Duration { return max(tailPoll, 5*took) }
-
 // Config configures a hub.
 type Config struct {
 	BaseURL, Name, Summary string
@@ -89,7 +78,7 @@ type Hub struct {
 	auth     *auth.Auth
 	echo     *echo.Echo
 	log      *slog.Logger
-	accepted chan struct{} // an Accept arrived: look for newly accepted members
+	inbox    *inbox // what federation tells the hub
 }
 
 // New opens the hub's state and rebuilds the read model from the store in
@@ -117,12 +106,12 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		cfg.Metrics = prometheus.NewRegistry()
 		cfg.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	h := &Hub{cfg: cfg, log: cfg.Logger.With("component", "hub")}
+	h := &Hub{cfg: cfg, log: cfg.Logger.With("component", "hub"), inbox: newInbox()}
 	var err error
 	h.fed, err = federation.New(ctx, federation.Config{
 		BaseURL: cfg.BaseURL, Username: "hub", ActorType: "Group",
 		Name: cfg.Name, Summary: cfg.Summary, Lang: cfg.Lang, DB: cfg.DB, Guard: cfg.Guard,
-		Software: "ogpnet", Version: cfg.Version, Logger: cfg.Logger,
+		Software: "ogpnet", Version: cfg.Version, Logger: cfg.Logger, Inbox: h.inbox,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
@@ -135,6 +124,9 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	h.objects = objects.Open(cfg.DB)
+	// From here on the read model follows the store: every write of this
+	// replica, and every write of another that the tailer reads.
+	h.objects.HandTo(ingest.Applier(h.model))
 	start := time.Now()
 	n := 0
 	if err := h.objects.Load(ctx, func(o objects.Object) error {
@@ -151,15 +143,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	}
 	h.ingest = &ingest.Service{Objects: h.objects, Model: h.model, Members: h.members, Reshare: h.reshare, Log: h.log}
 	h.ingest.Instrument(cfg.Metrics)
-	h.ingest.Register(h.fed)
-	h.accepted = make(chan struct{}, 1)
-	h.fed.On("Accept", func(context.Context, *federation.Server, *federation.Incoming) error {
-		select {
-		case h.accepted <- struct{}{}:
-		default: // a wake-up is already pending
-		}
-		return nil
-	})
+	h.inbox.ingest = h.ingest
 	h.backfill = &backfill.Backfiller{Fed: h.fed, Members: h.members, Ingest: h.ingest, Log: h.log, DB: cfg.DB}
 	if err := h.backfill.EnsureIndexes(ctx); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
@@ -210,11 +194,18 @@ func (h *Hub) Run(ctx context.Context) error {
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		h.tail(ctx)
+		// Other replicas' object writes reach the read model, and their
+		// membership changes the member list.
+		h.tailer.Run(ctx, func(ctx context.Context) error {
+			if err := h.members.Refresh(ctx); err != nil {
+				return fmt.Errorf("refresh members: %w", err)
+			}
+			return nil
+		})
 	}()
 	go func() {
 		defer wg.Done()
-		h.backfill.Loop(ctx, h.cfg.BackfillInterval, acceptPoll, h.accepted)
+		h.backfill.Loop(ctx, h.cfg.BackfillInterval, acceptPoll, h.inbox.accepted)
 	}()
 	go func() {
 		defer wg.Done()
@@ -240,36 +231,6 @@ func (h *Hub) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
-}
-
-// tail keeps this replica current with the others sharing its store: new
-// object writes go to the read model through the start-up path
-// (ingest.Service.ApplyStored), and membership changes to the member list.
-// A single hub reads back only its own writes, which change nothing.
-func (h *Hub) tail(ctx context.Context) {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		began := time.Now()
-		h.tailOnce(ctx)
-		t.Reset(tailWait(time.Since(began)))
-	}
-}
-
-// tailOnce reads what other replicas wrote since the last look (the
-// background loop in Run does this every second or so).
-func (h *Hub) tailOnce(ctx context.Context) {
-	if _, err := h.tailer.Poll(ctx, h.ingest.ApplyStored); err != nil && ctx.Err() == nil {
-		h.log.Warn("tail objects", "err", err)
-	}
-	if err := h.members.Refresh(ctx); err != nil && ctx.Err() == nil {
-		h.log.Warn("refresh members", "err", err)
-	}
 }
 
 // AddMember follows a node by handle or actor URL; the hub backfills it once

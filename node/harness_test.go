@@ -208,30 +208,45 @@ type follower struct {
 	taken []bool
 }
 
+// Object and Delete record what the follower receives (it is its own
+// Inbox).
+func (f *follower) Object(_ context.Context, a *federation.Activity) error {
+	switch a.Type {
+	case "Create", "Update":
+		return f.record(a)
+	}
+	return nil
+}
+
+func (f *follower) Delete(_ context.Context, a *federation.Activity) error { return f.record(a) }
+
+// FollowAnswered ignores answers: the reader follows nobody.
+func (f *follower) FollowAnswered(context.Context, *federation.Activity, bool) error { return nil }
+
+func (f *follower) record(in *federation.Activity) error {
+	var a map[string]any
+	if err := json.Unmarshal(in.Raw, &a); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.got = append(f.got, a)
+	f.taken = append(f.taken, false)
+	f.mu.Unlock()
+	return nil
+}
+
 func startFollower(t *testing.T) *follower {
 	t.Helper()
 	l, base := listen(t, "follower")
+	f := &follower{}
 	fs, err := federation.New(context.Background(), federation.Config{
 		BaseURL: base, Username: "reader", ActorType: "Person", Name: "Reader",
-		DB: storetest.DB(t), Logger: slog.New(slog.DiscardHandler),
+		DB: storetest.DB(t), Logger: slog.New(slog.DiscardHandler), Inbox: f,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &follower{Server: fs}
-	for _, typ := range []string{"Create", "Update", "Delete"} {
-		fs.On(typ, func(_ context.Context, _ *federation.Server, in *federation.Incoming) error {
-			var a map[string]any
-			if err := json.Unmarshal(in.Raw, &a); err != nil {
-				return err
-			}
-			f.mu.Lock()
-			f.got = append(f.got, a)
-			f.taken = append(f.taken, false)
-			f.mu.Unlock()
-			return nil
-		})
-	}
+	f.Server = fs
 	e := echo.New()
 	fs.Register(e)
 	serve(t, l, e)

@@ -1,6 +1,8 @@
 // Package ingest turns member nodes' activities into stored objects and
-// read-model updates: the hub's inbox handlers (Create, Update, Delete,
-// Announce) and the one path that backfill and the start-up rebuild share.
+// read-model updates: what the hub's Inbox receives from members (Create,
+// Update, Announce, Delete) and the one path that backfill and the
+// start-up rebuild share. Refusals are federation's domain errors; the
+// inbox turns them into statuses.
 //
 // Trust: federation has already verified the signature, that the key owner
 // is the actor, and that Update/Delete targets are on the actor's host.
@@ -14,15 +16,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ogpnet/ogpnet/federation"
@@ -43,10 +41,13 @@ const (
 )
 
 // ErrRejected wraps reasons an object is refused (not from the member's
-// host, wrong attribution, invalid document).
-var ErrRejected = errors.New("ingest: rejected")
+// host, wrong attribution, invalid document). It is a
+// federation.ErrRejected, so a live delivery refused for it is answered
+// 422.
+var ErrRejected = fmt.Errorf("ingest: %w", federation.ErrRejected)
 
-// Service ingests objects.
+// Service ingests objects. The read model follows the store: give
+// Applier(Model) to Objects.HandTo before the first write.
 type Service struct {
 	Objects *objects.Store
 	Model   *readmodel.Model
@@ -56,18 +57,6 @@ type Service struct {
 	Now     func() time.Time
 
 	metrics *metrics
-	// Per-IRI stripes held across the store write and the read-model update,
-	// and by ApplyStored: the tailer cannot slip another replica's older or
-	// newer write between this replica's write and its model update.
-	locks [64]sync.Mutex
-}
-
-func (s *Service) lock(iri string) func() {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(iri))
-	l := &s.locks[h.Sum32()%uint32(len(s.locks))]
-	l.Lock()
-	return l.Unlock
 }
 
 type metrics struct {
@@ -111,53 +100,48 @@ func (s *Service) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Register installs the inbox handlers on the hub's federation server.
-// Other activity types are not registered, so federation ignores them.
-func (s *Service) Register(fed *federation.Server) {
-	fed.On("Create", s.onObject)
-	fed.On("Update", s.onObject)
-	fed.On("Announce", s.onObject)
-	fed.On("Delete", s.onDelete)
-}
-
-func (s *Service) onObject(ctx context.Context, fed *federation.Server, in *federation.Incoming) error {
-	if !s.Members.Accepting(in.Actor) {
+// Object ingests the object of a member's live Create, Update or
+// Announce (the hub's Inbox routes them here). Activities of non-members
+// and objects on other hosts are ignored, not refused: a 4xx would make
+// polite senders retry. An invalid object is refused (ErrRejected, which
+// the inbox answers 422).
+func (s *Service) Object(ctx context.Context, a *federation.Activity) error {
+	if !s.Members.Accepting(a.Actor) {
 		// Anyone may follow the Group and talk to it; only members' objects
-		// are data. Not an error: a 4xx would make polite senders retry.
-		s.log().DebugContext(ctx, "ingest: ignoring activity from a non-member", "actor", in.Actor, "type", in.Type)
+		// are data.
+		s.log().DebugContext(ctx, "ingest: ignoring activity from a non-member", "actor", a.Actor, "type", a.Type)
 		s.count("not-member", Live)
 		return nil
 	}
-	if !sameHost(in.ObjectID, in.Actor) {
+	if !sameHost(a.ObjectID, a.Actor) {
 		s.count("foreign-host", Live)
 		return nil // e.g. a member boosting someone else's post
 	}
-	raw, err := fed.Object(ctx, in)
+	raw, err := a.Object(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = s.Accept(ctx, in.Actor, in.ObjectID, raw, Live)
+	_, err = s.Accept(ctx, a.Actor, a.ObjectID, raw, Live)
 	if errors.Is(err, ErrUnsupported) {
 		return nil
-	}
-	if errors.Is(err, ErrRejected) {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
 	}
 	return err
 }
 
-func (s *Service) onDelete(ctx context.Context, _ *federation.Server, in *federation.Incoming) error {
-	if !s.Members.Accepting(in.Actor) {
+// Deleted records a member's live Delete of one of its objects. The
+// deletion of the member's own actor keeps its history for staff to
+// decide.
+func (s *Service) Deleted(ctx context.Context, a *federation.Activity) error {
+	if !s.Members.Accepting(a.Actor) {
 		s.count("not-member", Live)
 		return nil
 	}
-	if in.ObjectID == in.Actor {
-		// The node deleted its account: keep its history, let staff decide.
-		s.log().WarnContext(ctx, "ingest: member deleted its actor", "actor", in.Actor)
+	if a.ObjectID == a.Actor {
+		s.log().WarnContext(ctx, "ingest: member deleted its actor", "actor", a.Actor)
 		return nil
 	}
-	s.Members.RecordDelivery(in.Actor, s.now(), time.Time{})
-	return s.Delete(ctx, in.Actor, in.ObjectID, DeletedAt(in.Raw), Live)
+	s.Members.RecordDelivery(a.Actor, s.now(), time.Time{})
+	return s.Delete(ctx, a.Actor, a.ObjectID, DeletedAt(a.Raw), Live)
 }
 
 // DeletedAt reads the Tombstone's "deleted" time from a Delete activity
@@ -220,17 +204,9 @@ func (s *Service) Accept(ctx context.Context, pilot, wantID string, raw []byte, 
 	if src == Live && s.Members != nil {
 		s.Members.RecordDelivery(pilot, now, latest(published, updated))
 	}
-	unlock := s.lock(id)
-	res, stored, err := s.Objects.Put(ctx, objects.Object{ID: id, Kind: kind, Pilot: pilot, Raw: string(raw),
+	// The store hands what it stores (or finds stored) to the read model.
+	res, err := s.Objects.Put(ctx, objects.Object{ID: id, Kind: kind, Pilot: pilot, Raw: string(raw),
 		Published: published, Updated: updated, Received: now})
-	switch {
-	case err != nil:
-	case res == objects.Created || res == objects.Replaced:
-		applyObject(s.Model, pilot, obj, now)
-	default:
-		s.applyRefused(stored)
-	}
-	unlock()
 	if err != nil {
 		return res, err
 	}
@@ -272,50 +248,22 @@ func (s *Service) Delete(ctx context.Context, pilot, iri string, deleted time.Ti
 	if deleted.IsZero() || deleted.After(s.now()) {
 		deleted = s.now()
 	}
-	unlock := s.lock(iri)
-	removed, stored, err := s.Objects.Delete(ctx, iri, pilot, deleted)
-	switch {
-	case err != nil:
-	case removed:
-		s.Model.Remove(iri)
-	default:
-		s.applyRefused(stored)
-	}
-	unlock()
-	if err != nil {
+	if _, err := s.Objects.Delete(ctx, iri, pilot, deleted); err != nil {
 		return err
 	}
 	s.count("tombstoned", src)
 	return nil
 }
 
-// applyRefused applies what the store holds after it refused a write
-// (stored, nil when the store did not have to be read), unless the read
-// model has that version or a later one. Another replica may have stored it
-// under a number this replica's tailer has already given up on, and a node
-// re-delivering the object must not leave the read model behind. The
-// caller holds the IRI's stripe.
-func (s *Service) applyRefused(stored *objects.Object) {
-	if stored != nil && s.Objects.Observe(*stored) {
-		_ = Rebuild(s.Model, *stored)
-	}
-}
-
-// ApplyStored applies an object read from the store by the tailer (a
-// write by any replica, this one included) to the read model, through the
-// same path as the start-up rebuild, unless the object index shows this
-// replica already has that version or a later one (by version, not by
-// sequence number: a newer version can carry a lower number). Applying a
-// live version twice is harmless anyway: the read model keeps the newest.
-func (s *Service) ApplyStored(o objects.Object) {
-	defer s.lock(o.ID)()
-	if s.Objects.Observe(o) {
-		_ = Rebuild(s.Model, o)
-	}
+// Applier returns what applies the objects the store hands on
+// (objects.Store.HandTo) to model: this replica's writes, what the store
+// holds when it refused one, and other replicas' writes the tailer reads.
+func Applier(model *readmodel.Model) func(objects.Object) {
+	return func(o objects.Object) { _ = Rebuild(model, o) }
 }
 
 // Rebuild applies one stored object to the read model: the start-up pass,
-// and the tailer's updates from other replicas (ApplyStored).
+// and every write handed on by the store afterwards (Applier).
 func Rebuild(model *readmodel.Model, o objects.Object) error {
 	if o.Kind == ogp.KindTombstone {
 		model.Remove(o.ID) // nothing to remove at start; another replica's deletion later

@@ -46,7 +46,14 @@ func newService(t testing.TB) *ingest.Service {
 	if err := st.Load(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	return &ingest.Service{Objects: st, Model: readmodel.New(nil)}
+	return newReplica(st)
+}
+
+// newReplica is an ingest service over st whose read model follows st.
+func newReplica(st *objects.Store) *ingest.Service {
+	model := readmodel.New(nil)
+	st.HandTo(ingest.Applier(model))
+	return &ingest.Service{Objects: st, Model: model}
 }
 
 func TestAcceptRules(t *testing.T) {
@@ -154,7 +161,7 @@ func TestNewerVersionUnderLowerNumber(t *testing.T) {
 		if err := st.Load(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
-		return &ingest.Service{Objects: st, Model: readmodel.New(nil)}
+		return newReplica(st)
 	}
 	b, c := replica(), replica()
 	tc := c.Objects.Tailer()
@@ -179,7 +186,7 @@ func TestNewerVersionUnderLowerNumber(t *testing.T) {
 		t.Fatalf("v1 on B: %v %v", res, err)
 	}
 	// C's tailer reads number 2: v1.
-	if _, err := tc.Poll(ctx, c.ApplyStored); err != nil {
+	if _, err := tc.Follow(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := modelAt(c); !got.Equal(t1) {
@@ -192,7 +199,7 @@ func TestNewerVersionUnderLowerNumber(t *testing.T) {
 		t.Fatalf("A's replace: %+v %v", r, err)
 	}
 	// C's tailer finds the missing number 1: v2 is newer than C's v1.
-	if _, err := tc.Poll(ctx, c.ApplyStored); err != nil {
+	if _, err := tc.Follow(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := modelAt(c); !got.Equal(t2) {
@@ -207,7 +214,7 @@ func TestNewerVersionUnderLowerNumber(t *testing.T) {
 		t.Errorf("B's model at %v after v2 was re-delivered, want %v", got, t2)
 	}
 	// B's tailer then reads both numbers: nothing older goes back in.
-	if _, err := b.Objects.Tailer().Poll(ctx, b.ApplyStored); err != nil {
+	if _, err := b.Objects.Tailer().Follow(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := modelAt(b); !got.Equal(t2) {

@@ -13,8 +13,13 @@
 // keeps its read model and its version index current with the others'
 // writes. The index can still lag by a poll, so it is only a hint: every
 // write is guarded in the store by version, and a write the store refuses
-// reads the stored document back into the index (and hands it to the
-// caller, whose read model may not have it yet).
+// reads the stored document back into the index (and hands it on, since
+// the read model may not have it yet).
+//
+// The store is the read model's only source after start: every write this
+// replica must reflect (its own, a refused write's stored document, the
+// tailer's news) is handed on through HandTo under the object's stripe,
+// the one per-IRI lock (docs/architecture.md, "Replica consistency").
 //
 // The number only says where to look, never which write wins: it is taken
 // before the write, which the store then guards by version, so a newer
@@ -114,9 +119,14 @@ func (a stamp) after(b stamp) bool {
 
 // Store is the object store with its in-memory version index.
 type Store struct {
-	coll  *mongo.Collection
-	seq   allocator
-	locks [64]sync.Mutex // per-IRI stripes: a delivery and a backfill of one object serialise
+	coll *mongo.Collection
+	seq  allocator
+	// locks are the per-IRI stripes, the only ones: a write, the read-model
+	// update it causes (hand) and the tailer's Observe of the same IRI
+	// serialise, so no other replica's write read by the tailer can slip
+	// between this replica's write and its read-model update.
+	locks [64]sync.Mutex
+	hand  func(Object) // the read model's door (HandTo); nil: none
 	mu    sync.RWMutex
 	index map[string]meta
 	// Where Load left off, for Tailer: the highest number read and the
@@ -128,6 +138,26 @@ type Store struct {
 // Open returns the store; call Load before Put.
 func Open(db *mongo.Database) *Store {
 	return &Store{coll: db.Collection(Collection), seq: allocator{coll: db.Collection(SeqCollection)}, index: map[string]meta{}}
+}
+
+// HandTo makes fn receive every write this replica's read model must
+// reflect, under the object's stripe: its own accepted writes, what the
+// store holds when it refuses a write and that is news (another replica's
+// write the tailer has not read yet), and news the tailer observes. Call it
+// before the first write; fn must not call back into the store.
+func (s *Store) HandTo(fn func(Object)) { s.hand = fn }
+
+// handOn records o as handed on and gives it to the read model, unless the
+// index reflects a later write handed on already. The caller holds o's
+// stripe.
+func (s *Store) handOn(o Object) bool {
+	if !s.remember(o, false) {
+		return false
+	}
+	if s.hand != nil {
+		s.hand(o)
+	}
+	return true
 }
 
 func (s *Store) lock(iri string) *sync.Mutex {
@@ -173,16 +203,16 @@ func (s *Store) remember(o Object, orEqual bool) bool {
 	return true
 }
 
-// Observe records o, read from the store (by a Tailer, or returned by a
-// refused Put or Delete), in the index and reports whether it is news to
-// this replica's read model: a later write (stamp.after) than the one it
-// last handed on, whatever its sequence number. Its own writes, and
-// versions older than one handed on, come back false.
+// Observe records o, read from the store by a Tailer, in the index, hands
+// it on (HandTo) and reports true when it is news to this replica's read
+// model: a later write (stamp.after) than the one it last handed on,
+// whatever its sequence number. Its own writes, and versions older than
+// one handed on, come back false.
 func (s *Store) Observe(o Object) bool {
 	l := s.lock(o.ID)
 	l.Lock()
 	defer l.Unlock()
-	return s.remember(o, false)
+	return s.handOn(o)
 }
 
 // Load creates the indexes, reads every object once, fills the version
@@ -285,12 +315,12 @@ func versionBefore(op string, v time.Time) bson.A {
 // replica's latest write yet, so the store decides again: the replace only
 // matches an older stored version (atomic per document on MongoDB; the
 // embedded store, whose update is query-then-write, serves one replica,
-// whose stripe lock serialises writers). When the store refuses, the stored
-// document is read into the index and returned as stored: the caller hands
-// it to its read model if Observe says it is news (the write refused may
-// be a node's re-delivery of a version another replica stored under a
-// number this replica's tailer has passed). stored is nil otherwise.
-func (s *Store) Put(ctx context.Context, o Object) (res Result, stored *Object, err error) {
+// whose stripe lock serialises writers). A write stored is handed on
+// (HandTo). When the store refuses, the stored document is read into the
+// index and handed on if it is news: the write refused may be a node's
+// re-delivery of a version another replica stored under a number this
+// replica's tailer has passed.
+func (s *Store) Put(ctx context.Context, o Object) (Result, error) {
 	l := s.lock(o.ID)
 	l.Lock()
 	defer l.Unlock()
@@ -299,18 +329,18 @@ func (s *Store) Put(ctx context.Context, o Object) (res Result, stored *Object, 
 	switch {
 	case known && old.kind == ogp.KindTombstone && !v.After(old.version):
 		// A late or replayed version of a deleted object stays deleted.
-		return Gone, nil, nil
+		return Gone, nil
 	case known && !v.After(old.version):
-		return Stale, nil, nil
+		return Stale, nil
 	}
 	o.Received = o.Received.UTC()
 	began := time.Now()
 	seq, _, err := s.seq.next(ctx, o.ID)
 	if err != nil {
-		return Stale, nil, err
+		return Stale, err
 	}
 	o.Seq = seq
-	res = Created
+	res := Created
 	written := false
 	if !known {
 		_, err := s.coll.InsertOne(ctx, o)
@@ -320,7 +350,7 @@ func (s *Store) Put(ctx context.Context, o Object) (res Result, stored *Object, 
 		case store.IsDuplicate(err):
 			// Another replica stored it first: the guarded replace decides.
 		default:
-			return Stale, nil, fmt.Errorf("objects: insert %s: %w", o.ID, err)
+			return Stale, fmt.Errorf("objects: insert %s: %w", o.ID, err)
 		}
 	}
 	if !written {
@@ -330,19 +360,29 @@ func (s *Store) Put(ctx context.Context, o Object) (res Result, stored *Object, 
 		// No projection: the embedded store's findAndModify does not take one.
 		err := s.coll.FindOneAndReplace(ctx, olderThan(o.ID, v), o).Decode(&prev)
 		if errors.Is(err, mongo.ErrNoDocuments) {
-			return s.readThrough(ctx, o.ID)
+			return s.refused(ctx, o.ID)
 		}
 		if err != nil {
-			return Stale, nil, fmt.Errorf("objects: replace %s: %w", o.ID, err)
+			return Stale, fmt.Errorf("objects: replace %s: %w", o.ID, err)
 		}
 		res = Replaced
 		if prev.Kind == ogp.KindTombstone {
 			res = Created
 		}
 	}
-	s.remember(o, false)
+	s.handOn(o)
 	s.renumberIfSlow(ctx, o.ID, seq, began)
-	return res, nil, nil
+	return res, nil
+}
+
+// refused hands on what the store holds after it refused a write, when
+// that is news, and says why the write was refused.
+func (s *Store) refused(ctx context.Context, iri string) (Result, error) {
+	res, stored, err := s.readThrough(ctx, iri)
+	if stored != nil {
+		s.handOn(*stored)
+	}
+	return res, err
 }
 
 // readThrough reads the stored document into the index after the store
@@ -361,8 +401,8 @@ func (s *Store) readThrough(ctx context.Context, iri string) (Result, *Object, e
 		return Stale, nil, fmt.Errorf("objects: read %s: %w", iri, err)
 	}
 	// The version decides this replica's next writes now; what was handed
-	// on stays, so the write is still handed to the read model (by the
-	// caller through Observe, or by the tailer).
+	// on stays, so the write is still handed to the read model (by
+	// refused, or by the tailer).
 	s.mu.Lock()
 	s.index[iri] = meta{version: versionOf(o.Updated, o.Published), kind: o.Kind, pilot: o.Pilot, handed: s.index[iri].handed}
 	s.mu.Unlock()
@@ -400,9 +440,9 @@ func (s *Store) renumberIfSlow(ctx context.Context, iri string, seq int64, began
 // seen, so a late or replayed Create cannot bring it back; only a version
 // made after the deletion can). It reports whether a live object was
 // removed. Like Put, the store has the last word: only a live version not
-// newer than the deletion is replaced; when the store refuses, the stored
-// document is returned as stored, as by Put.
-func (s *Store) Delete(ctx context.Context, iri, pilot string, at time.Time) (removed bool, stored *Object, err error) {
+// newer than the deletion is replaced; the tombstone written, or what the
+// store holds when it refuses, is handed on as by Put.
+func (s *Store) Delete(ctx context.Context, iri, pilot string, at time.Time) (bool, error) {
 	l := s.lock(iri)
 	l.Lock()
 	defer l.Unlock()
@@ -411,46 +451,50 @@ func (s *Store) Delete(ctx context.Context, iri, pilot string, at time.Time) (re
 	if known && (old.kind == ogp.KindTombstone || old.version.After(at)) {
 		// Already deleted, or re-created after this deletion (a backfill
 		// walks newest first, so it meets the re-creation before the Delete).
-		return false, nil, nil
+		return false, nil
 	}
 	began := time.Now()
 	seq, _, err := s.seq.next(ctx, iri)
 	if err != nil {
-		return false, nil, err
+		return false, err
 	}
 	t := Object{ID: iri, Kind: ogp.KindTombstone, Pilot: pilot, FormerKind: old.kind, Received: at, Deleted: at, Updated: at, Seq: seq}
 	if !known {
 		_, err := s.coll.InsertOne(ctx, t)
 		if err == nil {
-			s.remember(t, false)
+			s.handOn(t)
 			s.renumberIfSlow(ctx, iri, seq, began)
-			return false, nil, nil
+			return false, nil
 		}
 		if !store.IsDuplicate(err) {
-			return false, nil, fmt.Errorf("objects: tombstone %s: %w", iri, err)
+			return false, fmt.Errorf("objects: tombstone %s: %w", iri, err)
 		}
 		// Another replica stored this IRI: learn what, then decide as for a
 		// known object.
-		if _, stored, err = s.readThrough(ctx, iri); err != nil {
-			return false, nil, err
+		_, stored, err := s.readThrough(ctx, iri)
+		if err != nil {
+			return false, err
 		}
 		if old, known = s.get(iri); !known || old.kind == ogp.KindTombstone || old.version.After(at) {
-			return false, stored, nil
+			if stored != nil {
+				s.handOn(*stored)
+			}
+			return false, nil
 		}
 		t.FormerKind = old.kind
 	}
 	filter := bson.M{"_id": iri, "kind": bson.M{"$ne": ogp.KindTombstone}, "$or": versionBefore("$lte", at)}
 	r, err := s.coll.ReplaceOne(ctx, filter, t)
 	if err != nil {
-		return false, nil, fmt.Errorf("objects: tombstone %s: %w", iri, err)
+		return false, fmt.Errorf("objects: tombstone %s: %w", iri, err)
 	}
 	if r.MatchedCount == 0 {
-		_, stored, err := s.readThrough(ctx, iri)
-		return false, stored, err
+		_, err := s.refused(ctx, iri)
+		return false, err
 	}
-	s.remember(t, false)
+	s.handOn(t)
 	s.renumberIfSlow(ctx, iri, seq, began)
-	return true, nil, nil
+	return true, nil
 }
 
 // Has reports whether the IRI is stored (live or tombstone), as far as this

@@ -33,7 +33,7 @@ func TestPutKeepsNewestAndTombstonesAreFinal(t *testing.T) {
 		{obj("v2", t0.Add(time.Hour)), objects.Stale}, // out of order: older
 	}
 	for i, st := range steps {
-		got, _, err := s.Put(ctx, st.o)
+		got, err := s.Put(ctx, st.o)
 		if err != nil || got != st.want {
 			t.Fatalf("step %d: %v %v, want %v", i, got, err, st.want)
 		}
@@ -48,14 +48,14 @@ func TestPutKeepsNewestAndTombstonesAreFinal(t *testing.T) {
 	if err := s2.Load(ctx, func(o objects.Object) error { n++; return nil }); err != nil || n != 1 {
 		t.Fatalf("load: %d %v", n, err)
 	}
-	if got, _, _ := s2.Put(ctx, obj("v2", t0.Add(time.Hour))); got != objects.Stale {
+	if got, _ := s2.Put(ctx, obj("v2", t0.Add(time.Hour))); got != objects.Stale {
 		t.Errorf("after reload an older version was %v", got)
 	}
-	existed, _, err := s2.Delete(ctx, steps[0].o.ID, steps[0].o.Pilot, t0.Add(3*time.Hour))
+	existed, err := s2.Delete(ctx, steps[0].o.ID, steps[0].o.Pilot, t0.Add(3*time.Hour))
 	if err != nil || !existed {
 		t.Fatalf("delete: %v %v", existed, err)
 	}
-	if got, _, _ := s2.Put(ctx, obj("v2", t0.Add(2*time.Hour))); got != objects.Gone {
+	if got, _ := s2.Put(ctx, obj("v2", t0.Add(2*time.Hour))); got != objects.Gone {
 		t.Errorf("older version after delete: %v", got)
 	}
 	stored, _ = s2.Get(ctx, steps[0].o.ID)
@@ -64,12 +64,12 @@ func TestPutKeepsNewestAndTombstonesAreFinal(t *testing.T) {
 	}
 	// A Delete that arrives before its Create still wins.
 	early := "http://a.localhost/commitments/A0002"
-	if _, _, err := s2.Delete(ctx, early, steps[0].o.Pilot, t0); err != nil {
+	if _, err := s2.Delete(ctx, early, steps[0].o.Pilot, t0); err != nil {
 		t.Fatal(err)
 	}
 	o := obj("late create", time.Time{})
 	o.ID = early
-	if got, _, _ := s2.Put(ctx, o); got != objects.Gone {
+	if got, _ := s2.Put(ctx, o); got != objects.Gone {
 		t.Errorf("create after delete: %v", got)
 	}
 	if c := s2.Counts()[steps[0].o.Pilot][ogp.KindTombstone]; c != 2 {
@@ -77,7 +77,7 @@ func TestPutKeepsNewestAndTombstonesAreFinal(t *testing.T) {
 	}
 	// The node may reuse a withdrawn id: a version made after the deletion
 	// brings the object back.
-	if got, _, err := s2.Put(ctx, obj("reborn", t0.Add(9*time.Hour))); got != objects.Created || err != nil {
+	if got, err := s2.Put(ctx, obj("reborn", t0.Add(9*time.Hour))); got != objects.Created || err != nil {
 		t.Errorf("re-created after delete: %v %v", got, err)
 	}
 	if stored, _ = s2.Get(ctx, steps[0].o.ID); stored.Raw != "reborn" || stored.Kind != ogp.KindCommitment {

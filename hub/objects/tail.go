@@ -20,6 +20,16 @@ import (
 // half of this is renumbered by its writer (renumberIfSlow).
 const gapGrace = time.Minute
 
+// tailPoll is how often each replica reads the other replicas' writes
+// (design §3: "seconds behind at most"). On the embedded store every read
+// scans, so a poll that took long pushes the next one back (tailWait).
+const tailPoll = time.Second
+
+// tailWait is the pause before the next poll: tailPoll, or five times the
+// last poll's duration when that is longer, so tailing never takes more
+// than about a sixth of the store's time.
+func tailWait(took time.Duration) time.Duration { return max(tailPoll, 5*took) }
+
 // Tailer bounds.
 const (
 	tailBatch    = 500  // documents per query
@@ -65,6 +75,46 @@ func (s *Store) Tailer() *Tailer {
 	return t
 }
 
+// Run keeps this replica current with the others sharing its store until
+// ctx ends: Follow, then each of alongside (the hub re-reads its member
+// list in the same rhythm), then a pause of tailWait. A single replica
+// reads back only its own writes, which change nothing. Errors are logged
+// and the next round tries again.
+func (t *Tailer) Run(ctx context.Context, alongside ...func(context.Context) error) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		began := time.Now()
+		if _, err := t.Follow(ctx); err != nil && ctx.Err() == nil {
+			t.log().Warn("objects: tail", "err", err)
+		}
+		for _, fn := range alongside {
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				t.log().Warn("objects: tail: alongside", "err", err)
+			}
+		}
+		timer.Reset(tailWait(time.Since(began)))
+	}
+}
+
+// Follow reads what was written since the last poll and hands the news on
+// (Store.Observe, then HandTo), returning how many objects it read.
+func (t *Tailer) Follow(ctx context.Context) (int, error) {
+	return t.Poll(ctx, func(o Object) { t.s.Observe(o) })
+}
+
+func (t *Tailer) log() *slog.Logger {
+	if t.Log != nil {
+		return t.Log
+	}
+	return slog.Default()
+}
+
 // High returns the highest sequence number read so far.
 func (t *Tailer) High() int64 { return t.high }
 
@@ -75,8 +125,8 @@ func (t *Tailer) Gaps() int { return len(t.gaps) }
 // write of a number it missed, found by a re-scan when too many were
 // missing to watch), and returns how many it read. Each query
 // is on the indexed seq field and bounded; own writes come back too, and
-// fn must be idempotent (ingest.Service.ApplyStored skips what the index
-// already reflects).
+// fn must be idempotent (Follow passes them to Observe, which skips what
+// the index already reflects).
 func (t *Tailer) Poll(ctx context.Context, fn func(Object)) (int, error) {
 	now := time.Now()
 	n := 0
@@ -159,11 +209,7 @@ func (t *Tailer) unwatched(now time.Time, lo int64) {
 	}
 	if t.unwatchedFirst.IsZero() {
 		t.unwatchedFirst = now
-		log := t.Log
-		if log == nil {
-			log = slog.Default()
-		}
-		log.Warn("objects: too many missing sequence numbers to watch; the store will be re-scanned from the first one left",
+		t.log().Warn("objects: too many missing sequence numbers to watch; the store will be re-scanned from the first one left",
 			"watched", len(t.gaps), "from", lo, "in", t.grace)
 	}
 	t.unwatchedLast = now

@@ -1,0 +1,202 @@
+package federation_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ogpnet/ogpnet/federation"
+)
+
+// TestInboxErrorsBecomeStatuses: an Inbox refuses with a domain error and
+// the sender gets the status of its sentinel and the reason given, over
+// real HTTP; any other error is a 500 that shows nothing of its cause. In
+// every case the activity id is forgotten, so the sender's retry is
+// processed again.
+func TestInboxErrorsBecomeStatuses(t *testing.T) {
+	node := startServer(t, "lima", "", nil)
+	sender := newRemote(t, "mastodon", "mastodon-actor")
+	cases := []struct {
+		err  error
+		code int
+		say  string // in the answer
+	}{
+		{fmt.Errorf("%w: the note has no content", federation.ErrMalformed), http.StatusBadRequest, "the note has no content"},
+		{fmt.Errorf("%w: only members may post", federation.ErrForbidden), http.StatusForbidden, "only members may post"},
+		{fmt.Errorf("%w: a commitment needs a name", federation.ErrRejected), http.StatusUnprocessableEntity, "a commitment needs a name"},
+		{fmt.Errorf("%w: the store is busy", federation.ErrUnavailable), http.StatusServiceUnavailable, "the store is busy"},
+		{errors.New("mongo: connection refused on 10.0.0.7"), http.StatusInternalServerError, "could not process the activity"},
+	}
+	for i, c := range cases {
+		t.Run(fmt.Sprint(c.code), func(t *testing.T) {
+			node.received.handle(func(context.Context, *federation.Activity) error { return c.err })
+			note := sender.base + fmt.Sprintf("/notes/%d", i)
+			create, _ := json.Marshal(map[string]any{
+				"@context": "https://www.w3.org/ns/activitystreams",
+				"id":       sender.base + fmt.Sprintf("/activities/refused-%d", i), "type": "Create", "actor": sender.actorID,
+				"object": map[string]any{"id": note, "type": "Note", "attributedTo": sender.actorID, "content": "x"},
+			})
+			code, msg := sender.post(t, node.InboxID(), create, nil)
+			if code != c.code || !strings.Contains(msg, c.say) {
+				t.Errorf("answer %d %s, want %d with %q", code, msg, c.code, c.say)
+			}
+			if strings.Contains(msg, "10.0.0.7") {
+				t.Errorf("the internal cause reached the sender: %s", msg)
+			}
+			handled := make(chan string, 1)
+			node.received.handle(func(_ context.Context, a *federation.Activity) error {
+				handled <- a.ObjectID
+				return nil
+			})
+			if code, msg := sender.post(t, node.InboxID(), create, nil); code != http.StatusAccepted {
+				t.Fatalf("the retry: %d %s", code, msg)
+			}
+			select {
+			case got := <-handled:
+				if got != note {
+					t.Errorf("the retry handled %s, want %s", got, note)
+				}
+			default:
+				t.Error("the retry was taken for a duplicate and not handled")
+			}
+		})
+	}
+}
+
+// TestUnverifiedSignatureSaysNoMore: a 401 tells the sender that the
+// signature could not be verified, not why our key fetch failed (the
+// cause is logged).
+func TestUnverifiedSignatureSaysNoMore(t *testing.T) {
+	node := startServer(t, "quito", "", nil)
+	sender := newRemote(t, "mastodon", "mastodon-actor")
+	follow := sender.activity("Follow", node.ActorID())
+	code, msg := sender.post(t, node.InboxID(), follow, func(r *http.Request) {
+		r.Header.Set("Signature", strings.Replace(r.Header.Get("Signature"), sender.keyID, sender.base+"/no/such/key", 1))
+	})
+	if code != http.StatusUnauthorized || !strings.Contains(msg, "signature could not be verified") {
+		t.Errorf("answer %d %s", code, msg)
+	}
+	if strings.Contains(msg, "404") || strings.Contains(msg, "/no/such/key") {
+		t.Errorf("the key fetch's failure reached the sender: %s", msg)
+	}
+}
+
+// TestActivityObjectIsLazy: an Inbox that never asks for the object costs
+// no fetch; one that asks twice for an object it must fetch costs one; an
+// object embedded by its author costs none.
+func TestActivityObjectIsLazy(t *testing.T) {
+	node := startServer(t, "bogota", "", nil)
+	sender := newRemote(t, "mastodon", "mastodon-actor")
+	origin := newRemote(t, "origin", "mastodon-actor")
+	origin.docs["/notes/1"] = `{"@context":"https://www.w3.org/ns/activitystreams","id":"` + origin.base + `/notes/1",` +
+		`"type":"Note","attributedTo":"` + origin.actorID + `","content":"the original"}`
+	boost := func(n int) []byte {
+		return sender.activityWithID(fmt.Sprintf("%s/activities/boost-%d", sender.base, n), "Announce", origin.base+"/notes/1")
+	}
+
+	node.received.handle(func(context.Context, *federation.Activity) error { return nil })
+	if code, msg := sender.post(t, node.InboxID(), boost(1), nil); code != http.StatusAccepted {
+		t.Fatalf("boost: %d %s", code, msg)
+	}
+	if n := origin.fetched("/notes/1"); n != 0 {
+		t.Errorf("an object nobody asked for was fetched %d times", n)
+	}
+
+	objects := make(chan [2][]byte, 2)
+	node.received.handle(func(ctx context.Context, a *federation.Activity) error {
+		first, err := a.Object(ctx)
+		if err != nil {
+			return err
+		}
+		second, err := a.Object(ctx)
+		objects <- [2][]byte{first, second}
+		return err
+	})
+	if code, msg := sender.post(t, node.InboxID(), boost(2), nil); code != http.StatusAccepted {
+		t.Fatalf("boost: %d %s", code, msg)
+	}
+	if n := origin.fetched("/notes/1"); n != 1 {
+		t.Errorf("object fetched %d times, want once", n)
+	}
+	if got := <-objects; !strings.Contains(string(got[0]), "the original") || string(got[0]) != string(got[1]) {
+		t.Errorf("object %s, then %s", got[0], got[1])
+	}
+
+	own, _ := json.Marshal(map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams",
+		"id":       sender.base + "/activities/own", "type": "Create", "actor": sender.actorID,
+		"object": map[string]any{"id": sender.base + "/notes/own", "type": "Note", "attributedTo": sender.actorID, "content": "mine"},
+	})
+	if code, msg := sender.post(t, node.InboxID(), own, nil); code != http.StatusAccepted {
+		t.Fatalf("own create: %d %s", code, msg)
+	}
+	if n := sender.fetched("/notes/own"); n != 0 {
+		t.Errorf("an object embedded by its author was fetched %d times", n)
+	}
+	if got := <-objects; !strings.Contains(string(got[0]), "mine") {
+		t.Errorf("own object = %s", got[0])
+	}
+}
+
+// TestFollowAnswered: the Inbox hears of the Accept and the Reject of our
+// follows after they are recorded (FollowingOf already shows the answer
+// during the call), and an Accept of anything else reaches Object instead.
+func TestFollowAnswered(t *testing.T) {
+	ctx := context.Background()
+	node := startServer(t, "lapaz", "", nil)
+	for _, c := range []struct {
+		answer   string
+		accepted bool
+		state    string
+	}{
+		{"Accept", true, federation.FollowAccepted},
+		{"Reject", false, federation.FollowRejected},
+	} {
+		t.Run(c.answer, func(t *testing.T) {
+			remote := newRemote(t, strings.ToLower(c.answer)+"er", "mastodon-actor")
+			f, err := node.Follow(ctx, remote.actorID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-remote.inbox:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the Follow was not delivered")
+			}
+			if code, msg := remote.post(t, node.InboxID(), remote.activity(c.answer, f.FollowID), nil); code != http.StatusAccepted {
+				t.Fatalf("%s: %d %s", c.answer, code, msg)
+			}
+			var got []answer
+			for _, a := range node.received.answered() {
+				if a.actor == remote.actorID {
+					got = append(got, a)
+				}
+			}
+			if len(got) != 1 || got[0].accepted != c.accepted || got[0].state != c.state {
+				t.Errorf("answers %+v, want one with accepted=%v while FollowingOf said %s", got, c.accepted, c.state)
+			}
+		})
+	}
+	stranger := newRemote(t, "stranger", "mastodon-actor")
+	before := len(node.received.answered())
+	if code, msg := stranger.post(t, node.InboxID(), stranger.activity("Accept", stranger.base+"/offers/1"), nil); code != http.StatusAccepted {
+		t.Fatalf("accept of something else: %d %s", code, msg)
+	}
+	if len(node.received.answered()) != before {
+		t.Error("an Accept of no follow of ours was taken for a follow answer")
+	}
+	var objects []string
+	for _, a := range node.received.ofType("Accept") {
+		if a.Actor == stranger.actorID {
+			objects = append(objects, a.ObjectID)
+		}
+	}
+	if len(objects) != 1 || objects[0] != stranger.base+"/offers/1" {
+		t.Errorf("the stranger's Accepts that reached Object: %v", objects)
+	}
+}
