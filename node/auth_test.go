@@ -72,7 +72,7 @@ func TestOnlyOperatorsWrite(t *testing.T) {
 			t.Errorf("non-operator GET %s: %d", page, resp.StatusCode)
 		}
 	}
-	if cm, _ := tn.svc.store.GetCommitment(ctx, "JAL0001"); cm.Deleted || cm.Title.Get("en") != "State register of farm workers" {
+	if cm, _ := tn.svc.Store().GetCommitment(ctx, "JAL0001"); cm.Deleted || cm.Title.Get("en") != "State register of farm workers" {
 		t.Fatalf("a refused write changed the commitment: %+v", cm)
 	}
 

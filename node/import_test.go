@@ -1,6 +1,8 @@
 package node
 
 import (
+	nodeweb "github.com/ogpnet/ogpnet/node/web"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -79,7 +81,7 @@ func TestImportOverHTTP(t *testing.T) {
 	if !rep.DryRun || rep.Committed || rep.Created != 2 || rep.UpdatesAdded != 1 {
 		t.Fatalf("dry run report: %s", body)
 	}
-	if cs, _ := tn.svc.store.ListCommitments(ctx, ""); len(cs) != 0 {
+	if cs, _ := tn.svc.Store().ListCommitments(ctx, ""); len(cs) != 0 {
 		t.Fatalf("a dry run wrote %d commitments", len(cs))
 	}
 
@@ -104,7 +106,7 @@ func TestImportOverHTTP(t *testing.T) {
 	if rep.Created != 0 || rep.Updated != 0 || rep.Unchanged != 2 || rep.UpdatesAdded != 0 {
 		t.Errorf("re-import report: %s", body)
 	}
-	if ups, _ := tn.svc.store.ListUpdates(ctx, "JAL0001", 0); len(ups) != 1 {
+	if ups, _ := tn.svc.Store().ListUpdates(ctx, "JAL0001", 0); len(ups) != 1 {
 		t.Errorf("re-import duplicated updates: %d", len(ups))
 	}
 
@@ -114,7 +116,7 @@ func TestImportOverHTTP(t *testing.T) {
 	if rep.Created != 1 {
 		t.Errorf("CSV import: %s", body)
 	}
-	if cm, err := tn.svc.store.GetCommitment(ctx, "JAL0003"); err != nil || len(cm.Milestones) != 1 {
+	if cm, err := tn.svc.Store().GetCommitment(ctx, "JAL0003"); err != nil || len(cm.Milestones) != 1 {
 		t.Errorf("CSV commitment: %+v %v", cm, err)
 	}
 
@@ -127,7 +129,7 @@ func TestImportOverHTTP(t *testing.T) {
 	if rep.Committed || !rep.HasErrors() || !strings.Contains(body, `"row":3`) {
 		t.Errorf("partly bad report: %s", body)
 	}
-	if _, err := tn.svc.store.GetCommitment(ctx, "JAL0005"); err == nil {
+	if _, err := tn.svc.Store().GetCommitment(ctx, "JAL0005"); err == nil {
 		t.Error("the good row of a bad file was written")
 	}
 
@@ -149,7 +151,7 @@ func TestImportOverHTTP(t *testing.T) {
 			t.Errorf("hostile %s: %d %s", name, resp.StatusCode, body)
 		}
 	}
-	big := strings.Repeat("x", maxImportBytes+10)
+	big := strings.Repeat("x", nodeweb.MaxImportBytes+10)
 	resp, _, body = postImport(t, c, api+"?format=csv", tok, map[string]string{"file": big})
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("oversized import: %d %s", resp.StatusCode, body)
@@ -162,7 +164,7 @@ func TestImportOverHTTP(t *testing.T) {
 	if resp.StatusCode == http.StatusRequestEntityTooLarge || resp.StatusCode >= 500 {
 		t.Errorf("a %d-byte import was refused by size: %d %.200s", len(mid), resp.StatusCode, body)
 	}
-	if cs, _ := tn.svc.store.ListCommitments(ctx, ""); len(cs) != 3 {
+	if cs, _ := tn.svc.Store().ListCommitments(ctx, ""); len(cs) != 3 {
 		t.Errorf("after hostile imports: %d commitments, want 3", len(cs))
 	}
 
@@ -199,7 +201,7 @@ func TestImportForm(t *testing.T) {
 	if !strings.Contains(body, `value="commit"`) || !strings.Contains(body, "JAL0002") {
 		t.Fatalf("dry-run page lacks the commit form or the rows")
 	}
-	if cs, _ := tn.svc.store.ListCommitments(context.Background(), ""); len(cs) != 0 {
+	if cs, _ := tn.svc.Store().ListCommitments(context.Background(), ""); len(cs) != 0 {
 		t.Fatal("the dry run wrote")
 	}
 
@@ -213,7 +215,7 @@ func TestImportForm(t *testing.T) {
 	resp, body = do(t, ana, http.MethodPost, tn.base+"/admin/import", buf.String(),
 		map[string]string{"Content-Type": mw.FormDataContentType(), "Accept": "text/html"})
 	mustStatus(t, resp, body, http.StatusOK)
-	if cs, _ := tn.svc.store.ListCommitments(context.Background(), ""); len(cs) != 2 {
+	if cs, _ := tn.svc.Store().ListCommitments(context.Background(), ""); len(cs) != 2 {
 		t.Fatalf("commit wrote %d commitments, want 2", len(cs))
 	}
 }

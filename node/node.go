@@ -3,17 +3,23 @@
 // public pages at the objects' own IRIs, and written by operators who sign in
 // with OpenID Connect (web forms) or use API tokens (JSON API, import).
 //
-// Layering: handlers (pages.go, operator.go, api.go, objects.go) are thin;
-// Service (service.go) does every write and its publishing; node/plan is the
-// domain, node/planstore the storage, node/importer the CSV/JSON import.
+// This package is the wiring only (Config, New, Run, Handler). The layers
+// below it, each importing only those after it:
+//   - node/web: the HTTP handlers (pages, operator forms, JSON API, import
+//     over HTTP) and their one routes table;
+//   - node/service: the domain operations, each write stored and then
+//     published, reconcile at start, import orchestration;
+//   - node/importer: CSV/JSON import (parse, dry run, all-or-nothing commit);
+//   - node/planstore: all storage;
+//   - node/plan: the domain (validation, mapping onto the ogp vocabulary),
+//     with node/plan/jsonshape, the public JSON shape of its objects.
 package node
 
 import (
 	"context"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -29,7 +35,15 @@ import (
 	"github.com/ogpnet/ogpnet/internal/web"
 	"github.com/ogpnet/ogpnet/node/plan"
 	"github.com/ogpnet/ogpnet/node/planstore"
+	"github.com/ogpnet/ogpnet/node/service"
+	nodeweb "github.com/ogpnet/ogpnet/node/web"
 )
+
+// Service is the node's domain operations (node/service).
+type Service = service.Service
+
+// ImportReport is the outcome of an import or a dry run.
+type ImportReport = service.ImportReport
 
 // Config configures a node.
 type Config struct {
@@ -55,14 +69,12 @@ type Node struct {
 	fed   *federation.Server
 	auth  *auth.Auth
 	login bool // browser sign-in is configured
-	svc   *Service
+	svc   *service.Service
+	web   *nodeweb.Handlers
 	e     *echo.Echo
 	iris  ogp.IRIs
 	log   *slog.Logger
 }
-
-//go:embed templates/*.html
-var templateFiles embed.FS
 
 // New opens (or initialises) the node's keys, storage and sign-in, and
 // builds its site.
@@ -97,7 +109,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		Name: cfg.Name, Summary: cfg.Summary, Lang: cfg.Lang, DB: cfg.DB, Guard: cfg.Guard,
 		Version: cfg.Version, Logger: cfg.Logger,
 		// The actor IRI is the government's profile for browsers.
-		ActorHTML: func(c echo.Context) error { return n.withCSRF(n.home)(c) },
+		// (n.web is built below, before anything is served.)
+		ActorHTML: func(c echo.Context) error { return n.web.ActorPage(c) },
 	})
 	if err != nil {
 		return nil, err
@@ -107,11 +120,16 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	wire := plan.Wire{IRIs: n.iris, Lang: cfg.Lang, Jurisdiction: cfg.Name}
-	n.svc = NewService(st, n.fed, wire, cfg.DB, cfg.Logger)
+	n.svc = service.New(st, n.fed, wire, cfg.Logger)
 
 	if err := n.setupAuth(ctx); err != nil {
 		return nil, err
 	}
+	n.web = nodeweb.New(nodeweb.Deps{
+		Site: nodeweb.Site{Name: cfg.Name, Summary: cfg.Summary, Slug: cfg.Slug, Host: n.fed.Host(),
+			Lang: cfg.Lang, Languages: cfg.Languages},
+		Service: n.svc, Auth: n.auth, Login: n.login, IRIs: n.iris, Now: n.fed.Now,
+	})
 	if err := n.setupEcho(); err != nil {
 		return nil, err
 	}
@@ -139,24 +157,13 @@ func (n *Node) setupAuth(ctx context.Context) error {
 }
 
 func (n *Node) setupEcho() error {
-	sub, err := fs.Sub(templateFiles, "templates")
+	r, err := n.web.Renderer()
 	if err != nil {
 		return err
-	}
-	r, err := web.NewRenderer(sub)
-	if err != nil {
-		return err
-	}
-	r.SiteName = n.cfg.Name
-	r.LogoutURL = "/auth/logout"
-	r.LoginURL = ""
-	if n.login {
-		r.LoginURL = "/auth/login"
 	}
 	e := web.NewEcho(web.Options{
-		Logger: n.log, Registry: n.cfg.Metrics, Renderer: r, StatusOf: statusOf,
-		// An import carries up to two files of maxImportBytes each.
-		LargeBodies: map[string]string{"/api/v1/import": importBodyLimit, "/admin/import": importBodyLimit},
+		Logger: n.log, Registry: n.cfg.Metrics, Renderer: r, StatusOf: nodeweb.StatusOf,
+		LargeBodies: nodeweb.LargeBodies(),
 		Ready:       func(ctx context.Context) error { return n.cfg.DB.Client().Ping(ctx, nil) },
 	})
 	if n.cfg.Notice != "" {
@@ -164,30 +171,9 @@ func (n *Node) setupEcho() error {
 	}
 	e.Use(n.auth.Middleware())
 	n.fed.Register(e)
-	n.routes(e)
+	n.web.Routes(e)
 	n.e = e
 	return nil
-}
-
-// withCSRF runs h behind the CSRF middleware, so its page carries the
-// token the layout's logout form (and any form on it) needs.
-func (n *Node) withCSRF(h echo.HandlerFunc) echo.HandlerFunc { return n.auth.CSRF()(h) }
-
-// statusOf maps the service's sentinels to HTTP statuses.
-func statusOf(err error) (int, bool) {
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return http.StatusNotFound, true
-	case errors.Is(err, ErrExists):
-		return http.StatusConflict, true
-	case errors.Is(err, ErrGone):
-		return http.StatusGone, true
-	}
-	var ve *plan.ValidationError
-	if errors.As(err, &ve) {
-		return http.StatusUnprocessableEntity, true
-	}
-	return 0, false
 }
 
 // Handler is the node's whole site.
@@ -208,6 +194,15 @@ func (n *Node) Federation() *federation.Server { return n.fed }
 
 // Service is the node's domain operations (for the demo and tests).
 func (n *Node) Service() *Service { return n.svc }
+
+// Import reads a CSV or JSON file in the OGP template's columns (see
+// docs/import.md) and either reports what it would do (dryRun) or writes
+// it all-or-nothing and publishes Create/Update for every change. The error
+// is for failures of the node itself; problems with the file are in the
+// report.
+func (n *Node) Import(ctx context.Context, format string, r io.Reader, dryRun bool) (ImportReport, error) {
+	return n.svc.Import(ctx, format, r, nil, dryRun)
+}
 
 // CreateAPIToken issues an operator API token for scripts (the demo's
 // tokens file, an admin CLI). The plaintext is returned once.

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/ogpnet/ogpnet/node/plan/jsonshape"
 )
 
 // outboxTotal reads totalItems of the node's outbox over HTTP.
@@ -28,7 +30,7 @@ func postUpdate(t *testing.T, c *http.Client, tn *testNode, tok, cid string, bod
 	t.Helper()
 	resp, out := do(t, c, http.MethodPost, tn.base+"/api/v1/commitments/"+cid+"/updates", body, bearer(tok))
 	mustStatus(t, resp, out, http.StatusCreated)
-	var u updateJSON
+	var u jsonshape.Update
 	if err := json.Unmarshal([]byte(out), &u); err != nil || u.ID == "" {
 		t.Fatalf("posted update: %s (%v)", out, err)
 	}
@@ -110,7 +112,7 @@ func TestEditDeleteUpdateAPI(t *testing.T) {
 	before := outboxTotal(t, tn)
 	resp, body = do(t, c, http.MethodPut, path, edit, bearer(tok))
 	mustStatus(t, resp, body, http.StatusOK)
-	var got updateJSON
+	var got jsonshape.Update
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
@@ -121,14 +123,14 @@ func TestEditDeleteUpdateAPI(t *testing.T) {
 	if after := outboxTotal(t, tn); after != before+1 {
 		t.Errorf("an edit published %d activities, want 1 (Update{Note})", after-before)
 	}
-	cm, _ := tn.svc.store.GetCommitment(ctx, "JAL0001")
+	cm, _ := tn.svc.Store().GetCommitment(ctx, "JAL0001")
 	if cm.Completion != "substantial" || cm.Milestones[0].Status != "complete" {
 		t.Errorf("the edit changed the commitment: %s, %s", cm.Completion, cm.Milestones[0].Status)
 	}
 	// The same edit again changes and publishes nothing.
 	resp, body = do(t, c, http.MethodPut, path, edit, bearer(tok))
 	mustStatus(t, resp, body, http.StatusOK)
-	var same updateJSON
+	var same jsonshape.Update
 	_ = json.Unmarshal([]byte(body), &same)
 	if !same.Updated.Equal(got.Updated) {
 		t.Errorf("an unchanged edit moved updated: %v → %v", got.Updated, same.Updated)
@@ -152,7 +154,7 @@ func TestEditDeleteUpdateAPI(t *testing.T) {
 	if strings.Contains(body, uid) {
 		t.Errorf("the deleted update is still listed: %s", body)
 	}
-	if cm2, _ := tn.svc.store.GetCommitment(ctx, "JAL0001"); !cm2.SameContent(cm) {
+	if cm2, _ := tn.svc.Store().GetCommitment(ctx, "JAL0001"); !cm2.SameContent(cm) {
 		t.Errorf("deleting the update changed the commitment")
 	}
 
@@ -222,7 +224,7 @@ func TestEditDeleteUpdateForms(t *testing.T) {
 	vals.Set("_csrf", token)
 	resp, body = do(t, ana, http.MethodPost, tn.base+"/admin/commitments/JAL0001/updates/"+uid, vals, map[string]string{"Accept": "text/html"})
 	mustStatus(t, resp, body, http.StatusOK) // the commitment page, after the redirect
-	u, _ := tn.svc.store.GetUpdate(ctx, uid)
+	u, _ := tn.svc.Store().GetUpdate(ctx, uid)
 	if u.Text.Get("es") != "Texto corregido." || u.Date != "2017-07-03" || len(u.MilestoneChanges) != 1 || u.MilestoneChanges[0].MilestoneID != "1" {
 		t.Errorf("stored after the form edit: %+v", u)
 	}

@@ -1,4 +1,4 @@
-package node
+package service
 
 import (
 	"context"
@@ -53,15 +53,10 @@ func (r ImportReport) Summary() string {
 }
 
 // Import reads a CSV or JSON file in the OGP template's columns (see
-// docs/import.md) and either reports what it would do (dryRun) or writes
-// it all-or-nothing and publishes Create/Update for every change. The error
-// is for failures of the node itself; problems with the file are in the
-// report.
-func (n *Node) Import(ctx context.Context, format string, r io.Reader, dryRun bool) (ImportReport, error) {
-	return n.svc.Import(ctx, format, r, nil, dryRun)
-}
-
-// Import is Node.Import with an optional second CSV file of milestones.
+// docs/import.md), with an optional second CSV file of milestones, and
+// either reports what it would do (dryRun) or writes it all-or-nothing and
+// publishes Create/Update for every change. The error is for failures of
+// the node itself; problems with the file are in the report.
 func (s *Service) Import(ctx context.Context, format string, r, milestonesCSV io.Reader, dryRun bool) (ImportReport, error) {
 	rep := ImportReport{DryRun: dryRun}
 	limits := importer.DefaultLimits(s.wire.Lang)

@@ -1,4 +1,4 @@
-package node
+package service
 
 import (
 	"context"
@@ -7,10 +7,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ogpnet/ogpnet/federation"
 	"github.com/ogpnet/ogpnet/federation/ogp"
@@ -35,12 +31,11 @@ var (
 // operator forms, the JSON API and the import all go through it, and a
 // write that changes nothing publishes nothing.
 type Service struct {
-	store   *planstore.Store
-	fed     *federation.Server
-	wire    plan.Wire
-	touched *mongo.Collection
-	log     *slog.Logger
-	now     func() time.Time
+	store *planstore.Store
+	fed   *federation.Server
+	wire  plan.Wire
+	log   *slog.Logger
+	now   func() time.Time
 
 	// mu serialises writes: a node has a handful of operators, and one
 	// writer at a time keeps read-modify-write sequences (exists? → save →
@@ -49,19 +44,10 @@ type Service struct {
 	mu sync.Mutex
 }
 
-// planTouch is the last time a plan's list of commitments changed. The
-// plan's own "updated" only moves when its fields change, but followers
-// (and the hub, which keeps the newest by "updated") must see a newer
-// "updated" whenever the list changes, so the published and served value is
-// the later of the two.
-type planTouch struct {
-	PlanID string    `bson:"_id"`
-	At     time.Time `bson:"at"`
-}
-
-// NewService wires a Service.
-func NewService(st *planstore.Store, fed *federation.Server, wire plan.Wire, db *mongo.Database, log *slog.Logger) *Service {
-	return &Service{store: st, fed: fed, wire: wire, touched: db.Collection("node_plan_touched"), log: log, now: fed.Now}
+// New wires a Service: st stores, fed publishes, wire maps the domain
+// onto the ogp vocabulary.
+func New(st *planstore.Store, fed *federation.Server, wire plan.Wire, log *slog.Logger) *Service {
+	return &Service{store: st, fed: fed, wire: wire, log: log, now: fed.Now}
 }
 
 // Store returns the domain store, for reads.
@@ -93,11 +79,12 @@ func (s *Service) publish(ctx context.Context, typ string, object any) error {
 const publishTimeout = 30 * time.Second
 
 // PlanObject returns the wire form of a plan with its live commitments and
-// its effective "updated" (see planTouch).
+// its effective "updated": the later of its own and the last change of its
+// list of commitments (planstore.Store.TouchPlan), since followers keep the
+// newest by "updated" and must take a plan whose list changed.
 func (s *Service) PlanObject(ctx context.Context, p plan.ActionPlan, cs []plan.Commitment) ogp.ActionPlan {
-	var t planTouch
-	if err := s.touched.FindOne(ctx, bson.M{"_id": p.ID}).Decode(&t); err == nil && t.At.After(p.Updated) {
-		p.Updated = t.At
+	if at, err := s.store.PlanTouched(ctx, p.ID); err == nil && at.After(p.Updated) {
+		p.Updated = at
 	}
 	return s.wire.ActionPlan(p, cs)
 }
@@ -141,16 +128,7 @@ func (s *Service) touchPlan(ctx context.Context, planID string) error {
 	if err != nil {
 		return err
 	}
-	var t planTouch
-	_ = s.touched.FindOne(ctx, bson.M{"_id": planID}).Decode(&t)
-	at := s.now().UTC().Truncate(time.Millisecond)
-	for _, prev := range []time.Time{t.At, p.Updated} {
-		if !at.After(prev) {
-			at = prev.Add(time.Millisecond)
-		}
-	}
-	if _, err := s.touched.ReplaceOne(ctx, bson.M{"_id": planID}, planTouch{PlanID: planID, At: at},
-		options.Replace().SetUpsert(true)); err != nil {
+	if _, err := s.store.TouchPlan(ctx, planID, p.Updated); err != nil {
 		return err
 	}
 	return s.publishPlan(ctx, p, false)

@@ -1,4 +1,4 @@
-package node
+package web
 
 import (
 	"bytes"
@@ -12,14 +12,15 @@ import (
 
 	"github.com/ogpnet/ogpnet/internal/web"
 	"github.com/ogpnet/ogpnet/node/importer"
+	"github.com/ogpnet/ogpnet/node/service"
 )
 
-// maxImportBytes caps one uploaded file (the importer has its own, equal
+// MaxImportBytes caps one uploaded file (the importer has its own, equal
 // limit; this one stops reading early).
-const maxImportBytes = 5 << 20
+const MaxImportBytes = 5 << 20
 
 // importBodyLimit is the request cap of the import routes: two files of
-// maxImportBytes plus the multipart envelope.
+// MaxImportBytes plus the multipart envelope.
 const importBodyLimit = "11M"
 
 // importInput reads the file(s) of an import request: a multipart upload
@@ -37,7 +38,7 @@ func importInput(c echo.Context) (format string, data, milestones []byte, err er
 			return nil, err
 		}
 		defer f.Close()
-		return io.ReadAll(io.LimitReader(f, maxImportBytes+1))
+		return io.ReadAll(io.LimitReader(f, MaxImportBytes+1))
 	}
 	switch {
 	case strings.HasPrefix(ct, echo.MIMEMultipartForm):
@@ -69,7 +70,7 @@ func importInput(c echo.Context) (format string, data, milestones []byte, err er
 			milestones = []byte(m)
 		}
 	default:
-		if data, err = io.ReadAll(io.LimitReader(c.Request().Body, maxImportBytes+1)); err != nil {
+		if data, err = io.ReadAll(io.LimitReader(c.Request().Body, MaxImportBytes+1)); err != nil {
 			return "", nil, nil, err
 		}
 		if format == "" {
@@ -80,7 +81,7 @@ func importInput(c echo.Context) (format string, data, milestones []byte, err er
 			}
 		}
 	}
-	if len(data) > maxImportBytes || len(milestones) > maxImportBytes {
+	if len(data) > MaxImportBytes || len(milestones) > MaxImportBytes {
 		return "", nil, nil, web.NewError(http.StatusRequestEntityTooLarge, "an import file may have at most 5 MiB")
 	}
 	if format != "csv" && format != "json" {
@@ -100,24 +101,24 @@ func formatFromName(name string) string {
 	return ""
 }
 
-func (n *Node) runImport(c echo.Context, dryRun bool) (ImportReport, string, []byte, []byte, error) {
+func (h *Handlers) runImport(c echo.Context, dryRun bool) (service.ImportReport, string, []byte, []byte, error) {
 	format, data, ms, err := importInput(c)
 	if err != nil {
-		return ImportReport{}, "", nil, nil, err
+		return service.ImportReport{}, "", nil, nil, err
 	}
 	var msr io.Reader
 	if ms != nil {
 		msr = bytes.NewReader(ms)
 	}
-	rep, err := n.svc.Import(c.Request().Context(), format, bytes.NewReader(data), msr, dryRun)
+	rep, err := h.svc.Import(c.Request().Context(), format, bytes.NewReader(data), msr, dryRun)
 	return rep, format, data, ms, err
 }
 
 // apiImport: POST /api/v1/import?format=csv|json&dryRun=true. A report
 // with errors is 422 (nothing written); otherwise 200.
-func (n *Node) apiImport(c echo.Context) error {
+func (h *Handlers) apiImport(c echo.Context) error {
 	dry, _ := strconv.ParseBool(c.QueryParam("dryRun"))
-	rep, _, _, _, err := n.runImport(c, dry)
+	rep, _, _, _, err := h.runImport(c, dry)
 	if err != nil {
 		return err
 	}
@@ -129,22 +130,22 @@ func (n *Node) apiImport(c echo.Context) error {
 }
 
 type importView struct {
-	Report              *ImportReport
+	Report              *service.ImportReport
 	Format              string
 	Data, MilestoneData string
 	Columns, MColumns   []string
 }
 
-func (n *Node) importForm(c echo.Context) error {
+func (h *Handlers) importForm(c echo.Context) error {
 	return c.Render(http.StatusOK, "import.html", web.Page{Title: web.T(c, "node_import_title"),
 		Data: importView{Columns: importer.CommitmentColumns(), MColumns: importer.MilestoneColumns()}})
 }
 
 // importSubmit: the "dry run" button checks and shows the report with a
 // "commit" button that re-posts the same text; "commit" writes.
-func (n *Node) importSubmit(c echo.Context) error {
+func (h *Handlers) importSubmit(c echo.Context) error {
 	dry := c.FormValue("action") != "commit"
-	rep, format, data, ms, err := n.runImport(c, dry)
+	rep, format, data, ms, err := h.runImport(c, dry)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package node
+package web
 
 import (
 	"errors"
@@ -15,6 +15,8 @@ import (
 	"github.com/ogpnet/ogpnet/internal/auth"
 	"github.com/ogpnet/ogpnet/internal/web"
 	"github.com/ogpnet/ogpnet/node/plan"
+	"github.com/ogpnet/ogpnet/node/plan/jsonshape"
+	"github.com/ogpnet/ogpnet/node/service"
 )
 
 // Operator UI: plain HTML forms (no JavaScript needed) that map onto the same
@@ -38,7 +40,7 @@ type choices struct {
 	Plans                                                                                      []option
 }
 
-func (n *Node) choices(c echo.Context) (choices, error) {
+func (h *Handlers) choices(c echo.Context) (choices, error) {
 	lang := web.Lang(c)
 	ch := choices{
 		Completions: optionsOf(c, "completion", ogp.Completions),
@@ -55,7 +57,7 @@ func (n *Node) choices(c echo.Context) (choices, error) {
 	for _, a := range plan.PolicyAreas() {
 		ch.Policy = append(ch.Policy, option{a.Slug, a.Label(lang)})
 	}
-	ps, err := n.svc.store.ListPlans(c.Request().Context())
+	ps, err := h.store.ListPlans(c.Request().Context())
 	if err != nil {
 		return ch, err
 	}
@@ -68,9 +70,9 @@ func (n *Node) choices(c echo.Context) (choices, error) {
 // langOpt is one content language of the node, for per-language inputs.
 type langOpt struct{ Code, Label string }
 
-func (n *Node) langOpts(c echo.Context) []langOpt {
-	out := make([]langOpt, 0, len(n.cfg.Languages))
-	for _, l := range n.cfg.Languages {
+func (h *Handlers) langOpts(c echo.Context) []langOpt {
+	out := make([]langOpt, 0, len(h.site.Languages))
+	for _, l := range h.site.Languages {
 		label := web.T(c, "node_lang_"+strings.ReplaceAll(l, "-", "_"))
 		if strings.HasPrefix(label, "node_lang_") {
 			label = l
@@ -80,47 +82,29 @@ func (n *Node) langOpts(c echo.Context) []langOpt {
 	return out
 }
 
-// formErrorsOf returns the field errors of a validation error, or nil and
-// the error itself when it is something else.
-func formErrorsOf(err error) ([]plan.FieldError, error) {
-	var ve *plan.ValidationError
-	if errors.As(err, &ve) {
-		return ve.Fields, nil
-	}
-	var we *web.Error
-	if errors.As(err, &we) && we.Status == http.StatusUnprocessableEntity {
-		out := make([]plan.FieldError, len(we.Fields))
-		for i, f := range we.Fields {
-			out[i] = plan.FieldError{Field: f.Field, Message: f.Message}
-		}
-		return out, nil
-	}
-	return nil, err
-}
-
 type adminView struct {
 	Plans       []planCard
 	Commitments []commitmentRow
 	LoginURL    string
 }
 
-func (n *Node) adminHome(c echo.Context) error {
+func (h *Handlers) adminHome(c echo.Context) error {
 	ctx := c.Request().Context()
 	lang := web.Lang(c)
 	v := adminView{}
-	ps, err := n.svc.store.ListPlans(ctx)
+	ps, err := h.store.ListPlans(ctx)
 	if err != nil {
 		return err
 	}
 	for _, p := range ps {
 		v.Plans = append(v.Plans, planCard{ID: p.ID, Title: tv(p.Title, lang), Start: string(p.Period.Start), End: string(p.Period.End)})
 	}
-	cs, err := n.svc.store.ListCommitments(ctx, "")
+	cs, err := h.store.ListCommitments(ctx, "")
 	if err != nil {
 		return err
 	}
 	for _, cm := range cs {
-		v.Commitments = append(v.Commitments, n.commitmentRow(c, cm, lang, n.fed.Now()))
+		v.Commitments = append(v.Commitments, h.commitmentRow(c, cm, lang, h.now()))
 	}
 	return c.Render(http.StatusOK, "admin.html", web.Page{Title: web.T(c, "node_admin_title"), Data: v})
 }
@@ -130,7 +114,7 @@ func (n *Node) adminHome(c echo.Context) error {
 type planFormView struct {
 	IsNew  bool
 	Action string
-	P      planJSON
+	P      jsonshape.Plan
 	Langs  []langOpt
 	Ch     choices
 	Errors []plan.FieldError
@@ -138,12 +122,12 @@ type planFormView struct {
 	Evid   map[string]string // guideline key → evidence, one per line
 }
 
-func (n *Node) renderPlanForm(c echo.Context, status int, isNew bool, p planJSON, errs []plan.FieldError) error {
-	ch, err := n.choices(c)
+func (h *Handlers) renderPlanForm(c echo.Context, status int, isNew bool, p jsonshape.Plan, errs []plan.FieldError) error {
+	ch, err := h.choices(c)
 	if err != nil {
 		return err
 	}
-	v := planFormView{IsNew: isNew, P: p, Langs: n.langOpts(c), Ch: ch, Errors: errs, Levels: map[string]string{}, Evid: map[string]string{}}
+	v := planFormView{IsNew: isNew, P: p, Langs: h.langOpts(c), Ch: ch, Errors: errs, Levels: map[string]string{}, Evid: map[string]string{}}
 	v.Action = "/admin/plans"
 	if !isNew {
 		v.Action = "/admin/plans/" + url.PathEscape(p.ID)
@@ -155,26 +139,33 @@ func (n *Node) renderPlanForm(c echo.Context, status int, isNew bool, p planJSON
 	return c.Render(status, "plan_form.html", web.Page{Title: web.T(c, "node_plan_form_title"), Data: v})
 }
 
-func (n *Node) planForm(c echo.Context) error {
+func (h *Handlers) planForm(c echo.Context) error {
 	id := c.Param("id")
 	if id == "" {
-		p := planJSON{Jurisdiction: n.cfg.Name, Status: string(ogp.PlanDevelopment)}
-		return n.renderPlanForm(c, http.StatusOK, true, p, nil)
+		p := jsonshape.Plan{Jurisdiction: h.site.Name, Status: string(ogp.PlanDevelopment)}
+		return h.renderPlanForm(c, http.StatusOK, true, p, nil)
 	}
-	p, err := n.svc.store.GetPlan(c.Request().Context(), id)
+	p, err := h.store.GetPlan(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	return n.renderPlanForm(c, http.StatusOK, false, n.planToJSON(p, nil), nil)
+	return h.renderPlanForm(c, http.StatusOK, false, h.planToJSON(p, nil), nil)
 }
 
+// lines splits a textarea into its non-blank lines, trimmed.
 func lines(s string) []string {
-	return trimAll(strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n"))
+	var out []string
+	for l := range strings.SplitSeq(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
-func (n *Node) langForm(c echo.Context, prefix string) textJSON {
-	out := textJSON{}
-	for _, l := range n.cfg.Languages {
+func (h *Handlers) langForm(c echo.Context, prefix string) jsonshape.Text {
+	out := jsonshape.Text{}
+	for _, l := range h.site.Languages {
 		if s := strings.TrimSpace(c.FormValue(prefix + "_" + l)); s != "" {
 			out[l] = s
 		}
@@ -182,32 +173,32 @@ func (n *Node) langForm(c echo.Context, prefix string) textJSON {
 	return out
 }
 
-func (n *Node) planSubmit(c echo.Context) error {
+func (h *Handlers) planSubmit(c echo.Context) error {
 	isNew := c.Param("id") == ""
-	var in planJSON
+	var in jsonshape.Plan
 	in.ID = c.Param("id")
 	if isNew {
 		in.ID = strings.TrimSpace(c.FormValue("id"))
 	}
-	in.Title, in.Summary = n.langForm(c, "title"), n.langForm(c, "summary")
+	in.Title, in.Summary = h.langForm(c, "title"), h.langForm(c, "summary")
 	in.Jurisdiction = c.FormValue("jurisdiction")
 	in.Period.Start, in.Period.End = c.FormValue("start"), c.FormValue("end")
 	in.Status, in.Prefix = c.FormValue("status"), c.FormValue("prefix")
 	for _, k := range ogp.GuidelineKeys {
-		in.Guidelines = append(in.Guidelines, guidelineJSON{Key: string(k), Level: c.FormValue("level_" + string(k)),
+		in.Guidelines = append(in.Guidelines, jsonshape.Guideline{Key: string(k), Level: c.FormValue("level_" + string(k)),
 			Evidence: lines(c.FormValue("evidence_" + string(k)))})
 	}
 	in.Participation.Development, in.Participation.Implementation = c.FormValue("development"), c.FormValue("implementation")
-	p, err := n.planFromJSON(in)
+	p, err := h.planFromJSON(in)
 	if err == nil {
-		p, _, err = n.svc.SavePlan(c.Request().Context(), p)
+		p, _, err = h.svc.SavePlan(c.Request().Context(), p)
 	}
 	if err != nil {
 		errs, other := formErrorsOf(err)
 		if other != nil {
 			return other
 		}
-		return n.renderPlanForm(c, http.StatusUnprocessableEntity, isNew, in, errs)
+		return h.renderPlanForm(c, http.StatusUnprocessableEntity, isNew, in, errs)
 	}
 	return c.Redirect(http.StatusSeeOther, "/plans/"+url.PathEscape(p.ID))
 }
@@ -217,25 +208,25 @@ func (n *Node) planSubmit(c echo.Context) error {
 type commitmentFormView struct {
 	IsNew      bool
 	Action     string
-	C          commitmentJSON
+	C          jsonshape.Commitment
 	Government string
 	Civil      string
 	Langs      []langOpt
 	Ch         choices
 	Errors     []plan.FieldError
-	IRM        irmJSON
+	IRM        jsonshape.IRM
 }
 
-func (n *Node) renderCommitmentForm(c echo.Context, status int, isNew bool, cm commitmentJSON, errs []plan.FieldError) error {
-	ch, err := n.choices(c)
+func (h *Handlers) renderCommitmentForm(c echo.Context, status int, isNew bool, cm jsonshape.Commitment, errs []plan.FieldError) error {
+	ch, err := h.choices(c)
 	if err != nil {
 		return err
 	}
 	// Two blank milestone rows to add to, without JavaScript.
 	for range 2 {
-		cm.Milestones = append(cm.Milestones, milestoneJSON{Title: textJSON{}, Deliverable: textJSON{}, Status: string(ogp.MilestoneNotStarted)})
+		cm.Milestones = append(cm.Milestones, jsonshape.Milestone{Title: jsonshape.Text{}, Deliverable: jsonshape.Text{}, Status: string(ogp.MilestoneNotStarted)})
 	}
-	v := commitmentFormView{IsNew: isNew, C: cm, Langs: n.langOpts(c), Ch: ch, Errors: errs,
+	v := commitmentFormView{IsNew: isNew, C: cm, Langs: h.langOpts(c), Ch: ch, Errors: errs,
 		Government: strings.Join(cm.OtherActors.Government, "\n"), Civil: strings.Join(cm.OtherActors.CivilSociety, "\n")}
 	if cm.IRM != nil {
 		v.IRM = *cm.IRM
@@ -247,46 +238,46 @@ func (n *Node) renderCommitmentForm(c echo.Context, status int, isNew bool, cm c
 	return c.Render(status, "commitment_form.html", web.Page{Title: web.T(c, "node_commitment_form_title"), Data: v})
 }
 
-func (n *Node) commitmentForm(c echo.Context) error {
+func (h *Handlers) commitmentForm(c echo.Context) error {
 	id := c.Param("id")
 	if id == "" {
-		cm := commitmentJSON{PlanID: c.QueryParam("plan"), Completion: string(ogp.CompletionNotStarted)}
-		return n.renderCommitmentForm(c, http.StatusOK, true, cm, nil)
+		cm := jsonshape.Commitment{PlanID: c.QueryParam("plan"), Completion: string(ogp.CompletionNotStarted)}
+		return h.renderCommitmentForm(c, http.StatusOK, true, cm, nil)
 	}
-	cm, err := n.svc.store.GetCommitment(c.Request().Context(), id)
+	cm, err := h.store.GetCommitment(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
 	if cm.Deleted {
 		return web.NewError(http.StatusGone, "commitment withdrawn")
 	}
-	return n.renderCommitmentForm(c, http.StatusOK, false, n.commitmentToJSON(cm), nil)
+	return h.renderCommitmentForm(c, http.StatusOK, false, h.commitmentToJSON(cm), nil)
 }
 
-func (n *Node) commitmentFromForm(c echo.Context) (commitmentJSON, error) {
+func (h *Handlers) commitmentFromForm(c echo.Context) (jsonshape.Commitment, error) {
 	form, err := c.FormParams()
 	if err != nil {
-		return commitmentJSON{}, web.NewError(http.StatusBadRequest, "unreadable form")
+		return jsonshape.Commitment{}, web.NewError(http.StatusBadRequest, "unreadable form")
 	}
-	in := commitmentJSON{
-		ID: c.Param("id"), PlanID: form.Get("planId"), Title: n.langForm(c, "title"),
+	in := jsonshape.Commitment{
+		ID: c.Param("id"), PlanID: form.Get("planId"), Title: h.langForm(c, "title"),
 		StartDate: form.Get("startDate"), EndDate: form.Get("endDate"), LeadInstitution: form.Get("leadInstitution"),
-		OtherActors: actorsJSON{Government: lines(form.Get("government")), CivilSociety: lines(form.Get("civilSociety"))},
-		Problem:     n.langForm(c, "problem"), Objective: n.langForm(c, "objective"), Description: n.langForm(c, "description"),
+		OtherActors: jsonshape.Actors{Government: lines(form.Get("government")), CivilSociety: lines(form.Get("civilSociety"))},
+		Problem:     h.langForm(c, "problem"), Objective: h.langForm(c, "objective"), Description: h.langForm(c, "description"),
 		Values: form["values"], PolicyAreas: form["policyAreas"], Completion: form.Get("completion"),
 	}
 	if in.ID == "" {
 		in.ID = strings.ToUpper(strings.TrimSpace(form.Get("id")))
 	}
-	if irm := (irmJSON{form.Get("irm_verifiable"), form.Get("irm_impact"), form.Get("irm_starred"), form.Get("irm_results")}); irm != (irmJSON{}) {
+	if irm := (jsonshape.IRM{Verifiable: form.Get("irm_verifiable"), PotentialImpact: form.Get("irm_impact"), Starred: form.Get("irm_starred"), DidItOpenGovernment: form.Get("irm_results")}); irm != (jsonshape.IRM{}) {
 		in.IRM = &irm
 	}
 	count, _ := strconv.Atoi(form.Get("milestones"))
 	used := map[string]bool{}
 	for i := range min(count, plan.MaxMilestones+2) {
 		p := fmt.Sprintf("m%d_", i)
-		m := milestoneJSON{ID: strings.TrimSpace(form.Get(p + "id")), Title: n.langForm(c, p+"title"),
-			Deliverable: n.langForm(c, p+"deliverable"), Start: form.Get(p + "start"), End: form.Get(p + "end"),
+		m := jsonshape.Milestone{ID: strings.TrimSpace(form.Get(p + "id")), Title: h.langForm(c, p+"title"),
+			Deliverable: h.langForm(c, p+"deliverable"), Start: form.Get(p + "start"), End: form.Get(p + "end"),
 			Status: form.Get(p + "status"), CompletedOn: form.Get(p + "completedOn")}
 		if len(m.Title) == 0 && len(m.Deliverable) == 0 && m.Start == "" && m.End == "" {
 			continue // an unused blank row
@@ -311,21 +302,21 @@ func (n *Node) commitmentFromForm(c echo.Context) (commitmentJSON, error) {
 	return in, nil
 }
 
-func (n *Node) commitmentSubmit(c echo.Context) error {
+func (h *Handlers) commitmentSubmit(c echo.Context) error {
 	isNew := c.Param("id") == ""
-	in, err := n.commitmentFromForm(c)
+	in, err := h.commitmentFromForm(c)
 	if err != nil {
 		return err
 	}
-	cm, err := n.commitmentFromJSON(in)
+	cm, err := h.commitmentFromJSON(in)
 	if err == nil {
 		if isNew {
-			cm, err = n.svc.CreateCommitment(c.Request().Context(), cm)
+			cm, err = h.svc.CreateCommitment(c.Request().Context(), cm)
 		} else {
-			cm, err = n.svc.UpdateCommitment(c.Request().Context(), cm)
+			cm, err = h.svc.UpdateCommitment(c.Request().Context(), cm)
 		}
 	}
-	if errors.Is(err, ErrExists) {
+	if errors.Is(err, service.ErrExists) {
 		err = &plan.ValidationError{Fields: []plan.FieldError{{Field: "id", Message: "a commitment with this identifier already exists"}}}
 	}
 	if err != nil {
@@ -333,13 +324,13 @@ func (n *Node) commitmentSubmit(c echo.Context) error {
 		if other != nil {
 			return other
 		}
-		return n.renderCommitmentForm(c, http.StatusUnprocessableEntity, isNew, in, errs)
+		return h.renderCommitmentForm(c, http.StatusUnprocessableEntity, isNew, in, errs)
 	}
 	return c.Redirect(http.StatusSeeOther, "/commitments/"+url.PathEscape(cm.ID))
 }
 
-func (n *Node) commitmentDeleteSubmit(c echo.Context) error {
-	if err := n.svc.DeleteCommitment(c.Request().Context(), c.Param("id")); err != nil {
+func (h *Handlers) commitmentDeleteSubmit(c echo.Context) error {
+	if err := h.svc.DeleteCommitment(c.Request().Context(), c.Param("id")); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin")
@@ -358,7 +349,7 @@ type updateFormView struct {
 	// Action is where the form posts; UpdateID is set when editing.
 	Action     string
 	UpdateID   string
-	U          updateJSON
+	U          jsonshape.Update
 	Evidence   string
 	Milestones []milestoneChoice
 	Langs      []langOpt
@@ -367,14 +358,14 @@ type updateFormView struct {
 	Today      string
 }
 
-func (n *Node) renderUpdateForm(c echo.Context, status int, cm plan.Commitment, u updateJSON, errs []plan.FieldError) error {
-	ch, err := n.choices(c)
+func (h *Handlers) renderUpdateForm(c echo.Context, status int, cm plan.Commitment, u jsonshape.Update, errs []plan.FieldError) error {
+	ch, err := h.choices(c)
 	if err != nil {
 		return err
 	}
 	lang := web.Lang(c)
 	v := updateFormView{CommitmentID: cm.ID, Title: tv(cm.Title, lang), U: u, Evidence: strings.Join(u.Evidence, "\n"),
-		Langs: n.langOpts(c), Ch: ch, Errors: errs, Today: string(ogp.DateOf(n.fed.Now())), UpdateID: u.ID,
+		Langs: h.langOpts(c), Ch: ch, Errors: errs, Today: string(ogp.DateOf(h.now())), UpdateID: u.ID,
 		Action: "/admin/commitments/" + url.PathEscape(cm.ID) + "/updates"}
 	title := web.T(c, "node_update_form_title")
 	if u.ID != "" {
@@ -382,7 +373,7 @@ func (n *Node) renderUpdateForm(c echo.Context, status int, cm plan.Commitment, 
 		title = web.T(c, "node_update_edit_title")
 	}
 	if v.U.Text == nil {
-		v.U.Text = textJSON{}
+		v.U.Text = jsonshape.Text{}
 	}
 	for _, m := range cm.Milestones {
 		mc := milestoneChoice{ID: m.ID, Title: m.Title.Get(lang), Status: enumLabel(c, "milestone", string(m.Status))}
@@ -396,38 +387,38 @@ func (n *Node) renderUpdateForm(c echo.Context, status int, cm plan.Commitment, 
 	return c.Render(status, "update_form.html", web.Page{Title: title, Data: v})
 }
 
-func (n *Node) liveCommitment(c echo.Context) (plan.Commitment, error) {
-	cm, err := n.svc.store.GetCommitment(c.Request().Context(), c.Param("id"))
+func (h *Handlers) liveCommitment(c echo.Context) (plan.Commitment, error) {
+	cm, err := h.store.GetCommitment(c.Request().Context(), c.Param("id"))
 	if err == nil && cm.Deleted {
 		err = web.NewError(http.StatusGone, "commitment withdrawn")
 	}
 	return cm, err
 }
 
-func (n *Node) updateForm(c echo.Context) error {
-	cm, err := n.liveCommitment(c)
+func (h *Handlers) updateForm(c echo.Context) error {
+	cm, err := h.liveCommitment(c)
 	if err != nil {
 		return err
 	}
-	return n.renderUpdateForm(c, http.StatusOK, cm, updateJSON{Date: string(ogp.DateOf(n.fed.Now()))}, nil)
+	return h.renderUpdateForm(c, http.StatusOK, cm, jsonshape.Update{Date: string(ogp.DateOf(h.now()))}, nil)
 }
 
-func (n *Node) updateSubmit(c echo.Context) error {
-	cm, err := n.liveCommitment(c)
+func (h *Handlers) updateSubmit(c echo.Context) error {
+	cm, err := h.liveCommitment(c)
 	if err != nil {
 		return err
 	}
-	in := n.updateFromForm(c, cm, false)
-	u, err := n.updateFromJSON(cm.ID, in)
+	in := h.updateFromForm(c, cm, false)
+	u, err := h.updateFromJSON(cm.ID, in)
 	if err == nil {
-		u, err = n.svc.PostUpdate(c.Request().Context(), u)
+		u, err = h.svc.PostUpdate(c.Request().Context(), u)
 	}
 	if err != nil {
 		errs, other := formErrorsOf(err)
 		if other != nil {
 			return other
 		}
-		return n.renderUpdateForm(c, http.StatusUnprocessableEntity, cm, in, errs)
+		return h.renderUpdateForm(c, http.StatusUnprocessableEntity, cm, in, errs)
 	}
 	return c.Redirect(http.StatusSeeOther, "/commitments/"+url.PathEscape(cm.ID)+"#update-"+u.ID)
 }
@@ -435,12 +426,12 @@ func (n *Node) updateSubmit(c echo.Context) error {
 // updateFromForm reads the progress-update form. A new update records only
 // the milestones whose status it changes; an edit keeps every status chosen
 // (the update said so, even if the commitment is there now).
-func (n *Node) updateFromForm(c echo.Context, cm plan.Commitment, edit bool) updateJSON {
-	in := updateJSON{Date: c.FormValue("date"), Text: n.langForm(c, "text"), Completion: c.FormValue("completion"),
+func (h *Handlers) updateFromForm(c echo.Context, cm plan.Commitment, edit bool) jsonshape.Update {
+	in := jsonshape.Update{Date: c.FormValue("date"), Text: h.langForm(c, "text"), Completion: c.FormValue("completion"),
 		Evidence: lines(c.FormValue("evidence"))}
 	for _, m := range cm.Milestones {
 		if s := c.FormValue("ms_" + m.ID); s != "" && (edit || s != string(m.Status)) {
-			in.MilestoneChanges = append(in.MilestoneChanges, changeJSON{m.ID, s})
+			in.MilestoneChanges = append(in.MilestoneChanges, jsonshape.Change{MilestoneID: m.ID, Status: s})
 		}
 	}
 	return in
@@ -449,12 +440,12 @@ func (n *Node) updateFromForm(c echo.Context, cm plan.Commitment, edit bool) upd
 // liveUpdate loads the commitment and update named in the path for the
 // edit and delete forms: 404 unknown (or on another commitment), 410
 // withdrawn or deleted.
-func (n *Node) liveUpdate(c echo.Context) (plan.Commitment, plan.ProgressUpdate, error) {
-	cm, err := n.liveCommitment(c)
+func (h *Handlers) liveUpdate(c echo.Context) (plan.Commitment, plan.ProgressUpdate, error) {
+	cm, err := h.liveCommitment(c)
 	if err != nil {
 		return cm, plan.ProgressUpdate{}, err
 	}
-	u, err := n.svc.store.GetUpdate(c.Request().Context(), c.Param("uid"))
+	u, err := h.store.GetUpdate(c.Request().Context(), c.Param("uid"))
 	if err == nil && u.CommitmentID != cm.ID {
 		err = web.NewError(http.StatusNotFound, "no such progress update on this commitment")
 	}
@@ -464,32 +455,32 @@ func (n *Node) liveUpdate(c echo.Context) (plan.Commitment, plan.ProgressUpdate,
 	return cm, u, err
 }
 
-func (n *Node) updateEditForm(c echo.Context) error {
-	cm, u, err := n.liveUpdate(c)
+func (h *Handlers) updateEditForm(c echo.Context) error {
+	cm, u, err := h.liveUpdate(c)
 	if err != nil {
 		return err
 	}
-	return n.renderUpdateForm(c, http.StatusOK, cm, n.updateToJSON(u), nil)
+	return h.renderUpdateForm(c, http.StatusOK, cm, h.updateToJSON(u), nil)
 }
 
-func (n *Node) updateEditSubmit(c echo.Context) error {
-	cm, old, err := n.liveUpdate(c)
+func (h *Handlers) updateEditSubmit(c echo.Context) error {
+	cm, old, err := h.liveUpdate(c)
 	if err != nil {
 		return err
 	}
-	in := n.updateFromForm(c, cm, true)
+	in := h.updateFromForm(c, cm, true)
 	in.ID = old.ID
-	u, err := n.updateFromJSON(cm.ID, in)
+	u, err := h.updateFromJSON(cm.ID, in)
 	if err == nil {
 		u.ID = old.ID
-		_, _, err = n.svc.EditUpdate(c.Request().Context(), u)
+		_, _, err = h.svc.EditUpdate(c.Request().Context(), u)
 	}
 	if err != nil {
 		errs, other := formErrorsOf(err)
 		if other != nil {
 			return other
 		}
-		return n.renderUpdateForm(c, http.StatusUnprocessableEntity, cm, in, errs)
+		return h.renderUpdateForm(c, http.StatusUnprocessableEntity, cm, in, errs)
 	}
 	return c.Redirect(http.StatusSeeOther, "/commitments/"+url.PathEscape(cm.ID)+"#update-"+old.ID)
 }
@@ -502,20 +493,20 @@ type updateDeleteView struct {
 }
 
 // updateDeleteForm is the confirmation step before a delete.
-func (n *Node) updateDeleteForm(c echo.Context) error {
-	cm, u, err := n.liveUpdate(c)
+func (h *Handlers) updateDeleteForm(c echo.Context) error {
+	cm, u, err := h.liveUpdate(c)
 	if err != nil {
 		return err
 	}
 	lang := web.Lang(c)
-	v := updateDeleteView{CommitmentID: cm.ID, Title: tv(cm.Title, lang), U: n.updateRowOf(c, cm, u, lang),
+	v := updateDeleteView{CommitmentID: cm.ID, Title: tv(cm.Title, lang), U: h.updateRowOf(c, cm, u, lang),
 		Action: "/admin/commitments/" + url.PathEscape(cm.ID) + "/updates/" + url.PathEscape(u.ID) + "/delete"}
 	return c.Render(http.StatusOK, "update_delete.html", web.Page{Title: web.T(c, "node_update_delete_title"), Data: v})
 }
 
-func (n *Node) updateDeleteSubmit(c echo.Context) error {
+func (h *Handlers) updateDeleteSubmit(c echo.Context) error {
 	id := c.Param("id")
-	if err := n.svc.DeleteUpdate(c.Request().Context(), id, c.Param("uid")); err != nil {
+	if err := h.svc.DeleteUpdate(c.Request().Context(), id, c.Param("uid")); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/commitments/"+url.PathEscape(id)+"#timeline")
@@ -529,8 +520,8 @@ type tokensView struct {
 	Errors []plan.FieldError
 }
 
-func (n *Node) renderTokens(c echo.Context, status int, v tokensView) error {
-	toks, err := n.auth.Tokens(c.Request().Context())
+func (h *Handlers) renderTokens(c echo.Context, status int, v tokensView) error {
+	toks, err := h.auth.Tokens(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -539,23 +530,23 @@ func (n *Node) renderTokens(c echo.Context, status int, v tokensView) error {
 	return c.Render(status, "tokens.html", web.Page{Title: web.T(c, "node_tokens_title"), Data: v})
 }
 
-func (n *Node) tokensPage(c echo.Context) error {
-	return n.renderTokens(c, http.StatusOK, tokensView{})
+func (h *Handlers) tokensPage(c echo.Context) error {
+	return h.renderTokens(c, http.StatusOK, tokensView{})
 }
 
-func (n *Node) tokenCreate(c echo.Context) error {
-	plain, _, err := n.auth.CreateToken(c.Request().Context(), auth.CurrentPrincipal(c), c.FormValue("label"))
+func (h *Handlers) tokenCreate(c echo.Context) error {
+	plain, _, err := h.auth.CreateToken(c.Request().Context(), auth.CurrentPrincipal(c), c.FormValue("label"))
 	if errors.Is(err, auth.ErrBadLabel) {
-		return n.renderTokens(c, http.StatusUnprocessableEntity, tokensView{Errors: []plan.FieldError{{Field: "label", Message: "a label must have 1 to 100 characters"}}})
+		return h.renderTokens(c, http.StatusUnprocessableEntity, tokensView{Errors: []plan.FieldError{{Field: "label", Message: "a label must have 1 to 100 characters"}}})
 	}
 	if err != nil {
 		return err
 	}
-	return n.renderTokens(c, http.StatusOK, tokensView{New: plain})
+	return h.renderTokens(c, http.StatusOK, tokensView{New: plain})
 }
 
-func (n *Node) tokenRevoke(c echo.Context) error {
-	if err := n.auth.RevokeToken(c.Request().Context(), c.Param("id")); err != nil {
+func (h *Handlers) tokenRevoke(c echo.Context) error {
+	if err := h.auth.RevokeToken(c.Request().Context(), c.Param("id")); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/tokens")

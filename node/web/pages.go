@@ -1,4 +1,4 @@
-package node
+package web
 
 import (
 	"html/template"
@@ -82,21 +82,21 @@ type homeView struct {
 	Operator                        bool
 }
 
-func (n *Node) home(c echo.Context) error {
+func (h *Handlers) home(c echo.Context) error {
 	ctx := c.Request().Context()
 	lang := web.Lang(c)
-	plans, err := n.svc.store.ListPlans(ctx)
+	plans, err := h.store.ListPlans(ctx)
 	if err != nil {
 		return err
 	}
-	v := homeView{Name: n.cfg.Name, Summary: n.cfg.Summary, ActorIRI: n.iris.Actor(),
-		Handle: "@" + n.cfg.Slug + "@" + n.fed.Host(), Operator: isOperator(c)}
+	v := homeView{Name: h.site.Name, Summary: h.site.Summary, ActorIRI: h.iris.Actor(),
+		Handle: "@" + h.site.Slug + "@" + h.site.Host, Operator: isOperator(c)}
 	for _, p := range plans {
-		cs, err := n.svc.store.ListCommitments(ctx, p.ID)
+		cs, err := h.store.ListCommitments(ctx, p.ID)
 		if err != nil {
 			return err
 		}
-		sum := plan.Summarize(cs, n.fed.Now())
+		sum := plan.Summarize(cs, h.now())
 		v.Plans = append(v.Plans, planCard{
 			ID: p.ID, Title: tv(p.Title, lang), Start: string(p.Period.Start), End: string(p.Period.End),
 			Status: enumLabel(c, "planstatus", string(p.Status)), Count: sum.Commitments,
@@ -104,8 +104,8 @@ func (n *Node) home(c echo.Context) error {
 			Bar: web.ProgressBar(sum.MilestonePercent(), web.T(c, "node_milestones_done")),
 		})
 	}
-	c.Response().Header().Add("Link", `<`+n.iris.Actor()+`>; rel="alternate"; type="application/activity+json"`)
-	return c.Render(http.StatusOK, "home.html", web.Page{Title: n.cfg.Name, Data: v, Alternate: n.iris.Actor()})
+	c.Response().Header().Add("Link", `<`+h.iris.Actor()+`>; rel="alternate"; type="application/activity+json"`)
+	return c.Render(http.StatusOK, "home.html", web.Page{Title: h.site.Name, Data: v, Alternate: h.iris.Actor()})
 }
 
 type guidelineRow struct {
@@ -139,10 +139,10 @@ type planView struct {
 	Operator               bool
 }
 
-func (n *Node) planPage(c echo.Context, p plan.ActionPlan, cs []plan.Commitment) error {
+func (h *Handlers) planPage(c echo.Context, p plan.ActionPlan, cs []plan.Commitment) error {
 	lang := web.Lang(c)
-	now := n.fed.Now()
-	v := planView{ID: p.ID, IRI: n.iris.Plan(p.ID), Title: tv(p.Title, lang), Summary: tv(p.Summary, lang),
+	now := h.now()
+	v := planView{ID: p.ID, IRI: h.iris.Plan(p.ID), Title: tv(p.Title, lang), Summary: tv(p.Summary, lang),
 		Jurisdiction: p.Jurisdiction, Start: string(p.Period.Start), End: string(p.Period.End),
 		Status:       enumLabel(c, "planstatus", string(p.Status)),
 		Development:  enumLabel(c, "iap2", string(p.Participation.Development)),
@@ -158,7 +158,7 @@ func (n *Node) planPage(c echo.Context, p plan.ActionPlan, cs []plan.Commitment)
 			Level: level, LevelKey: string(g.Level), Evidence: g.Evidence})
 	}
 	for _, cm := range cs {
-		v.Commitments = append(v.Commitments, n.commitmentRow(c, cm, lang, now))
+		v.Commitments = append(v.Commitments, h.commitmentRow(c, cm, lang, now))
 	}
 	sum := plan.Summarize(cs, now)
 	v.HighPct, v.MilestonePct = sum.HighCompletionPercent(), sum.MilestonePercent()
@@ -172,7 +172,7 @@ func (n *Node) planPage(c echo.Context, p plan.ActionPlan, cs []plan.Commitment)
 	return c.Render(http.StatusOK, "plan.html", web.Page{Title: v.Title.Text, Data: v, Alternate: v.IRI})
 }
 
-func (n *Node) commitmentRow(c echo.Context, cm plan.Commitment, lang string, now time.Time) commitmentRow {
+func (h *Handlers) commitmentRow(c echo.Context, cm plan.Commitment, lang string, now time.Time) commitmentRow {
 	done, counted, late := cm.MilestoneProgress(now)
 	pct := 0.0
 	if counted > 0 {
@@ -206,8 +206,8 @@ type updateRow struct {
 
 // updateRowOf is the view of u, an update on cm: milestone changes are
 // named by the milestone's title in the reader's language.
-func (n *Node) updateRowOf(c echo.Context, cm plan.Commitment, u plan.ProgressUpdate, lang string) updateRow {
-	row := updateRow{ID: u.ID, IRI: n.iris.Update(cm.ID, u.ID), Date: string(u.Date), Text: tv(u.Text, lang),
+func (h *Handlers) updateRowOf(c echo.Context, cm plan.Commitment, u plan.ProgressUpdate, lang string) updateRow {
+	row := updateRow{ID: u.ID, IRI: h.iris.Update(cm.ID, u.ID), Date: string(u.Date), Text: tv(u.Text, lang),
 		Completion: enumLabel(c, "completion", string(u.Completion)), CompletionKey: string(u.Completion), Evidence: u.Evidence}
 	if !u.Updated.IsZero() {
 		row.Edited = string(ogp.DateOf(u.Updated.UTC()))
@@ -241,20 +241,20 @@ type commitmentView struct {
 	Operator                        bool
 }
 
-func (n *Node) commitmentPage(c echo.Context, cm plan.Commitment) error {
+func (h *Handlers) commitmentPage(c echo.Context, cm plan.Commitment) error {
 	ctx := c.Request().Context()
 	lang := web.Lang(c)
-	now := n.fed.Now()
-	ups, err := n.svc.store.ListUpdates(ctx, cm.ID, 0)
+	now := h.now()
+	ups, err := h.store.ListUpdates(ctx, cm.ID, 0)
 	if err != nil {
 		return err
 	}
-	v := commitmentView{commitmentRow: n.commitmentRow(c, cm, lang, now), IRI: n.iris.Commitment(cm.ID), PlanID: cm.PlanID,
+	v := commitmentView{commitmentRow: h.commitmentRow(c, cm, lang, now), IRI: h.iris.Commitment(cm.ID), PlanID: cm.PlanID,
 		Start: string(cm.StartDate), End: string(cm.EndDate),
 		Government: cm.OtherActors.Government, CivilSociety: cm.OtherActors.CivilSociety,
 		Problem: tv(cm.Problem, lang), Objective: tv(cm.Objective, lang), Description: tv(cm.Description, lang),
 		Updated: cm.Updated.UTC().Format("2006-01-02T15:04:05Z"), Operator: isOperator(c)}
-	if p, err := n.svc.store.GetPlan(ctx, cm.PlanID); err == nil {
+	if p, err := h.store.GetPlan(ctx, cm.PlanID); err == nil {
 		v.PlanTitle = tv(p.Title, lang)
 	}
 	for _, val := range cm.Values {
@@ -282,7 +282,7 @@ func (n *Node) commitmentPage(c echo.Context, cm plan.Commitment) error {
 	}
 	// ListUpdates leaves deleted updates out of the timeline.
 	for _, u := range slices.Backward(ups) {
-		v.Updates = append(v.Updates, n.updateRowOf(c, cm, u, lang))
+		v.Updates = append(v.Updates, h.updateRowOf(c, cm, u, lang))
 	}
 	return c.Render(http.StatusOK, "commitment.html", web.Page{Title: cm.ID + ": " + v.Title.Text, Data: v, Alternate: v.IRI,
 		Description: cm.Title.Get(lang)})
@@ -295,9 +295,9 @@ type updateView struct {
 	Operator        bool
 }
 
-func (n *Node) updatePage(c echo.Context, cm plan.Commitment, u plan.ProgressUpdate) error {
+func (h *Handlers) updatePage(c echo.Context, cm plan.Commitment, u plan.ProgressUpdate) error {
 	lang := web.Lang(c)
 	v := updateView{CommitmentID: cm.ID, CommitmentTitle: tv(cm.Title, lang),
-		updateRow: n.updateRowOf(c, cm, u, lang), Operator: isOperator(c)}
+		updateRow: h.updateRowOf(c, cm, u, lang), Operator: isOperator(c)}
 	return c.Render(http.StatusOK, "update.html", web.Page{Title: web.T(c, "node_update_title", "ID", cm.ID), Data: v, Alternate: v.IRI})
 }
