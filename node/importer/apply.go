@@ -258,7 +258,7 @@ func check(ctx context.Context, st Store, b *Batch) (checked, error) {
 			}
 		}
 		if !ok {
-			add(&rr, RowError{Source: SourceUpdates, Row: ur.Row, Column: "commitment",
+			add(&rr, RowError{Source: SourceUpdates, Row: ur.Row, Column: "commitmentId",
 				Message: fmt.Sprintf("commitment %q is neither in this import nor on this node", truncate(u.CommitmentID, 40))})
 		} else if err := u.ValidateFor(c); err != nil {
 			add(&rr, fieldErrors(b, SourceUpdates, ur.Row, nil, err)...)
@@ -416,13 +416,7 @@ var csvMilestoneColumnOf = map[string]string{
 // column names a domain field path the way the input does.
 func column(b *Batch, field string) string {
 	if b.Format != FormatCSV {
-		if field == "planId" {
-			return "plan"
-		}
-		if after, ok := strings.CutPrefix(field, "commitmentId"); ok {
-			return "commitment" + after
-		}
-		return field
+		return field // JSON entries are in the public shape (jsonshape)
 	}
 	return csvName(field, csvColumnOf, b.Lang)
 }

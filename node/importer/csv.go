@@ -12,6 +12,7 @@ import (
 
 	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/node/plan"
+	"github.com/ogpnet/ogpnet/node/plan/jsonshape"
 )
 
 // Commitment CSV columns. Text columns (textColumns) also come as
@@ -61,16 +62,17 @@ func (t *csvTable) get(r csvRow, name string) string {
 	return strings.TrimSpace(r.cells[i])
 }
 
-// text collects a text column and its ":lang" translations.
-func (t *csvTable) text(r csvRow, base, lang string) plan.Text {
-	tx := plan.Text{Lang: lang}
+// text collects a text column (untagged: in the file's language) and its
+// ":lang" translations.
+func (t *csvTable) text(r csvRow, base string) jsonshape.Text {
+	tx := jsonshape.Text{}
 	if s := t.get(r, base); s != "" {
-		tx = tx.With(lang, s)
+		tx[""] = s
 	}
 	for name := range t.cols {
 		if l, ok := strings.CutPrefix(name, base+":"); ok {
 			if s := t.get(r, name); s != "" {
-				tx = tx.With(l, s)
+				tx[l] = s
 			}
 		}
 	}
@@ -228,105 +230,57 @@ func ParseCSV(commitments, milestones io.Reader, limits Limits) (*Batch, []RowEr
 	return b, errs
 }
 
+// commitmentFromCSV reads row r of the commitments CSV into the public
+// JSON shape, then maps and reads it exactly as a JSON entry
+// (commitmentFromJSON), naming each problem by its CSV column.
 func commitmentFromCSV(t *csvTable, r csvRow, lang string) (plan.Commitment, []RowError) {
-	var errs []RowError
-	bad := func(col, format string, args ...any) {
-		errs = append(errs, RowError{Source: t.source, Row: r.line, Column: col, Message: fmt.Sprintf(format, args...)})
+	jc := jsonshape.Commitment{
+		ID: t.get(r, "id"), PlanID: t.get(r, "plan_id"), Title: t.text(r, "title"),
+		StartDate: t.get(r, "start_date"), EndDate: t.get(r, "end_date"), LeadInstitution: t.get(r, "lead_institution"),
+		OtherActors: jsonshape.Actors{Government: list(t.get(r, "other_government")), CivilSociety: list(t.get(r, "other_civil_society"))},
+		Problem:     t.text(r, "problem"), Objective: t.text(r, "objective"), Description: t.text(r, "description"),
+		Values: list(t.get(r, "values")), PolicyAreas: list(t.get(r, "policy_areas")), Completion: t.get(r, "completion"),
 	}
-	c := plan.Commitment{
-		ID:              strings.ToUpper(t.get(r, "id")),
-		PlanID:          t.get(r, "plan_id"),
-		Title:           t.text(r, "title", lang),
-		LeadInstitution: t.get(r, "lead_institution"),
-		OtherActors: plan.OtherActors{
-			Government:   list(t.get(r, "other_government")),
-			CivilSociety: list(t.get(r, "other_civil_society")),
-		},
-		Problem:     t.text(r, "problem", lang),
-		Objective:   t.text(r, "objective", lang),
-		Description: t.text(r, "description", lang),
-		Completion:  ogp.CompletionNotStarted,
+	// All four IRM cells empty means no IRM data; any set means reviewed.
+	irm := jsonshape.IRM{Verifiable: t.get(r, "irm_verifiable"), PotentialImpact: t.get(r, "irm_potential_impact"),
+		Starred: t.get(r, "irm_starred"), DidItOpenGovernment: t.get(r, "irm_did_it_open_government")}
+	if irm != (jsonshape.IRM{}) {
+		jc.IRM = &irm
 	}
-	c.StartDate = date(t.get(r, "start_date"), func(m string) { bad("start_date", "%s", m) })
-	c.EndDate = date(t.get(r, "end_date"), func(m string) { bad("end_date", "%s", m) })
-	for _, v := range list(t.get(r, "values")) {
-		if val, ok := parseEnum(v, ogp.Values, ogp.Value.Label); ok {
-			c.Values = append(c.Values, val)
-		} else {
-			bad("values", "%q is not an OGP value (%s)", truncate(v, 60), enumNames(ogp.Values))
-		}
-	}
-	for _, a := range list(t.get(r, "policy_areas")) {
-		if slug, ok := parsePolicyArea(a); ok {
-			c.PolicyAreas = append(c.PolicyAreas, slug)
-		} else {
-			bad("policy_areas", "%q is not a policy area of taxonomy %s (see docs/import.md)", truncate(a, 60), plan.TaxonomyVersion)
-		}
-	}
-	if s := t.get(r, "completion"); s != "" {
-		if v, ok := parseEnum(s, ogp.Completions, ogp.Completion.Label); ok {
-			c.Completion = v
-		} else {
-			bad("completion", "%q is not one of %s", truncate(s, 60), enumNames(ogp.Completions))
-		}
-	}
-	irm, irmErrs := irmFromCells(t.get(r, "irm_verifiable"), t.get(r, "irm_potential_impact"), t.get(r, "irm_starred"), t.get(r, "irm_did_it_open_government"))
-	c.IRM = irm
-	for _, e := range irmErrs {
-		bad(e[0], "%s", e[1])
-	}
-	return c, errs
+	c, ferrs := jc.Domain(lang)
+	errs, bad := t.rowErrors(r, ferrs, csvColumnOf, lang)
+	readCommitment(&c, bad)
+	return c, *errs
 }
 
-// irmFromCells builds the IRM assessment from its four cells: all empty
-// means no IRM data; any set means reviewed, with blanks "pending".
-// Errors come back as (column, message) pairs.
-func irmFromCells(verifiable, impact, starred, results string) (*plan.IRMAssessment, [][2]string) {
-	if verifiable == "" && impact == "" && starred == "" && results == "" {
-		return nil, nil
-	}
-	a := plan.PendingIRM()
-	var errs [][2]string
-	irmCell(verifiable, "irm_verifiable", yesNo, ogp.YesNo.Label, &a.Verifiable, &errs)
-	irmCell(impact, "irm_potential_impact", ogp.PotentialImpacts, ogp.PotentialImpact.Label, &a.PotentialImpact, &errs)
-	irmCell(starred, "irm_starred", yesNo, ogp.YesNo.Label, &a.Starred, &errs)
-	irmCell(results, "irm_did_it_open_government", ogp.EarlyResultsLevels, ogp.EarlyResults.Label, &a.DidItOpenGovernment, &errs)
-	return a, errs
-}
-
+// milestoneFromCSV does the same for row r of the milestones CSV.
 func milestoneFromCSV(t *csvTable, r csvRow, lang string) (plan.Milestone, []RowError) {
-	var errs []RowError
-	bad := func(col, format string, args ...any) {
-		errs = append(errs, RowError{Source: t.source, Row: r.line, Column: col, Message: fmt.Sprintf(format, args...)})
+	jm := jsonshape.Milestone{ID: t.get(r, "milestone_id"), Title: t.text(r, "title"), Deliverable: t.text(r, "deliverable"),
+		Start: t.get(r, "start_date"), End: t.get(r, "end_date"), Status: t.get(r, "status"), CompletedOn: t.get(r, "completed_on")}
+	m, ferrs := jm.Domain(lang)
+	errs, bad := t.rowErrors(r, ferrs, csvMilestoneColumnOf, lang)
+	readMilestone(&m, bad)
+	return m, *errs
+}
+
+// rowErrors is the CSV form of the JSON rowErrors: fields become the
+// columns of table (see csvName).
+func (t *csvTable) rowErrors(r csvRow, ferrs []plan.FieldError, table map[string]string, lang string) (*[]RowError, badFunc) {
+	errs := make([]RowError, 0, len(ferrs))
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, RowError{Source: t.source, Row: r.line, Column: csvName(field, table, lang), Message: fmt.Sprintf(format, args...)})
 	}
-	m := plan.Milestone{
-		ID:          strings.ToLower(t.get(r, "milestone_id")),
-		Title:       t.text(r, "title", lang),
-		Deliverable: t.text(r, "deliverable", lang),
-		Status:      ogp.MilestoneNotStarted,
+	for _, fe := range ferrs {
+		bad(fe.Field, "%s", fe.Message)
 	}
-	m.Start = date(t.get(r, "start_date"), func(msg string) { bad("start_date", "%s", msg) })
-	m.End = date(t.get(r, "end_date"), func(msg string) { bad("end_date", "%s", msg) })
-	m.CompletedOn = date(t.get(r, "completed_on"), func(msg string) { bad("completed_on", "%s", msg) })
-	if s := t.get(r, "status"); s != "" {
-		if v, ok := parseEnum(s, ogp.MilestoneStatuses, ogp.MilestoneStatus.Label); ok {
-			m.Status = v
-		} else {
-			bad("status", "%q is not one of %s", truncate(s, 40), enumNames(ogp.MilestoneStatuses))
-		}
-	}
-	return m, errs
+	return &errs, bad
 }
 
 // date parses an optional YYYY-MM-DD cell, reporting a bad one.
 func date(s string, bad func(string)) plan.Date {
-	if s == "" {
-		return ""
-	}
-	d, err := ogp.ParseDate(s)
-	if err != nil {
-		bad(fmt.Sprintf("%q is not a date: write YYYY-MM-DD, e.g. 2017-06-30", truncate(s, 40)))
-		return ""
+	d, msg := jsonshape.ParseDate(s)
+	if msg != "" {
+		bad(msg)
 	}
 	return d
 }
@@ -342,25 +296,4 @@ func list(s string) []string {
 	return out
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
-// irmCell parses one IRM cell into dst (a blank cell leaves it "pending"),
-// or records a (column, message) error naming the allowed values.
-func irmCell[T ~string](raw, column string, all []T, label func(T) string, dst *T, errs *[][2]string) {
-	if raw == "" {
-		return
-	}
-	if v, ok := parseEnum(raw, all, label); ok {
-		*dst = v
-		return
-	}
-	*errs = append(*errs, [2]string{column, fmt.Sprintf("%q is not one of %s", truncate(raw, 40), enumNames(all))})
-}
+func truncate(s string, n int) string { return jsonshape.Truncate(s, n) }

@@ -12,59 +12,22 @@ import (
 
 	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/node/plan"
+	"github.com/ogpnet/ogpnet/node/plan/jsonshape"
 )
 
-// jsonText is text in a JSON import: a plain string (in the file's
-// language) or an object from language tag to string.
-type jsonText struct {
-	plain string
-	byTag map[string]string
-}
-
-func (t *jsonText) UnmarshalJSON(b []byte) error {
-	if err := json.Unmarshal(b, &t.plain); err == nil {
-		return nil
-	}
-	if err := json.Unmarshal(b, &t.byTag); err != nil {
-		return errors.New(`text must be a string or an object like {"es": "…", "en": "…"}`)
-	}
-	return nil
-}
-
-// toText converts to plan.Text; the default language is the file's when
-// the text has it, otherwise the first tag in order.
-func (t jsonText) toText(lang string) plan.Text {
-	if len(t.byTag) == 0 {
-		return plan.NewText(lang, strings.TrimSpace(t.plain))
-	}
-	tags := make([]string, 0, len(t.byTag))
-	for k := range t.byTag {
-		tags = append(tags, k)
-	}
-	slices.Sort(tags)
-	out := plan.Text{Lang: lang}
-	if _, ok := t.byTag[lang]; !ok {
-		out.Lang = tags[0]
-	}
-	for _, k := range tags {
-		out = out.With(k, strings.TrimSpace(t.byTag[k]))
-	}
-	return out
-}
-
 type jsonFile struct {
-	Lang            string           `json:"lang"`
-	Plan            *jsonPlan        `json:"plan"`
-	Commitments     []jsonCommitment `json:"commitments"`
-	ProgressUpdates []jsonUpdate     `json:"progressUpdates"`
+	Lang            string                 `json:"lang"`
+	Plan            *jsonPlan              `json:"plan"`
+	Commitments     []jsonshape.Commitment `json:"commitments"`
+	ProgressUpdates []jsonshape.Update     `json:"progressUpdates"`
 }
 
 type jsonPlan struct {
-	ID           string   `json:"id"`
-	Title        jsonText `json:"title"`
-	Summary      jsonText `json:"summary"`
-	Jurisdiction string   `json:"jurisdiction"`
-	Prefix       string   `json:"prefix"`
+	ID           string         `json:"id"`
+	Title        jsonshape.Text `json:"title"`
+	Summary      jsonshape.Text `json:"summary"`
+	Jurisdiction string         `json:"jurisdiction"`
+	Prefix       string         `json:"prefix"`
 	Period       struct {
 		Start string `json:"start"`
 		End   string `json:"end"`
@@ -78,54 +41,6 @@ type jsonPlan struct {
 		Development    string `json:"development"`
 		Implementation string `json:"implementation"`
 	} `json:"participation"`
-}
-
-type jsonCommitment struct {
-	ID              string   `json:"id"`
-	Plan            string   `json:"plan"`
-	Title           jsonText `json:"title"`
-	StartDate       string   `json:"startDate"`
-	EndDate         string   `json:"endDate"`
-	LeadInstitution string   `json:"leadInstitution"`
-	OtherActors     struct {
-		Government   []string `json:"government"`
-		CivilSociety []string `json:"civilSociety"`
-	} `json:"otherActors"`
-	Problem     jsonText        `json:"problem"`
-	Objective   jsonText        `json:"objective"`
-	Description jsonText        `json:"description"`
-	Values      []string        `json:"values"`
-	PolicyAreas []string        `json:"policyAreas"`
-	Milestones  []jsonMilestone `json:"milestones"`
-	Completion  string          `json:"completion"`
-	IRM         *struct {
-		Verifiable          string `json:"verifiable"`
-		PotentialImpact     string `json:"potentialImpact"`
-		Starred             string `json:"starred"`
-		DidItOpenGovernment string `json:"didItOpenGovernment"`
-	} `json:"irm"`
-}
-
-type jsonMilestone struct {
-	ID          string   `json:"id"`
-	Title       jsonText `json:"title"`
-	Deliverable jsonText `json:"deliverable"`
-	Start       string   `json:"start"`
-	End         string   `json:"end"`
-	Status      string   `json:"status"`
-	CompletedOn string   `json:"completedOn"`
-}
-
-type jsonUpdate struct {
-	Commitment       string   `json:"commitment"`
-	Date             string   `json:"date"`
-	Text             jsonText `json:"text"`
-	Completion       string   `json:"completion"`
-	MilestoneChanges []struct {
-		Milestone string `json:"milestone"`
-		Status    string `json:"status"`
-	} `json:"milestoneChanges"`
-	Evidence []string `json:"evidence"`
 }
 
 // ParseJSON reads a JSON import: {"lang", "plan", "commitments",
@@ -231,8 +146,8 @@ func planFromJSON(jp jsonPlan, lang string) (plan.ActionPlan, []RowError) {
 		errs = append(errs, RowError{Source: SourcePlan, Column: col, Message: fmt.Sprintf(format, args...)})
 	}
 	p := plan.NewActionPlan(strings.TrimSpace(jp.ID))
-	p.Title = jp.Title.toText(lang)
-	p.Summary = jp.Summary.toText(lang)
+	p.Title = jp.Title.Domain(lang)
+	p.Summary = jp.Summary.Domain(lang)
 	p.Jurisdiction = strings.TrimSpace(jp.Jurisdiction)
 	p.Prefix = strings.ToUpper(strings.TrimSpace(jp.Prefix))
 	p.Period.Start = date(jp.Period.Start, func(m string) { bad("period.start", "%s", m) })
@@ -281,114 +196,33 @@ func planFromJSON(jp jsonPlan, lang string) (plan.ActionPlan, []RowError) {
 	return p, errs
 }
 
-func commitmentFromJSON(jc jsonCommitment, row int, lang string) (plan.Commitment, []RowError) {
-	var errs []RowError
-	bad := func(col, format string, args ...any) {
-		errs = append(errs, RowError{Source: SourceCommitments, Row: row, Column: col, Message: fmt.Sprintf(format, args...)})
-	}
-	c := plan.Commitment{
-		ID:              strings.ToUpper(strings.TrimSpace(jc.ID)),
-		PlanID:          strings.TrimSpace(jc.Plan),
-		Title:           jc.Title.toText(lang),
-		LeadInstitution: strings.TrimSpace(jc.LeadInstitution),
-		OtherActors:     plan.OtherActors{Government: jc.OtherActors.Government, CivilSociety: jc.OtherActors.CivilSociety},
-		Problem:         jc.Problem.toText(lang),
-		Objective:       jc.Objective.toText(lang),
-		Description:     jc.Description.toText(lang),
-		Completion:      ogp.CompletionNotStarted,
-	}
-	c.StartDate = date(jc.StartDate, func(m string) { bad("startDate", "%s", m) })
-	c.EndDate = date(jc.EndDate, func(m string) { bad("endDate", "%s", m) })
-	for _, v := range jc.Values {
-		if val, ok := parseEnum(v, ogp.Values, ogp.Value.Label); ok {
-			c.Values = append(c.Values, val)
-		} else {
-			bad("values", "%q is not an OGP value (%s)", truncate(v, 60), enumNames(ogp.Values))
-		}
-	}
-	for _, a := range jc.PolicyAreas {
-		if slug, ok := parsePolicyArea(a); ok {
-			c.PolicyAreas = append(c.PolicyAreas, slug)
-		} else {
-			bad("policyAreas", "%q is not a policy area of taxonomy %s", truncate(a, 60), plan.TaxonomyVersion)
-		}
-	}
-	if jc.Completion != "" {
-		if v, ok := parseEnum(jc.Completion, ogp.Completions, ogp.Completion.Label); ok {
-			c.Completion = v
-		} else {
-			bad("completion", "%q is not one of %s", truncate(jc.Completion, 40), enumNames(ogp.Completions))
-		}
-	}
-	if jc.IRM != nil {
-		irm, irmErrs := irmFromCells(jc.IRM.Verifiable, jc.IRM.PotentialImpact, jc.IRM.Starred, jc.IRM.DidItOpenGovernment)
-		if irm == nil {
-			irm = plan.PendingIRM()
-		}
-		c.IRM = irm
-		for _, e := range irmErrs {
-			bad("irm."+snakeToCamel(strings.TrimPrefix(e[0], "irm_")), "%s", e[1])
-		}
-	}
-	for i, jm := range jc.Milestones {
-		col := fmt.Sprintf("milestones[%d].", i)
-		m := plan.Milestone{
-			ID:          strings.ToLower(strings.TrimSpace(jm.ID)),
-			Title:       jm.Title.toText(lang),
-			Deliverable: jm.Deliverable.toText(lang),
-			Status:      ogp.MilestoneNotStarted,
-		}
-		m.Start = date(jm.Start, func(msg string) { bad(col+"start", "%s", msg) })
-		m.End = date(jm.End, func(msg string) { bad(col+"end", "%s", msg) })
-		m.CompletedOn = date(jm.CompletedOn, func(msg string) { bad(col+"completedOn", "%s", msg) })
-		if jm.Status != "" {
-			if v, ok := parseEnum(jm.Status, ogp.MilestoneStatuses, ogp.MilestoneStatus.Label); ok {
-				m.Status = v
-			} else {
-				bad(col+"status", "%q is not one of %s", truncate(jm.Status, 40), enumNames(ogp.MilestoneStatuses))
-			}
-		}
-		c.Milestones = append(c.Milestones, m)
-	}
-	return c, errs
+// commitmentFromJSON maps entry row of "commitments" by the public shape's
+// converter, then reads it as an import does (readCommitment).
+func commitmentFromJSON(jc jsonshape.Commitment, row int, lang string) (plan.Commitment, []RowError) {
+	c, ferrs := jc.Domain(lang)
+	errs, bad := rowErrors(SourceCommitments, row, ferrs)
+	readCommitment(&c, bad)
+	return c, *errs
 }
 
-func updateFromJSON(ju jsonUpdate, row int, lang string) (plan.ProgressUpdate, []RowError) {
-	var errs []RowError
-	bad := func(col, format string, args ...any) {
-		errs = append(errs, RowError{Source: SourceUpdates, Row: row, Column: col, Message: fmt.Sprintf(format, args...)})
-	}
-	u := plan.ProgressUpdate{
-		CommitmentID: strings.ToUpper(strings.TrimSpace(ju.Commitment)),
-		Text:         ju.Text.toText(lang),
-		Evidence:     ju.Evidence,
-	}
-	u.Date = date(ju.Date, func(m string) { bad("date", "%s", m) })
-	if ju.Completion != "" {
-		if v, ok := parseEnum(ju.Completion, ogp.Completions, ogp.Completion.Label); ok {
-			u.Completion = v
-		} else {
-			bad("completion", "%q is not one of %s", truncate(ju.Completion, 40), enumNames(ogp.Completions))
-		}
-	}
-	for i, mc := range ju.MilestoneChanges {
-		ch := plan.MilestoneChange{MilestoneID: strings.ToLower(strings.TrimSpace(mc.Milestone))}
-		if v, ok := parseEnum(mc.Status, ogp.MilestoneStatuses, ogp.MilestoneStatus.Label); ok {
-			ch.Status = v
-		} else {
-			bad(fmt.Sprintf("milestoneChanges[%d].status", i), "%q is not one of %s", truncate(mc.Status, 40), enumNames(ogp.MilestoneStatuses))
-		}
-		u.MilestoneChanges = append(u.MilestoneChanges, ch)
-	}
-	return u, errs
+// updateFromJSON does the same for entry row of "progressUpdates".
+func updateFromJSON(ju jsonshape.Update, row int, lang string) (plan.ProgressUpdate, []RowError) {
+	u, ferrs := ju.Domain(lang)
+	u.ID = "" // progress updates get their id when stored
+	errs, bad := rowErrors(SourceUpdates, row, ferrs)
+	readUpdate(&u, bad)
+	return u, *errs
 }
 
-func snakeToCamel(s string) string {
-	parts := strings.Split(s, "_")
-	for i := 1; i < len(parts); i++ {
-		if parts[i] != "" {
-			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
-		}
+// rowErrors returns the row errors of entry row of source, starting with
+// the mapping errors ferrs, and the function that adds one; JSON entries
+// name their fields by JSON path.
+func rowErrors(source string, row int, ferrs []plan.FieldError) (*[]RowError, badFunc) {
+	errs := make([]RowError, 0, len(ferrs))
+	for _, fe := range ferrs {
+		errs = append(errs, RowError{Source: source, Row: row, Column: fe.Field, Message: fe.Message})
 	}
-	return strings.Join(parts, "")
+	return &errs, func(field, format string, args ...any) {
+		errs = append(errs, RowError{Source: source, Row: row, Column: field, Message: fmt.Sprintf(format, args...)})
+	}
 }

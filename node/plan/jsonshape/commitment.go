@@ -84,13 +84,12 @@ func (in Commitment) Domain(lang string) (plan.Commitment, []plan.FieldError) {
 		Problem:         in.Problem.Domain(lang), Objective: in.Objective.Domain(lang), Description: in.Description.Domain(lang),
 		Values: enums[plan.Value](in.Values), PolicyAreas: trimAll(in.PolicyAreas), Completion: plan.Completion(strings.TrimSpace(in.Completion)),
 	}
-	for i, m := range in.Milestones {
-		p := fmt.Sprintf("milestones[%d].", i)
-		c.Milestones = append(c.Milestones, plan.Milestone{
-			ID: strings.TrimSpace(m.ID), Title: m.Title.Domain(lang), Deliverable: m.Deliverable.Domain(lang),
-			Start: f.date(p+"start", m.Start), End: f.date(p+"end", m.End),
-			Status: plan.MilestoneStatus(strings.TrimSpace(m.Status)), CompletedOn: f.date(p+"completedOn", m.CompletedOn),
-		})
+	for i, jm := range in.Milestones {
+		m, errs := jm.Domain(lang)
+		for _, e := range errs {
+			f.Add(fmt.Sprintf("milestones[%d].%s", i, e.Field), "%s", e.Message)
+		}
+		c.Milestones = append(c.Milestones, m)
 	}
 	if in.IRM != nil {
 		c.IRM = &plan.IRMAssessment{Verifiable: plan.YesNo(strings.TrimSpace(in.IRM.Verifiable)),
@@ -99,6 +98,18 @@ func (in Commitment) Domain(lang string) (plan.Commitment, []plan.FieldError) {
 			DidItOpenGovernment: plan.EarlyResults(strings.TrimSpace(in.IRM.DidItOpenGovernment))}
 	}
 	return c, f.Fields
+}
+
+// Domain maps in to a plan.Milestone (see Commitment.Domain); its field
+// errors are named relative to the milestone ("start").
+func (in Milestone) Domain(lang string) (plan.Milestone, []plan.FieldError) {
+	var f fields
+	m := plan.Milestone{
+		ID: strings.TrimSpace(in.ID), Title: in.Title.Domain(lang), Deliverable: in.Deliverable.Domain(lang),
+		Start: f.date("start", in.Start), End: f.date("end", in.End),
+		Status: plan.MilestoneStatus(strings.TrimSpace(in.Status)), CompletedOn: f.date("completedOn", in.CompletedOn),
+	}
+	return m, f.Fields
 }
 
 // FromCommitment maps c to its JSON form; iri is its ActivityPub IRI.
