@@ -147,6 +147,22 @@ func TestAPIValidation(t *testing.T) {
 	mustStatus(t, resp, body, http.StatusCreated)
 	resp, body = do(t, c, http.MethodPost, api+"/commitments", sampleCommitment("JAL0001"), bearer(tok))
 	mustStatus(t, resp, body, http.StatusConflict)
+	// The deprecated "plan" still names the plan (for one release); the
+	// answer spells it planId only.
+	alias := sampleCommitment("JAL0003")
+	alias["plan"] = alias["planId"]
+	delete(alias, "planId")
+	resp, body = do(t, c, http.MethodPost, api+"/commitments", alias, bearer(tok))
+	mustStatus(t, resp, body, http.StatusCreated)
+	if !strings.Contains(body, `"planId":"2016-2018"`) || strings.Contains(body, `"plan":`) {
+		t.Errorf("created with the plan alias: %s", body)
+	}
+	alias["planId"] = "2014-2016"
+	resp, body = do(t, c, http.MethodPut, api+"/commitments/JAL0003", alias, bearer(tok))
+	mustStatus(t, resp, body, http.StatusUnprocessableEntity)
+	if !strings.Contains(body, `"field":"planId"`) {
+		t.Errorf("plan and planId that disagree: %s", body)
+	}
 	resp, body = do(t, c, http.MethodPost, api+"/commitments/JAL0001/updates",
 		map[string]any{"text": map[string]string{"es": "x"}, "milestoneChanges": []map[string]string{{"milestoneId": "9", "status": "complete"}}}, bearer(tok))
 	mustStatus(t, resp, body, http.StatusUnprocessableEntity)

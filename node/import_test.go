@@ -1,8 +1,6 @@
 package node
 
 import (
-	nodeweb "github.com/ogpnet/ogpnet/node/web"
-
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,8 +8,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	nodeweb "github.com/ogpnet/ogpnet/node/web"
 )
 
+// importJSON uses the canonical planId for JAL0001, and the deprecated
+// "plan" and "commitment" (accepted for one release) for JAL0002 and the
+// progress update.
 const importJSON = `{
   "lang": "es",
   "plan": {
@@ -24,7 +27,7 @@ const importJSON = `{
     "participation": {"development": "involve", "implementation": "collaborate"}
   },
   "commitments": [
-    {"id": "JAL0001", "plan": "2016-2018", "title": {"es": "Intervención en Lomas de Polanco", "en": "Intervention in Lomas de Polanco"},
+    {"id": "JAL0001", "planId": "2016-2018", "title": {"es": "Intervención en Lomas de Polanco", "en": "Intervention in Lomas de Polanco"},
      "startDate": "2017-01-01", "endDate": "2018-06-30", "leadInstitution": "Municipio de Guadalajara",
      "values": ["civic-participation"], "completion": "limited",
      "milestones": [{"id": "1", "title": "Mesas vecinales", "end": "2017-06-30", "status": "complete", "completedOn": "2017-06-15"}]},

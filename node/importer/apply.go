@@ -116,179 +116,220 @@ func DryRun(ctx context.Context, st Store, b *Batch) (Report, error) {
 	return c.report, err
 }
 
+// check is DryRun's work, in three steps: the plan (checkPlan), each
+// commitment (checkCommitment), then each progress update (checkUpdate).
+// Each step validates its entry, decides its action from what is stored,
+// and records both in the report.
 func check(ctx context.Context, st Store, b *Batch) (checked, error) {
-	ck := checked{existing: map[string]plan.Commitment{}}
-	rep := &ck.report
-	rep.Commitments = []RowReport{}
-	rep.Errors = append(rep.Errors, b.Errors...)
-	parseErrs := map[string]bool{} // source/row/column already reported
-	for _, e := range b.Errors {
-		parseErrs[errKey(e)] = true
+	k := newChecker(ctx, st, b)
+	if b.Plan != nil {
+		if err := k.checkPlan(*b.Plan); err != nil {
+			return k.checked, err
+		}
 	}
-	add := func(rr *RowReport, errs ...RowError) {
-		for _, e := range errs {
-			if parseErrs[errKey(e)] {
-				continue // the parse error already says why this is empty
-			}
-			rep.Errors = append(rep.Errors, e)
+	for _, row := range b.Rows {
+		if err := k.checkCommitment(row); err != nil {
+			return k.checked, err
+		}
+	}
+	for _, ur := range b.Updates {
+		if err := k.checkUpdate(ur); err != nil {
+			return k.checked, err
+		}
+	}
+	// Parse errors of rows that never became entries (e.g. a duplicate id)
+	// are in the report's errors already; that alone blocks Commit.
+	return k.checked, nil
+}
+
+// checker is the working state of one check.
+type checker struct {
+	checked
+	ctx       context.Context
+	st        Store
+	b         *Batch
+	parseErrs map[string]bool             // source/row/column already reported while parsing
+	plans     map[string]*plan.ActionPlan // by id: the batch's plan, stored ones looked up, nil = none
+	inBatch   map[string]plan.Commitment  // the batch's commitments by id
+	seen      map[string][]UpdateRow      // the batch's progress updates so far, by commitment
+}
+
+func newChecker(ctx context.Context, st Store, b *Batch) *checker {
+	k := &checker{checked: checked{existing: map[string]plan.Commitment{}}, ctx: ctx, st: st, b: b,
+		parseErrs: map[string]bool{}, plans: map[string]*plan.ActionPlan{}, inBatch: map[string]plan.Commitment{},
+		seen: map[string][]UpdateRow{}}
+	k.report.Commitments = []RowReport{}
+	k.report.Errors = append(k.report.Errors, b.Errors...)
+	for _, e := range b.Errors {
+		k.parseErrs[errKey(e)] = true
+	}
+	return k
+}
+
+// add records errs against entry rr and the whole report, except those a
+// parse error already explains (it says why the value is empty).
+func (k *checker) add(rr *RowReport, errs ...RowError) {
+	for _, e := range errs {
+		if k.parseErrs[errKey(e)] {
+			continue
+		}
+		k.report.Errors = append(k.report.Errors, e)
+		rr.Errors = append(rr.Errors, e)
+	}
+}
+
+// parseErrorsOf attaches to rr the parse errors of its row in source (and,
+// for a CSV commitment, of its milestones' rows).
+func (k *checker) parseErrorsOf(rr *RowReport, source string, milestoneRows []int) {
+	for _, e := range k.b.Errors {
+		switch {
+		case e.Source == source && (source == SourcePlan || e.Row == rr.Row):
+			rr.Errors = append(rr.Errors, e)
+		case e.Source == SourceMilestones && slices.Contains(milestoneRows, e.Row):
 			rr.Errors = append(rr.Errors, e)
 		}
 	}
-	// rowErrs attaches the parse errors of a row to its report.
-	rowErrs := func(rr *RowReport, sources ...string) {
-		for _, e := range b.Errors {
-			if e.Row == rr.Row && slices.Contains(sources, e.Source) {
-				rr.Errors = append(rr.Errors, e)
-			}
-		}
-	}
+}
 
-	plans := map[string]*plan.ActionPlan{}
-	if b.Plan != nil {
-		p := *b.Plan
-		rr := RowReport{Source: SourcePlan, ID: p.ID}
-		for _, e := range b.Errors {
-			if e.Source == SourcePlan {
-				rr.Errors = append(rr.Errors, e)
-			}
-		}
-		if err := p.Validate(); err != nil {
-			add(&rr, fieldErrors(b, SourcePlan, 0, nil, err)...)
-		}
-		old, err := st.GetPlan(ctx, p.ID)
-		switch {
-		case err == nil && old.SameContent(p):
-			rr.Action = ActionUnchanged
-		case err == nil:
-			rr.Action = ActionUpdate
-		case errors.Is(err, planstore.ErrNotFound):
-			rr.Action = ActionCreate
-		default:
-			return ck, err
-		}
-		if len(rr.Errors) > 0 {
-			rr.Action = ActionError
-		}
-		rep.Plan = &rr
-		plans[p.ID] = &p
+// actionOf is the action for an entry whose stored counterpart was looked
+// up with err: unchanged or update when it is stored (and live), create
+// when not (or withdrawn: it is restored); any other error is the store's.
+func actionOf(err error, live, same bool) (Action, error) {
+	switch {
+	case err == nil && live && same:
+		return ActionUnchanged, nil
+	case err == nil && live:
+		return ActionUpdate, nil
+	case err == nil || errors.Is(err, planstore.ErrNotFound):
+		return ActionCreate, nil
 	}
-	lookupPlan := func(id string) (*plan.ActionPlan, error) {
-		if p, ok := plans[id]; ok {
-			return p, nil
-		}
-		p, err := st.GetPlan(ctx, id)
-		if errors.Is(err, planstore.ErrNotFound) {
-			plans[id] = nil
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		plans[id] = &p
-		return &p, nil
-	}
+	return "", err
+}
 
-	inBatch := map[string]plan.Commitment{}
-	for _, row := range b.Rows {
-		c := row.Commitment
-		rr := RowReport{Source: SourceCommitments, Row: row.Row, ID: c.ID}
-		rowErrs(&rr, SourceCommitments)
-		for _, line := range row.MilestoneRows {
-			for _, e := range b.Errors {
-				if e.Source == SourceMilestones && e.Row == line {
-					rr.Errors = append(rr.Errors, e)
-				}
-			}
-		}
-		p, err := lookupPlan(c.PlanID)
-		if err != nil {
-			return ck, err
-		}
-		var verr error
-		if p == nil && c.PlanID != "" {
-			add(&rr, RowError{Source: SourceCommitments, Row: row.Row, Column: column(b, "planId"),
+// finish marks an entry with errors as such and files its report.
+func finish(rr RowReport, into *[]RowReport) RowReport {
+	if len(rr.Errors) > 0 {
+		rr.Action = ActionError
+	}
+	if into != nil {
+		*into = append(*into, rr)
+	}
+	return rr
+}
+
+// checkPlan validates the batch's plan and decides its action.
+func (k *checker) checkPlan(p plan.ActionPlan) error {
+	rr := RowReport{Source: SourcePlan, ID: p.ID}
+	k.parseErrorsOf(&rr, SourcePlan, nil)
+	if err := p.Validate(); err != nil {
+		k.add(&rr, fieldErrors(k.b, SourcePlan, 0, nil, err)...)
+	}
+	old, err := k.st.GetPlan(k.ctx, p.ID)
+	if rr.Action, err = actionOf(err, true, err == nil && old.SameContent(p)); err != nil {
+		return err
+	}
+	rr = finish(rr, nil)
+	k.report.Plan = &rr
+	k.plans[p.ID] = &p
+	return nil
+}
+
+// lookupPlan returns plan id from the batch or the store, nil when there
+// is none.
+func (k *checker) lookupPlan(id string) (*plan.ActionPlan, error) {
+	if p, ok := k.plans[id]; ok {
+		return p, nil
+	}
+	p, err := k.st.GetPlan(k.ctx, id)
+	if errors.Is(err, planstore.ErrNotFound) {
+		k.plans[id] = nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	k.plans[id] = &p
+	return &p, nil
+}
+
+// checkCommitment validates a commitment against its plan (which must be
+// in the batch or stored) and decides its action.
+func (k *checker) checkCommitment(row Row) error {
+	c := row.Commitment
+	rr := RowReport{Source: SourceCommitments, Row: row.Row, ID: c.ID}
+	k.parseErrorsOf(&rr, SourceCommitments, row.MilestoneRows)
+	p, err := k.lookupPlan(c.PlanID)
+	if err != nil {
+		return err
+	}
+	var verr error
+	if p != nil {
+		verr = c.ValidateFor(*p)
+	} else {
+		if c.PlanID != "" {
+			k.add(&rr, RowError{Source: SourceCommitments, Row: row.Row, Column: column(k.b, "planId"),
 				Message: fmt.Sprintf("plan %q does not exist on this node: create it first (or include it in a JSON import)", c.PlanID)})
-			verr = c.Validate()
-		} else if p != nil {
-			verr = c.ValidateFor(*p)
-		} else {
-			verr = c.Validate()
 		}
-		if verr != nil {
-			add(&rr, fieldErrors(b, SourceCommitments, row.Row, row.MilestoneRows, verr)...)
-		}
-		old, err := st.GetCommitment(ctx, c.ID)
-		switch {
-		case err == nil && !old.Deleted && old.SameContent(c):
-			rr.Action = ActionUnchanged
-			ck.existing[c.ID] = old
-		case err == nil && !old.Deleted:
-			rr.Action = ActionUpdate
-			ck.existing[c.ID] = old
-		case err == nil || errors.Is(err, planstore.ErrNotFound):
-			rr.Action = ActionCreate // new, or restoring a withdrawn one
-		default:
-			return ck, err
-		}
-		if len(rr.Errors) > 0 {
-			rr.Action = ActionError
-		}
-		inBatch[c.ID] = c
-		rep.Commitments = append(rep.Commitments, rr)
+		verr = c.Validate()
 	}
+	if verr != nil {
+		k.add(&rr, fieldErrors(k.b, SourceCommitments, row.Row, row.MilestoneRows, verr)...)
+	}
+	old, err := k.st.GetCommitment(k.ctx, c.ID)
+	live := err == nil && !old.Deleted
+	if rr.Action, err = actionOf(err, live, live && old.SameContent(c)); err != nil {
+		return err
+	}
+	if live {
+		k.existing[c.ID] = old
+	}
+	k.inBatch[c.ID] = c
+	finish(rr, &k.report.Commitments)
+	return nil
+}
 
-	type seenUpdate struct {
-		row int
-		u   plan.ProgressUpdate
+// checkUpdate validates a progress update against its commitment (in the
+// batch or stored and live) and decides its action: create, or unchanged
+// when the same update is stored already; the same update twice in the
+// batch is an error.
+func (k *checker) checkUpdate(ur UpdateRow) error {
+	u := ur.Update
+	rr := RowReport{Source: SourceUpdates, Row: ur.Row, ID: u.CommitmentID, Action: ActionCreate}
+	k.parseErrorsOf(&rr, SourceUpdates, nil)
+	c, ok := k.inBatch[u.CommitmentID]
+	if !ok {
+		old, err := k.st.GetCommitment(k.ctx, u.CommitmentID)
+		switch {
+		case err == nil && !old.Deleted:
+			c, ok = old, true
+		case err == nil || errors.Is(err, planstore.ErrNotFound):
+		default:
+			return err
+		}
 	}
-	seen := map[string][]seenUpdate{}
-	for _, ur := range b.Updates {
-		u := ur.Update
-		rr := RowReport{Source: SourceUpdates, Row: ur.Row, ID: u.CommitmentID}
-		rowErrs(&rr, SourceUpdates)
-		c, ok := inBatch[u.CommitmentID]
-		if !ok {
-			old, err := st.GetCommitment(ctx, u.CommitmentID)
-			switch {
-			case err == nil && !old.Deleted:
-				c, ok = old, true
-			case err == nil || errors.Is(err, planstore.ErrNotFound):
-			default:
-				return ck, err
-			}
-		}
-		if !ok {
-			add(&rr, RowError{Source: SourceUpdates, Row: ur.Row, Column: "commitmentId",
-				Message: fmt.Sprintf("commitment %q is neither in this import nor on this node", truncate(u.CommitmentID, 40))})
-		} else if err := u.ValidateFor(c); err != nil {
-			add(&rr, fieldErrors(b, SourceUpdates, ur.Row, nil, err)...)
-		}
-		rr.Action = ActionCreate
-		for _, prev := range seen[u.CommitmentID] {
-			if sameUpdate(prev.u, u) {
-				add(&rr, RowError{Source: SourceUpdates, Row: ur.Row, Message: fmt.Sprintf("same commitment, date and text as entry %d", prev.row)})
-			}
-		}
-		seen[u.CommitmentID] = append(seen[u.CommitmentID], seenUpdate{ur.Row, u})
-		if ok {
-			stored, err := st.ListUpdates(ctx, u.CommitmentID, 0)
-			if err != nil {
-				return ck, err
-			}
-			for _, s := range stored {
-				if sameUpdate(s, u) {
-					rr.Action = ActionUnchanged
-				}
-			}
-		}
-		if len(rr.Errors) > 0 {
-			rr.Action = ActionError
-		}
-		rep.Updates = append(rep.Updates, rr)
+	if !ok {
+		k.add(&rr, RowError{Source: SourceUpdates, Row: ur.Row, Column: "commitmentId",
+			Message: fmt.Sprintf("commitment %q is neither in this import nor on this node", truncate(u.CommitmentID, 40))})
+	} else if err := u.ValidateFor(c); err != nil {
+		k.add(&rr, fieldErrors(k.b, SourceUpdates, ur.Row, nil, err)...)
 	}
-	// Parse errors of rows that never became entries (e.g. a duplicate id)
-	// are in rep.Errors already; that alone blocks Commit.
-	return ck, nil
+	for _, prev := range k.seen[u.CommitmentID] {
+		if sameUpdate(prev.Update, u) {
+			k.add(&rr, RowError{Source: SourceUpdates, Row: ur.Row, Message: fmt.Sprintf("same commitment, date and text as entry %d", prev.Row)})
+		}
+	}
+	k.seen[u.CommitmentID] = append(k.seen[u.CommitmentID], ur)
+	if ok {
+		stored, err := k.st.ListUpdates(k.ctx, u.CommitmentID, 0)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(stored, func(s plan.ProgressUpdate) bool { return sameUpdate(s, u) }) {
+			rr.Action = ActionUnchanged
+		}
+	}
+	finish(rr, &k.report.Updates)
+	return nil
 }
 
 // sameUpdate is the identity of an imported update: progress updates have
