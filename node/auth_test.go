@@ -37,16 +37,7 @@ var writeRoutes = []struct{ method, path string }{
 // through the forms (with CSRF) and what they publish is public at once.
 func TestOnlyOperatorsWrite(t *testing.T) {
 	ctx := context.Background()
-	tn := startNode(t, "jalisco")
-	tok, err := tn.CreateAPIToken(ctx, "setup")
-	if err != nil {
-		t.Fatal(err)
-	}
-	setup := loopbackClient()
-	resp, body := do(t, setup, http.MethodPut, tn.base+"/api/v1/plans/2016-2018", samplePlan(), bearer(tok))
-	mustStatus(t, resp, body, http.StatusCreated)
-	resp, body = do(t, setup, http.MethodPost, tn.base+"/api/v1/commitments", sampleCommitment("JAL0001"), bearer(tok))
-	mustStatus(t, resp, body, http.StatusCreated)
+	tn, _, _ := startSeeded(t, "jalisco", "JAL0001")
 
 	anon := loopbackClient()
 	bob := tn.login(t, otherUser)
@@ -83,7 +74,7 @@ func TestOnlyOperatorsWrite(t *testing.T) {
 		"text_en": {"The call was published."}, "completion": {"substantial"}, "ms_2": {"in-progress"}}
 	// Without the CSRF token the operator's own session cannot post.
 	noToken := url.Values{"date": form["date"], "text_es": form["text_es"]}
-	resp, body = do(t, ana, http.MethodPost, tn.base+"/admin/commitments/JAL0001/updates", noToken, nil)
+	resp, body := do(t, ana, http.MethodPost, tn.base+"/admin/commitments/JAL0001/updates", noToken, nil)
 	mustStatus(t, resp, body, http.StatusForbidden)
 	resp, body = do(t, ana, http.MethodPost, tn.base+"/admin/commitments/JAL0001/updates", form, map[string]string{"Accept": "text/html"})
 	mustStatus(t, resp, body, http.StatusOK) // after the redirect to the public page
@@ -111,20 +102,12 @@ func TestOnlyOperatorsWrite(t *testing.T) {
 // TestAPIValidation: the JSON API answers invalid input with 422 and the
 // fields at fault, unknown fields with 400, and duplicates with 409.
 func TestAPIValidation(t *testing.T) {
-	ctx := context.Background()
-	tn := startNode(t, "jalisco")
-	tok, err := tn.CreateAPIToken(ctx, "api")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := loopbackClient()
+	tn, c, tok := startSeeded(t, "jalisco")
 	api := tn.base + "/api/v1"
-	resp, body := do(t, c, http.MethodPut, api+"/plans/2016-2018", samplePlan(), bearer(tok))
-	mustStatus(t, resp, body, http.StatusCreated)
 
 	bad := sampleCommitment("MAD0001") // not the plan's prefix JAL
 	bad["values"] = []string{"transparency"}
-	resp, body = do(t, c, http.MethodPost, api+"/commitments", bad, bearer(tok))
+	resp, body := do(t, c, http.MethodPost, api+"/commitments", bad, bearer(tok))
 	mustStatus(t, resp, body, http.StatusUnprocessableEntity)
 	for _, f := range []string{`"field":"values[0]"`, `"field":"id"`} {
 		if !strings.Contains(body, f) {

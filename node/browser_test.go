@@ -1,8 +1,6 @@
 package node
 
 import (
-	"context"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -18,19 +16,10 @@ import (
 // (seen by an anonymous reader too) shows it in its timeline.
 func TestBrowserOperatorPostsProgress(t *testing.T) {
 	bctx := browsertest.New(t, browsertest.WithTimeout(45*time.Second))
-	tn := startNode(t, "jalisco")
-	tok, err := tn.CreateAPIToken(context.Background(), "setup")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := loopbackClient()
-	resp, body := do(t, c, http.MethodPut, tn.base+"/api/v1/plans/2016-2018", samplePlan(), bearer(tok))
-	mustStatus(t, resp, body, http.StatusCreated)
-	resp, body = do(t, c, http.MethodPost, tn.base+"/api/v1/commitments", sampleCommitment("JAL0001"), bearer(tok))
-	mustStatus(t, resp, body, http.StatusCreated)
+	tn, _, _ := startSeeded(t, "jalisco", "JAL0001")
 
 	const text = "Se instaló el comité de seguimiento con 12 organizaciones."
-	err = chromedp.Do(bctx,
+	err := chromedp.Do(bctx,
 		chromedp.Navigate(tn.base+"/admin/commitments/JAL0001/updates/new?lang=es"),
 		// The provider's login form (another origin).
 		chromedp.WaitVisible(`#username`),

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ogpnet/ogpnet/federation"
 	"github.com/ogpnet/ogpnet/federation/ogp"
 )
 
@@ -51,15 +50,7 @@ func sampleCommitment(id string) map[string]any {
 // renders; the objects dereference at their IRIs (410 once deleted).
 func TestFollowerReceivesCreateUpdateDelete(t *testing.T) {
 	ctx := context.Background()
-	tn := startNode(t, "jalisco")
-	f := startFollower(t)
-	if _, err := f.Follow(ctx, tn.Federation().ActorID()); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the follow to be accepted", func() bool {
-		fw, err := f.FollowingOf(ctx, tn.Federation().ActorID())
-		return err == nil && fw.State == federation.FollowAccepted
-	})
+	tn, f := startFollowed(t, "jalisco")
 	tok, err := tn.CreateAPIToken(ctx, "federation test")
 	if err != nil {
 		t.Fatal(err)

@@ -144,17 +144,10 @@ func csrf(t *testing.T, c *http.Client, page string) string {
 	return m[1]
 }
 
+// get fetches u asking for accept.
 func get(t *testing.T, c *http.Client, u, accept string) (*http.Response, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	req.Header.Set("Accept", accept)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return do(t, c, http.MethodGet, u, nil, map[string]string{"Accept": accept})
 }
 
 // do sends a request with an optional JSON body and headers, returning the

@@ -71,12 +71,7 @@ func postImport(t *testing.T, c *http.Client, u, tok string, files map[string]st
 // hostile files are refused whole, with errors per row.
 func TestImportOverHTTP(t *testing.T) {
 	ctx := context.Background()
-	tn := startNode(t, "jalisco")
-	tok, err := tn.CreateAPIToken(ctx, "import")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := loopbackClient()
+	tn, c, tok := startWithToken(t, "jalisco")
 	api := tn.base + "/api/v1/import"
 
 	resp, rep, body := postImport(t, c, api+"?dryRun=true", tok, map[string]string{"file": importJSON})

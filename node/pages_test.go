@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,19 +11,10 @@ import (
 // languages, with the node's content falling back across languages, and
 // the operator's plan form and token page work end to end.
 func TestPagesRender(t *testing.T) {
-	ctx := context.Background()
-	tn := startNode(t, "jalisco")
-	tok, err := tn.CreateAPIToken(ctx, "setup")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := loopbackClient()
-	resp, body := do(t, c, http.MethodPut, tn.base+"/api/v1/plans/2016-2018", samplePlan(), bearer(tok))
-	mustStatus(t, resp, body, http.StatusCreated)
+	tn, c, tok := startWithToken(t, "jalisco")
 	cm := sampleCommitment("JAL0001")
 	cm["irm"] = map[string]string{"verifiable": "yes", "potentialImpact": "moderate", "starred": "no", "didItOpenGovernment": "pending"}
-	resp, body = do(t, c, http.MethodPost, tn.base+"/api/v1/commitments", cm, bearer(tok))
-	mustStatus(t, resp, body, http.StatusCreated)
+	tn.seed(t, c, tok, cm)
 
 	pages := []struct{ path, en, es string }{
 		{"/", "Action plans", "Planes de acción"},
@@ -64,7 +54,7 @@ func TestPagesRender(t *testing.T) {
 	form := url.Values{"_csrf": {token}, "title_es": {"Plan 2016-2018"}, "title_en": {"Plan 2016-2018"}, "jurisdiction": {"Jalisco"},
 		"start": {"2016-12-01"}, "end": {"2018-06-30"}, "status": {"implementation"}, "prefix": {"JAL"},
 		"level_awareness-raising": {"not-met"}, "development": {"consult"}}
-	resp, body = do(t, ana, http.MethodPost, tn.base+"/admin/plans/2016-2018", form, map[string]string{"Accept": "text/html"})
+	resp, body := do(t, ana, http.MethodPost, tn.base+"/admin/plans/2016-2018", form, map[string]string{"Accept": "text/html"})
 	mustStatus(t, resp, body, http.StatusOK)
 	if !strings.Contains(body, "below OGP") {
 		t.Errorf("a plan consulted below Involve is not flagged")

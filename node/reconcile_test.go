@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ogpnet/ogpnet/federation"
 	"github.com/ogpnet/ogpnet/node/plan"
 )
 
@@ -15,15 +14,7 @@ import (
 // Reconcile publishes nothing.
 func TestReconcilePublishesWhatNeverWentOut(t *testing.T) {
 	ctx := context.Background()
-	tn := startNode(t, "seoul")
-	f := startFollower(t)
-	if _, err := f.Follow(ctx, tn.Federation().ActorID()); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the follow to be accepted", func() bool {
-		fw, err := f.FollowingOf(ctx, tn.Federation().ActorID())
-		return err == nil && fw.State == federation.FollowAccepted
-	})
+	tn, f := startFollowed(t, "seoul")
 	svc := tn.Service()
 	p := plan.NewActionPlan("2017")
 	p.Title = plan.NewText("ko", "서울 실행계획")

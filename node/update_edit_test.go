@@ -44,19 +44,8 @@ func postUpdate(t *testing.T, c *http.Client, tn *testNode, tok, cid string, bod
 // commitment, and publishes nothing when nothing changed.
 func TestEditDeleteUpdateAPI(t *testing.T) {
 	ctx := context.Background()
-	tn := startNode(t, "jalisco")
-	tok, err := tn.CreateAPIToken(ctx, "api")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := loopbackClient()
+	tn, c, tok := startSeeded(t, "jalisco", "JAL0001", "JAL0002")
 	api := tn.base + "/api/v1"
-	resp, body := do(t, c, http.MethodPut, api+"/plans/2016-2018", samplePlan(), bearer(tok))
-	mustStatus(t, resp, body, http.StatusCreated)
-	for _, id := range []string{"JAL0001", "JAL0002"} {
-		resp, body = do(t, c, http.MethodPost, api+"/commitments", sampleCommitment(id), bearer(tok))
-		mustStatus(t, resp, body, http.StatusCreated)
-	}
 	uid := postUpdate(t, c, tn, tok, "JAL0001", map[string]any{"date": "2017-07-01", "text": map[string]string{"es": "Primer avance."},
 		"completion": "substantial", "milestoneChanges": []map[string]string{{"milestoneId": "1", "status": "complete"}}})
 	otherUID := postUpdate(t, c, tn, tok, "JAL0002", map[string]any{"text": map[string]string{"es": "Otro compromiso."}})
@@ -66,7 +55,7 @@ func TestEditDeleteUpdateAPI(t *testing.T) {
 
 	// Only operators.
 	anon := loopbackClient()
-	resp, body = do(t, anon, http.MethodPut, path, edit, nil)
+	resp, body := do(t, anon, http.MethodPut, path, edit, nil)
 	mustStatus(t, resp, body, http.StatusUnauthorized)
 	resp, body = do(t, anon, http.MethodDelete, path, nil, nil)
 	mustStatus(t, resp, body, http.StatusUnauthorized)
@@ -173,16 +162,7 @@ func TestEditDeleteUpdateAPI(t *testing.T) {
 // leaves the timeline. Readers see no edit or delete links.
 func TestEditDeleteUpdateForms(t *testing.T) {
 	ctx := context.Background()
-	tn := startNode(t, "jalisco")
-	tok, err := tn.CreateAPIToken(ctx, "setup")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := loopbackClient()
-	resp, body := do(t, c, http.MethodPut, tn.base+"/api/v1/plans/2016-2018", samplePlan(), bearer(tok))
-	mustStatus(t, resp, body, http.StatusCreated)
-	resp, body = do(t, c, http.MethodPost, tn.base+"/api/v1/commitments", sampleCommitment("JAL0001"), bearer(tok))
-	mustStatus(t, resp, body, http.StatusCreated)
+	tn, c, tok := startSeeded(t, "jalisco", "JAL0001")
 	uid := postUpdate(t, c, tn, tok, "JAL0001", map[string]any{"date": "2017-07-01", "text": map[string]string{"es": "Texto original."},
 		"milestoneChanges": []map[string]string{{"milestoneId": "1", "status": "complete"}}})
 	keep := postUpdate(t, c, tn, tok, "JAL0001", map[string]any{"date": "2017-08-01", "text": map[string]string{"es": "Se queda."}})
@@ -213,7 +193,7 @@ func TestEditDeleteUpdateForms(t *testing.T) {
 	}
 	token := csrfRe.FindStringSubmatch(form)[1]
 	vals := url.Values{"date": {"2017-07-03"}, "text_es": {"Texto corregido."}, "ms_1": {"complete"}}
-	resp, body = do(t, ana, http.MethodPost, tn.base+"/admin/commitments/JAL0001/updates/"+uid, vals, nil)
+	resp, body := do(t, ana, http.MethodPost, tn.base+"/admin/commitments/JAL0001/updates/"+uid, vals, nil)
 	mustStatus(t, resp, body, http.StatusForbidden) // no CSRF token
 	bad := url.Values{"_csrf": {token}, "date": {"2017-07-03"}, "text_es": {""}}
 	resp, body = do(t, ana, http.MethodPost, tn.base+"/admin/commitments/JAL0001/updates/"+uid, bad, map[string]string{"Accept": "text/html"})

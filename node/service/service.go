@@ -151,14 +151,10 @@ func (s *Service) CreateCommitment(ctx context.Context, c plan.Commitment) (plan
 func (s *Service) UpdateCommitment(ctx context.Context, c plan.Commitment) (plan.Commitment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, err := s.store.GetCommitment(ctx, c.ID)
-	if err != nil {
+	if _, err := s.liveCommitment(ctx, c.ID); err != nil {
 		return c, err
 	}
-	if old.Deleted {
-		return c, fmt.Errorf("commitment %s: %w", c.ID, ErrGone)
-	}
-	c, _, err = s.saveCommitment(ctx, c, true)
+	c, _, err := s.saveCommitment(ctx, c, true)
 	return c, err
 }
 
@@ -215,12 +211,9 @@ func (s *Service) saveCommitment(ctx context.Context, c plan.Commitment, touch b
 func (s *Service) DeleteCommitment(ctx context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.store.GetCommitment(ctx, id)
+	c, err := s.liveCommitment(ctx, id)
 	if err != nil {
 		return err
-	}
-	if c.Deleted {
-		return fmt.Errorf("commitment %s: %w", id, ErrGone)
 	}
 	ups, err := s.store.ListUpdates(ctx, id, 0)
 	if err != nil {
@@ -249,12 +242,9 @@ func (s *Service) DeleteCommitment(ctx context.Context, id string) error {
 func (s *Service) PostUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.store.GetCommitment(ctx, u.CommitmentID)
+	c, err := s.liveCommitment(ctx, u.CommitmentID)
 	if err != nil {
 		return u, err
-	}
-	if c.Deleted {
-		return u, fmt.Errorf("commitment %s: %w", c.ID, ErrGone)
 	}
 	if u.Date.IsZero() {
 		u.Date = ogp.DateOf(s.now())
@@ -276,17 +266,24 @@ func (s *Service) PostUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.P
 	return saved, s.publish(ctx, ogp.ActivityUpdate, s.wire.Commitment(applied))
 }
 
+// liveCommitment loads commitment id for a write: ErrNotFound when there is
+// none, ErrGone when it was withdrawn.
+func (s *Service) liveCommitment(ctx context.Context, id string) (plan.Commitment, error) {
+	c, err := s.store.GetCommitment(ctx, id)
+	if err == nil && c.Deleted {
+		err = fmt.Errorf("commitment %s: %w", id, ErrGone)
+	}
+	return c, err
+}
+
 // liveUpdate loads update id of commitment cid for an edit or delete: the
 // commitment must exist and be live (else ErrNotFound / ErrGone), and the
 // update must be one of its own (else ErrNotFound) and not deleted (else
 // ErrGone).
 func (s *Service) liveUpdate(ctx context.Context, cid, id string) (plan.Commitment, plan.ProgressUpdate, error) {
-	c, err := s.store.GetCommitment(ctx, cid)
+	c, err := s.liveCommitment(ctx, cid)
 	if err != nil {
 		return c, plan.ProgressUpdate{}, err
-	}
-	if c.Deleted {
-		return c, plan.ProgressUpdate{}, fmt.Errorf("commitment %s: %w", cid, ErrGone)
 	}
 	u, err := s.store.GetUpdate(ctx, id)
 	if err != nil {

@@ -76,6 +76,24 @@ func (h *Handlers) updateToJSON(u plan.ProgressUpdate) jsonshape.Update {
 	return jsonshape.FromUpdate(u, h.iris.Update(u.CommitmentID, u.ID))
 }
 
+// urlID is an id a request body may repeat: its field, the value given, and
+// the path parameter it must then equal.
+type urlID struct{ field, given, param string }
+
+// sameAsURL checks that every id the body gives matches the URL.
+func sameAsURL(c echo.Context, ids ...urlID) error {
+	var wrong []web.FieldError
+	for _, id := range ids {
+		if id.given != "" && id.given != c.Param(id.param) {
+			wrong = append(wrong, web.FieldError{Field: id.field, Message: "must match the URL or be left out"})
+		}
+	}
+	if len(wrong) > 0 {
+		return web.Invalid(wrong...)
+	}
+	return nil
+}
+
 // bindJSON decodes the request body strictly: unknown fields and trailing
 // data are errors (a typo must not be silently dropped).
 func bindJSON(c echo.Context, v any) error {
@@ -145,8 +163,8 @@ func (h *Handlers) apiPutPlan(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	if in.ID != "" && in.ID != c.Param("id") {
-		return web.Invalid(web.FieldError{Field: "id", Message: "must match the URL or be left out"})
+	if err := sameAsURL(c, urlID{"id", in.ID, "id"}); err != nil {
+		return err
 	}
 	in.ID = c.Param("id")
 	p, err := h.planFromJSON(in)
@@ -214,8 +232,8 @@ func (h *Handlers) apiPutCommitment(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	if in.ID != "" && in.ID != c.Param("id") {
-		return web.Invalid(web.FieldError{Field: "id", Message: "must match the URL or be left out"})
+	if err := sameAsURL(c, urlID{"id", in.ID, "id"}); err != nil {
+		return err
 	}
 	in.ID = c.Param("id")
 	cm, err := h.commitmentFromJSON(in)
@@ -281,15 +299,9 @@ func (h *Handlers) apiPutUpdate(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	var wrong []web.FieldError
-	if in.ID != "" && in.ID != c.Param("uid") {
-		wrong = append(wrong, web.FieldError{Field: "id", Message: "must match the URL or be left out"})
-	}
-	if in.CommitmentID != "" && in.CommitmentID != c.Param("id") {
-		wrong = append(wrong, web.FieldError{Field: "commitmentId", Message: "must match the URL or be left out"})
-	}
-	if len(wrong) > 0 {
-		return web.Invalid(wrong...)
+	cid, _ := in.Commitment()
+	if err := sameAsURL(c, urlID{"id", in.ID, "uid"}, urlID{"commitmentId", cid, "id"}); err != nil {
+		return err
 	}
 	u, err := h.updateFromJSON(c.Param("id"), in)
 	if err != nil {

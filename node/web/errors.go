@@ -55,6 +55,16 @@ func domainErrors(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error { return validationToWeb(next(c)) }
 }
 
+// rerender answers a form submit that failed with err: the form again with
+// its field errors (422) when err is a validation error, else err itself.
+func rerender(err error, form func(errs []plan.FieldError) error) error {
+	errs, other := formErrorsOf(err)
+	if other != nil {
+		return other
+	}
+	return form(errs)
+}
+
 // formErrorsOf returns the field errors of a validation error, or nil and
 // the error itself when it is something else.
 func formErrorsOf(err error) ([]plan.FieldError, error) {

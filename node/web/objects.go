@@ -20,6 +20,19 @@ func apObject(c echo.Context, status int, body []byte) error {
 	return c.Blob(status, federation.ContentType+"; charset=utf-8", body)
 }
 
+// negotiated answers an object's IRI: its ActivityPub form (built by
+// object) for ActivityPub clients, else its page.
+func (h *Handlers) negotiated(c echo.Context, object func() any, page echo.HandlerFunc) error {
+	if !web.WantsActivityJSON(c.Request()) {
+		return h.withCSRF(page)(c)
+	}
+	body, err := ogp.MarshalObject(object())
+	if err != nil {
+		return err
+	}
+	return apObject(c, http.StatusOK, body)
+}
+
 // gone answers a withdrawn object: 410 with its Tombstone for ActivityPub
 // clients, the 410 error page for browsers.
 func (h *Handlers) gone(c echo.Context, iri, formerType string, deleted time.Time) error {
@@ -52,14 +65,8 @@ func (h *Handlers) commitmentObject(c echo.Context) error {
 	if cm.Deleted {
 		return h.gone(c, iri, ogp.TypeCommitment, cm.DeletedAt)
 	}
-	if web.WantsActivityJSON(c.Request()) {
-		body, err := ogp.MarshalObject(h.wire.Commitment(cm))
-		if err != nil {
-			return err
-		}
-		return apObject(c, http.StatusOK, body)
-	}
-	return h.withCSRF(func(c echo.Context) error { return h.commitmentPage(c, cm) })(c)
+	return h.negotiated(c, func() any { return h.wire.Commitment(cm) },
+		func(c echo.Context) error { return h.commitmentPage(c, cm) })
 }
 
 func (h *Handlers) updateObject(c echo.Context) error {
@@ -84,14 +91,8 @@ func (h *Handlers) updateObject(c echo.Context) error {
 	if u.Deleted {
 		return h.gone(c, iri, ogp.TypeProgressUpdate, u.DeletedAt)
 	}
-	if web.WantsActivityJSON(c.Request()) {
-		body, err := ogp.MarshalObject(h.wire.ProgressUpdate(u, cm))
-		if err != nil {
-			return err
-		}
-		return apObject(c, http.StatusOK, body)
-	}
-	return h.withCSRF(func(c echo.Context) error { return h.updatePage(c, cm, u) })(c)
+	return h.negotiated(c, func() any { return h.wire.ProgressUpdate(u, cm) },
+		func(c echo.Context) error { return h.updatePage(c, cm, u) })
 }
 
 // updatesCollection is a commitment's "context" (FEP-7888): an
@@ -147,12 +148,6 @@ func (h *Handlers) planObject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if web.WantsActivityJSON(c.Request()) {
-		body, err := ogp.MarshalObject(h.svc.PlanObject(ctx, p, cs))
-		if err != nil {
-			return err
-		}
-		return apObject(c, http.StatusOK, body)
-	}
-	return h.withCSRF(func(c echo.Context) error { return h.planPage(c, p, cs) })(c)
+	return h.negotiated(c, func() any { return h.svc.PlanObject(ctx, p, cs) },
+		func(c echo.Context) error { return h.planPage(c, p, cs) })
 }

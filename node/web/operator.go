@@ -194,11 +194,9 @@ func (h *Handlers) planSubmit(c echo.Context) error {
 		p, _, err = h.svc.SavePlan(c.Request().Context(), p)
 	}
 	if err != nil {
-		errs, other := formErrorsOf(err)
-		if other != nil {
-			return other
-		}
-		return h.renderPlanForm(c, http.StatusUnprocessableEntity, isNew, in, errs)
+		return rerender(err, func(errs []plan.FieldError) error {
+			return h.renderPlanForm(c, http.StatusUnprocessableEntity, isNew, in, errs)
+		})
 	}
 	return c.Redirect(http.StatusSeeOther, "/plans/"+url.PathEscape(p.ID))
 }
@@ -320,11 +318,9 @@ func (h *Handlers) commitmentSubmit(c echo.Context) error {
 		err = &plan.ValidationError{Fields: []plan.FieldError{{Field: "id", Message: "a commitment with this identifier already exists"}}}
 	}
 	if err != nil {
-		errs, other := formErrorsOf(err)
-		if other != nil {
-			return other
-		}
-		return h.renderCommitmentForm(c, http.StatusUnprocessableEntity, isNew, in, errs)
+		return rerender(err, func(errs []plan.FieldError) error {
+			return h.renderCommitmentForm(c, http.StatusUnprocessableEntity, isNew, in, errs)
+		})
 	}
 	return c.Redirect(http.StatusSeeOther, "/commitments/"+url.PathEscape(cm.ID))
 }
@@ -414,11 +410,9 @@ func (h *Handlers) updateSubmit(c echo.Context) error {
 		u, err = h.svc.PostUpdate(c.Request().Context(), u)
 	}
 	if err != nil {
-		errs, other := formErrorsOf(err)
-		if other != nil {
-			return other
-		}
-		return h.renderUpdateForm(c, http.StatusUnprocessableEntity, cm, in, errs)
+		return rerender(err, func(errs []plan.FieldError) error {
+			return h.renderUpdateForm(c, http.StatusUnprocessableEntity, cm, in, errs)
+		})
 	}
 	return c.Redirect(http.StatusSeeOther, "/commitments/"+url.PathEscape(cm.ID)+"#update-"+u.ID)
 }
@@ -476,11 +470,9 @@ func (h *Handlers) updateEditSubmit(c echo.Context) error {
 		_, _, err = h.svc.EditUpdate(c.Request().Context(), u)
 	}
 	if err != nil {
-		errs, other := formErrorsOf(err)
-		if other != nil {
-			return other
-		}
-		return h.renderUpdateForm(c, http.StatusUnprocessableEntity, cm, in, errs)
+		return rerender(err, func(errs []plan.FieldError) error {
+			return h.renderUpdateForm(c, http.StatusUnprocessableEntity, cm, in, errs)
+		})
 	}
 	return c.Redirect(http.StatusSeeOther, "/commitments/"+url.PathEscape(cm.ID)+"#update-"+old.ID)
 }

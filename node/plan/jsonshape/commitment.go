@@ -82,7 +82,7 @@ func (in Commitment) Domain(lang string) (plan.Commitment, []plan.FieldError) {
 		LeadInstitution: strings.TrimSpace(in.LeadInstitution),
 		OtherActors:     plan.OtherActors{Government: trimAll(in.OtherActors.Government), CivilSociety: trimAll(in.OtherActors.CivilSociety)},
 		Problem:         in.Problem.Domain(lang), Objective: in.Objective.Domain(lang), Description: in.Description.Domain(lang),
-		Values: enums[plan.Value](in.Values), PolicyAreas: trimAll(in.PolicyAreas), Completion: plan.Completion(strings.TrimSpace(in.Completion)),
+		Values: conv[plan.Value](in.Values), PolicyAreas: trimAll(in.PolicyAreas), Completion: plan.Completion(strings.TrimSpace(in.Completion)),
 	}
 	for i, jm := range in.Milestones {
 		m, errs := jm.Domain(lang)
@@ -117,7 +117,7 @@ func FromCommitment(c plan.Commitment, iri string) Commitment {
 	out := Commitment{ID: c.ID, PlanID: c.PlanID, Title: FromText(c.Title), StartDate: string(c.StartDate), EndDate: string(c.EndDate),
 		LeadInstitution: c.LeadInstitution, OtherActors: Actors{Government: c.OtherActors.Government, CivilSociety: c.OtherActors.CivilSociety},
 		Problem: FromText(c.Problem), Objective: FromText(c.Objective), Description: FromText(c.Description),
-		Values: strs(c.Values), PolicyAreas: c.PolicyAreas, Completion: string(c.Completion), IRI: iri, Created: c.Created, Updated: c.Updated}
+		Values: conv[string](c.Values), PolicyAreas: c.PolicyAreas, Completion: string(c.Completion), IRI: iri, Created: c.Created, Updated: c.Updated}
 	for _, m := range c.Milestones {
 		out.Milestones = append(out.Milestones, Milestone{ID: m.ID, Title: FromText(m.Title), Deliverable: FromText(m.Deliverable),
 			Start: string(m.Start), End: string(m.End), Status: string(m.Status), CompletedOn: string(m.CompletedOn)})

@@ -129,25 +129,15 @@ func trimAll(list []string) []string {
 	return out
 }
 
-// strs maps a list of vocabulary values to strings, and back.
-func strs[T ~string](in []T) []string {
+// conv converts a list between string types (vocabulary values and their
+// JSON strings), keeping nil as nil.
+func conv[To, From ~string](in []From) []To {
 	if in == nil {
 		return nil
 	}
-	out := make([]string, len(in))
+	out := make([]To, len(in))
 	for i, v := range in {
-		out[i] = string(v)
-	}
-	return out
-}
-
-func enums[T ~string](in []string) []T {
-	if in == nil {
-		return nil
-	}
-	out := make([]T, len(in))
-	for i, v := range in {
-		out[i] = T(strings.TrimSpace(v))
+		out[i] = To(v)
 	}
 	return out
 }
