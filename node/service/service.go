@@ -151,7 +151,7 @@ func (s *Service) CreateCommitment(ctx context.Context, c plan.Commitment) (plan
 func (s *Service) UpdateCommitment(ctx context.Context, c plan.Commitment) (plan.Commitment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.liveCommitment(ctx, c.ID); err != nil {
+	if _, err := s.LiveCommitment(ctx, c.ID); err != nil {
 		return c, err
 	}
 	c, _, err := s.saveCommitment(ctx, c, true)
@@ -211,7 +211,7 @@ func (s *Service) saveCommitment(ctx context.Context, c plan.Commitment, touch b
 func (s *Service) DeleteCommitment(ctx context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.liveCommitment(ctx, id)
+	c, err := s.LiveCommitment(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func (s *Service) DeleteCommitment(ctx context.Context, id string) error {
 func (s *Service) PostUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.liveCommitment(ctx, u.CommitmentID)
+	c, err := s.LiveCommitment(ctx, u.CommitmentID)
 	if err != nil {
 		return u, err
 	}
@@ -266,9 +266,9 @@ func (s *Service) PostUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.P
 	return saved, s.publish(ctx, ogp.ActivityUpdate, s.wire.Commitment(applied))
 }
 
-// liveCommitment loads commitment id for a write: ErrNotFound when there is
-// none, ErrGone when it was withdrawn.
-func (s *Service) liveCommitment(ctx context.Context, id string) (plan.Commitment, error) {
+// LiveCommitment loads commitment id to show or change it: ErrNotFound
+// when there is none, ErrGone when it was withdrawn.
+func (s *Service) LiveCommitment(ctx context.Context, id string) (plan.Commitment, error) {
 	c, err := s.store.GetCommitment(ctx, id)
 	if err == nil && c.Deleted {
 		err = fmt.Errorf("commitment %s: %w", id, ErrGone)
@@ -276,12 +276,12 @@ func (s *Service) liveCommitment(ctx context.Context, id string) (plan.Commitmen
 	return c, err
 }
 
-// liveUpdate loads update id of commitment cid for an edit or delete: the
+// LiveUpdate loads update id of commitment cid to show, edit or delete it: the
 // commitment must exist and be live (else ErrNotFound / ErrGone), and the
 // update must be one of its own (else ErrNotFound) and not deleted (else
 // ErrGone).
-func (s *Service) liveUpdate(ctx context.Context, cid, id string) (plan.Commitment, plan.ProgressUpdate, error) {
-	c, err := s.liveCommitment(ctx, cid)
+func (s *Service) LiveUpdate(ctx context.Context, cid, id string) (plan.Commitment, plan.ProgressUpdate, error) {
+	c, err := s.LiveCommitment(ctx, cid)
 	if err != nil {
 		return c, plan.ProgressUpdate{}, err
 	}
@@ -310,7 +310,7 @@ func (s *Service) liveUpdate(ctx context.Context, cid, id string) (plan.Commitme
 func (s *Service) EditUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, planstore.ChangeKind, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, old, err := s.liveUpdate(ctx, u.CommitmentID, u.ID)
+	c, old, err := s.LiveUpdate(ctx, u.CommitmentID, u.ID)
 	if err != nil {
 		return u, "", err
 	}
@@ -333,7 +333,7 @@ func (s *Service) EditUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.P
 func (s *Service) DeleteUpdate(ctx context.Context, commitmentID, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, _, err := s.liveUpdate(ctx, commitmentID, id); err != nil {
+	if _, _, err := s.LiveUpdate(ctx, commitmentID, id); err != nil {
 		return err
 	}
 	u, err := s.store.DeleteUpdate(ctx, id)

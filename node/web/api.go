@@ -200,12 +200,9 @@ func (h *Handlers) apiCommitments(c echo.Context) error {
 }
 
 func (h *Handlers) apiCommitment(c echo.Context) error {
-	cm, err := h.store.GetCommitment(c.Request().Context(), c.Param("id"))
+	cm, err := h.svc.LiveCommitment(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
-	}
-	if cm.Deleted {
-		return web.NewError(http.StatusGone, "commitment withdrawn")
 	}
 	return c.JSON(http.StatusOK, h.commitmentToJSON(cm))
 }
@@ -256,12 +253,9 @@ func (h *Handlers) apiDeleteCommitment(c echo.Context) error {
 
 func (h *Handlers) apiUpdates(c echo.Context) error {
 	ctx := c.Request().Context()
-	cm, err := h.store.GetCommitment(ctx, c.Param("id"))
+	cm, err := h.svc.LiveCommitment(ctx, c.Param("id"))
 	if err != nil {
 		return err
-	}
-	if cm.Deleted {
-		return web.NewError(http.StatusGone, "commitment withdrawn")
 	}
 	ups, err := h.store.ListUpdates(ctx, cm.ID, 0)
 	if err != nil {

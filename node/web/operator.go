@@ -242,12 +242,9 @@ func (h *Handlers) commitmentForm(c echo.Context) error {
 		cm := jsonshape.Commitment{PlanID: c.QueryParam("plan"), Completion: string(ogp.CompletionNotStarted)}
 		return h.renderCommitmentForm(c, http.StatusOK, true, cm, nil)
 	}
-	cm, err := h.store.GetCommitment(c.Request().Context(), id)
+	cm, err := h.svc.LiveCommitment(c.Request().Context(), id)
 	if err != nil {
 		return err
-	}
-	if cm.Deleted {
-		return web.NewError(http.StatusGone, "commitment withdrawn")
 	}
 	return h.renderCommitmentForm(c, http.StatusOK, false, h.commitmentToJSON(cm), nil)
 }
@@ -383,16 +380,8 @@ func (h *Handlers) renderUpdateForm(c echo.Context, status int, cm plan.Commitme
 	return c.Render(status, "update_form.html", web.Page{Title: title, Data: v})
 }
 
-func (h *Handlers) liveCommitment(c echo.Context) (plan.Commitment, error) {
-	cm, err := h.store.GetCommitment(c.Request().Context(), c.Param("id"))
-	if err == nil && cm.Deleted {
-		err = web.NewError(http.StatusGone, "commitment withdrawn")
-	}
-	return cm, err
-}
-
 func (h *Handlers) updateForm(c echo.Context) error {
-	cm, err := h.liveCommitment(c)
+	cm, err := h.svc.LiveCommitment(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -400,7 +389,7 @@ func (h *Handlers) updateForm(c echo.Context) error {
 }
 
 func (h *Handlers) updateSubmit(c echo.Context) error {
-	cm, err := h.liveCommitment(c)
+	cm, err := h.svc.LiveCommitment(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -431,26 +420,8 @@ func (h *Handlers) updateFromForm(c echo.Context, cm plan.Commitment, edit bool)
 	return in
 }
 
-// liveUpdate loads the commitment and update named in the path for the
-// edit and delete forms: 404 unknown (or on another commitment), 410
-// withdrawn or deleted.
-func (h *Handlers) liveUpdate(c echo.Context) (plan.Commitment, plan.ProgressUpdate, error) {
-	cm, err := h.liveCommitment(c)
-	if err != nil {
-		return cm, plan.ProgressUpdate{}, err
-	}
-	u, err := h.store.GetUpdate(c.Request().Context(), c.Param("uid"))
-	if err == nil && u.CommitmentID != cm.ID {
-		err = web.NewError(http.StatusNotFound, "no such progress update on this commitment")
-	}
-	if err == nil && u.Deleted {
-		err = web.NewError(http.StatusGone, "progress update deleted")
-	}
-	return cm, u, err
-}
-
 func (h *Handlers) updateEditForm(c echo.Context) error {
-	cm, u, err := h.liveUpdate(c)
+	cm, u, err := h.svc.LiveUpdate(c.Request().Context(), c.Param("id"), c.Param("uid"))
 	if err != nil {
 		return err
 	}
@@ -458,7 +429,7 @@ func (h *Handlers) updateEditForm(c echo.Context) error {
 }
 
 func (h *Handlers) updateEditSubmit(c echo.Context) error {
-	cm, old, err := h.liveUpdate(c)
+	cm, old, err := h.svc.LiveUpdate(c.Request().Context(), c.Param("id"), c.Param("uid"))
 	if err != nil {
 		return err
 	}
@@ -486,7 +457,7 @@ type updateDeleteView struct {
 
 // updateDeleteForm is the confirmation step before a delete.
 func (h *Handlers) updateDeleteForm(c echo.Context) error {
-	cm, u, err := h.liveUpdate(c)
+	cm, u, err := h.svc.LiveUpdate(c.Request().Context(), c.Param("id"), c.Param("uid"))
 	if err != nil {
 		return err
 	}
