@@ -111,15 +111,24 @@ func (s *Store) PutPlan(ctx context.Context, p plan.ActionPlan) (ChangeKind, err
 	return kind, nil
 }
 
+// byID reads the document with _id id from coll: the zero T and
+// ErrNotFound when there is none.
+func byID[T any](ctx context.Context, coll *mongo.Collection, id string) (T, error) {
+	var v T
+	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&v); err != nil {
+		var zero T
+		return zero, store.NotFound(err)
+	}
+	return v, nil
+}
+
 // GetPlan returns the plan with id, or ErrNotFound.
 func (s *Store) GetPlan(ctx context.Context, id string) (plan.ActionPlan, error) {
-	var p plan.ActionPlan
-	err := s.plans.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&p)
-	if err != nil {
-		return plan.ActionPlan{}, store.NotFound(err)
+	p, err := byID[plan.ActionPlan](ctx, s.plans, id)
+	if err == nil {
+		p.NormalizeGuidelines()
 	}
-	p.NormalizeGuidelines()
-	return p, nil
+	return p, err
 }
 
 // ListPlans returns every plan, newest period first.
@@ -141,12 +150,7 @@ func (s *Store) ListPlans(ctx context.Context) ([]plan.ActionPlan, error) {
 // GetCommitment returns the commitment with id, deleted or not (a deleted
 // one must still answer its IRI with a Tombstone), or ErrNotFound.
 func (s *Store) GetCommitment(ctx context.Context, id string) (plan.Commitment, error) {
-	var c plan.Commitment
-	err := s.commitments.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
-	if err != nil {
-		return plan.Commitment{}, store.NotFound(err)
-	}
-	return c, nil
+	return byID[plan.Commitment](ctx, s.commitments, id)
 }
 
 // UpsertCommitment validates c and stores it under its identifier:
@@ -277,11 +281,7 @@ func (s *Store) insertUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.P
 // GetUpdate returns the progress update with id, deleted or not (a
 // deleted one must still answer its IRI with a Tombstone), or ErrNotFound.
 func (s *Store) GetUpdate(ctx context.Context, id string) (plan.ProgressUpdate, error) {
-	var u plan.ProgressUpdate
-	if err := s.updates.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&u); err != nil {
-		return plan.ProgressUpdate{}, store.NotFound(err)
-	}
-	return u, nil
+	return byID[plan.ProgressUpdate](ctx, s.updates, id)
 }
 
 // later returns now, or 1 ms after the latest of prev when now is not

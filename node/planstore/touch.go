@@ -32,9 +32,8 @@ func (s *Store) touchedColl() *mongo.Collection {
 // PlanTouched returns when plan id's list of commitments last changed, the
 // zero time when it never did.
 func (s *Store) PlanTouched(ctx context.Context, id string) (time.Time, error) {
-	var t planTouch
-	err := s.touchedColl().FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&t)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	t, err := byID[planTouch](ctx, s.touchedColl(), id)
+	if errors.Is(err, ErrNotFound) {
 		return time.Time{}, nil
 	}
 	if err != nil {
