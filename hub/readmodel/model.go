@@ -198,28 +198,6 @@ type Update struct {
 	Updated          time.Time             `json:"updated,omitzero"`
 }
 
-// Sort orders for commitment lists.
-const (
-	SortPilot      = "pilot"       // pilot name, then identifier (default)
-	SortLastUpdate = "last-update" // newest activity first
-	SortName       = "name"        // commitment name
-)
-
-// Filter selects commitments. Zero fields do not filter.
-type Filter struct {
-	Pilots     []string         // pilot actor IRIs (any of)
-	Theme      string           // policy area, exact, case-insensitive
-	Value      ogp.Value        // OGP value
-	Completion []ogp.Completion // any of
-	Starred    *bool            // IRM starred or not
-	// From and To select commitments whose dates (or their plan's period)
-	// overlap [From, To]; either may be empty.
-	From, To ogp.Date
-	Query    string // words, all of which must appear (case- and accent-insensitive)
-	IDs      []string
-	Sort     string // Sort* constant
-}
-
 // Page is one page of a list.
 type Page[T any] struct {
 	Items []T    `json:"items"`

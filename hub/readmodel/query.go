@@ -507,51 +507,6 @@ func (m *Model) Themes() []ThemeCount { return slices.Clone(m.current().themes) 
 // Totals counts what the visible part of the model holds.
 func (m *Model) Totals() Totals { return m.current().totals }
 
-// Match reports whether c passes f (without cursor or sort).
-func (f Filter) Match(c *Commitment) bool {
-	if len(f.Pilots) > 0 && !slices.Contains(f.Pilots, c.Pilot) {
-		return false
-	}
-	if len(f.IDs) > 0 && !slices.Contains(f.IDs, c.ID) {
-		return false
-	}
-	if f.Theme != "" && !slices.ContainsFunc(c.Themes, func(t string) bool { return strings.EqualFold(t, f.Theme) }) {
-		return false
-	}
-	if f.Value != "" && !slices.Contains(c.Values, f.Value) {
-		return false
-	}
-	if len(f.Completion) > 0 && !slices.Contains(f.Completion, c.Completion) {
-		return false
-	}
-	if f.Starred != nil && *f.Starred != c.Starred {
-		return false
-	}
-	if f.From != "" || f.To != "" {
-		start, end := c.StartDate, c.EndDate
-		if start == "" {
-			start = c.Period.Start
-		}
-		if end == "" {
-			end = c.Period.End
-		}
-		if f.To != "" && start != "" && f.To.Before(start) {
-			return false
-		}
-		if f.From != "" && end != "" && end.Before(f.From) {
-			return false
-		}
-	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		for _, w := range strings.Fields(fold(q)) {
-			if !strings.Contains(c.text, w) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // Commitments lists visible commitments matching f, limit per page (1 to
 // MaxLimit, default 50), continuing after cursor ("" for the first page).
 func (m *Model) Commitments(f Filter, cursor string, limit int) (Page[Commitment], error) {
@@ -624,9 +579,7 @@ func (m *Model) Commitments(f Filter, cursor string, limit int) (Page[Commitment
 // matrix is computed once per view.
 func (m *Model) Matrix(f Filter) Matrix {
 	v := m.current()
-	zero := len(f.Pilots) == 0 && f.Theme == "" && f.Value == "" && len(f.Completion) == 0 &&
-		f.Starred == nil && f.From == "" && f.To == "" && strings.TrimSpace(f.Query) == "" && len(f.IDs) == 0
-	if zero {
+	if !f.Narrows() {
 		v.matrixOnce.Do(func() { v.matrixAll = v.matrix(f) })
 		return v.matrixAll.clone()
 	}
