@@ -122,7 +122,7 @@ func TestComparisonInBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/compare"),
 		chromedp.WaitVisible(chromedp.CSS(`#f-starred`)),
-		chromedp.SetValue(chromedp.CSS(`#f-starred`), "yes"),
+		chromedp.SetValue(chromedp.CSS(`#f-starred`), "true"),
 	); err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // the matrix and charts count only matching commitments, the process table
 // lists only the selected pilots (all when none is selected).
 type compareView struct {
-	Form    filterForm
+	Form    readmodel.Filter
 	Options filterOptions
 	Errors  []web.FieldError
 	Active  bool
@@ -108,9 +108,10 @@ const maxOverdueListed = 100
 const MaxSideBySide = 4
 
 func buildCompare(m *readmodel.Model, lang string, q url.Values, today ogp.Date) (compareView, error) {
-	ff, f, errs := parseFilter(q, lang)
-	v := compareView{Form: ff, Errors: errs, Active: ff.Active(), MaxSelect: MaxSideBySide}
-	v.Options = buildOptions(m, lang, ff)
+	f, errs := parseFilter(q, lang)
+	cursor := q.Get("cursor")
+	v := compareView{Form: f, Errors: errs, Active: f.Narrows(), MaxSelect: MaxSideBySide}
+	v.Options = buildOptions(m, lang, f)
 	pilots := m.Pilots()
 	idx := pilotIndex{}
 	for _, p := range pilots {
@@ -173,8 +174,8 @@ func buildCompare(m *readmodel.Model, lang string, q url.Values, today ogp.Date)
 		v.OverdueData = web.BarTable(ot, web.TLang(lang, "hub_pilot"), web.TLang(lang, "hub_ms_overdue"), obars)
 	}
 
-	v.Matrix = buildMatrix(m, lang, f, ff, idx)
-	v.Process = buildProcess(m, lang, pilots, ff.Pilots)
+	v.Matrix = buildMatrix(m, lang, f, idx)
+	v.Process = buildProcess(m, lang, pilots, f.Pilots)
 	var pbars []web.Bar
 	for _, r := range v.Process.Rows {
 		if r.HasPlan {
@@ -187,7 +188,7 @@ func buildCompare(m *readmodel.Model, lang string, q url.Values, today ogp.Date)
 		v.ProcessData = web.BarTable(pt, web.TLang(lang, "hub_pilot"), web.TLang(lang, "hub_process_score"), pbars)
 	}
 
-	page, err := m.Commitments(f, ff.Cursor, listPerPage)
+	page, err := m.Commitments(f, cursor, listPerPage)
 	if err != nil {
 		return v, err
 	}
@@ -195,19 +196,18 @@ func buildCompare(m *readmodel.Model, lang string, q url.Values, today ogp.Date)
 	for _, c := range page.Items {
 		v.List = append(v.List, commitmentItemOf(lang, idx, c))
 	}
-	base := ff.values()
 	if page.Next != "" {
-		nq := ff.values()
+		nq := f.Values()
 		nq.Set("cursor", page.Next)
-		v.NextURL = PathCompare + "?" + nq.Encode() + "#commitments"
+		v.NextURL = compareURL(nq, "commitments")
 	}
-	if ff.Cursor != "" {
-		v.FirstURL = PathCompare + "?" + base.Encode() + "#commitments"
+	if cursor != "" {
+		v.FirstURL = compareURL(f.Values(), "commitments")
 	}
 	return v, nil
 }
 
-func buildMatrix(m *readmodel.Model, lang string, f readmodel.Filter, ff filterForm, idx pilotIndex) matrixView {
+func buildMatrix(m *readmodel.Model, lang string, f readmodel.Filter, idx pilotIndex) matrixView {
 	mx := m.Matrix(f)
 	var v matrixView
 	for _, t := range mx.Themes {
@@ -219,11 +219,10 @@ func buildMatrix(m *readmodel.Model, lang string, f readmodel.Filter, ff filterF
 			row.Total += c.Commitments
 			cell := matrixCell{Count: c.Commitments, High: c.High}
 			if c.Commitments > 0 && i < len(mx.Themes) {
-				q := ff.values()
-				q.Del("pilot")
-				q.Add("pilot", r.Pilot)
-				q.Set("theme", mx.Themes[i])
-				cell.URL = PathCompare + "?" + q.Encode()
+				q := f.Values()
+				q.Set(readmodel.ParamPilot, r.Pilot)
+				q.Set(readmodel.ParamTheme, mx.Themes[i])
+				cell.URL = compareURL(q, "")
 				cell.Label = web.TLang(lang, "hub_matrix_cell", "Pilot", r.Name, "Theme", themeLabel(lang, mx.Themes[i]),
 					"Count", c.Commitments, "High", c.High)
 			}

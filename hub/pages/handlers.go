@@ -75,7 +75,7 @@ func (h *handlers) commitment(c echo.Context) error {
 
 func (h *handlers) similar(id string, limit int) []peerMatch {
 	var out []peerMatch
-	for _, m := range h.peers.Similar(id, limit) {
+	for _, m := range h.d.Peers.Similar(id, limit) {
 		out = append(out, peerMatch{ID: m.ID, SharedAreas: m.SharedAreas, Score: m.Score})
 	}
 	return out

@@ -144,8 +144,14 @@ func TestComparePage(t *testing.T) {
 	// OGP value + completion + starred + period.
 	_, body = get(t, srv.URL+"/compare?value=public-accountability&completion=complete&completion=not-started", "en")
 	mustContain(t, body, "value+completion", "2 commitments from 2 pilots match.")
-	_, body = get(t, srv.URL+"/compare?starred=yes", "en")
-	mustContain(t, body, "starred", "1 commitments from 1 pilots match.", "Mandatory lobby registry")
+	// Starred in every spelling links have used; the form writes true/false.
+	for _, yes := range []string{"yes", "true", "1"} {
+		_, body = get(t, srv.URL+"/compare?starred="+yes, "en")
+		mustContain(t, body, "starred="+yes, "1 commitments from 1 pilots match.", "Mandatory lobby registry",
+			`<option value="true" selected>`)
+	}
+	_, body = get(t, srv.URL+"/compare?starred=no", "en")
+	mustContain(t, body, "starred=no", "4 commitments from 3 pilots match.", `<option value="false" selected>`)
 	_, body = get(t, srv.URL+"/compare?period=2016-12-01%2F2017-12-31", "en")
 	mustContain(t, body, "period", "5 commitments from 3 pilots match.", `<option value="2016-12-01/2017-12-31" selected>`)
 	_, body = get(t, srv.URL+"/compare?from=2018-01-01", "en")
@@ -162,6 +168,11 @@ func TestComparePage(t *testing.T) {
 		t.Errorf("bad filter status = %d, want 400", status)
 	}
 	mustContain(t, body, "bad filter", "Unknown OGP value.", "Enter a date as YYYY-MM-DD.", "5 commitments from 3 pilots match.")
+	status, body = get(t, srv.URL+"/compare?sort=random&starred=maybe", "en")
+	if status != 400 {
+		t.Errorf("bad sort status = %d, want 400", status)
+	}
+	mustContain(t, body, "bad sort", "Unknown sort order.", "Choose starred or not starred.", "5 commitments from 3 pilots match.")
 	if s, _ := get(t, srv.URL+"/compare?cursor=!!", "en"); s != 400 {
 		t.Errorf("bad cursor = %d, want 400", s)
 	}

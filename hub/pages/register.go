@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/ogpnet/ogpnet/hub/members"
+	"github.com/ogpnet/ogpnet/hub/peers"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
 	"github.com/ogpnet/ogpnet/hub/templates"
 	"github.com/ogpnet/ogpnet/internal/auth"
@@ -60,6 +61,9 @@ type Deps struct {
 	// Now is the clock for "overdue" (default time.Now); the read model has
 	// its own, and tests set both.
 	Now func() time.Time
+	// Peers finds the peers panel's commitments. Nil: Register makes one
+	// over Model; pass the API's to keep one index per hub.
+	Peers *peers.ModelIndex
 }
 
 // NewRenderer returns a renderer with the hub's pages and internal/web's
@@ -99,7 +103,10 @@ func Register(e *echo.Echo, d Deps) {
 		d.Renderer = r
 		e.Renderer = r
 	}
-	h := &handlers{d: d, peers: newPeerIndex(d.Model)}
+	if d.Peers == nil {
+		d.Peers = peers.NewModelIndex(d.Model)
+	}
+	h := &handlers{d: d}
 
 	var mw []echo.MiddlewareFunc
 	if d.Auth != nil {
@@ -144,6 +151,5 @@ func csrfIfSignedIn(csrf echo.MiddlewareFunc) echo.MiddlewareFunc {
 
 // handlers holds the dependencies of the route handlers.
 type handlers struct {
-	d     Deps
-	peers *peerIndex
+	d Deps
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ogpnet/ogpnet/federation/ogp"
@@ -142,18 +143,29 @@ func TestBuildCompareCounts(t *testing.T) {
 }
 
 func TestParseFilter(t *testing.T) {
-	_, f, errs := parseFilter(url.Values{
+	f, errs := parseFilter(url.Values{
 		"completion": {"limited", "bogus"}, "starred": {"no"}, "period": {"2016-12-01/2017-12-31"}, "to": {"2017-06-30"},
 	}, "en")
-	if len(errs) != 1 || errs[0].Field != "completion" {
+	if len(errs) != 1 || errs[0].Field != "completion" || errs[0].Message != "Unknown completion level." {
 		t.Errorf("errors = %+v", errs)
 	}
 	if !slices.Equal(f.Completion, []ogp.Completion{ogp.CompletionLimited}) || f.Starred == nil || *f.Starred ||
-		f.From != "2016-12-01" || f.To != "2017-06-30" {
+		f.Period.Start != "2016-12-01" || f.To != "2017-06-30" {
 		t.Errorf("filter = %+v", f)
 	}
-	_, f, errs = parseFilter(url.Values{"from": {"2017-06-01"}, "to": {"2017-01-01"}}, "en")
-	if len(errs) != 1 || f.From != "" || f.To != "" {
+	f, errs = parseFilter(url.Values{"from": {"2017-06-01"}, "to": {"2017-01-01"}}, "en")
+	if len(errs) != 1 || errs[0].Message != "The end date is before the start date." || f.From != "" || f.To != "" {
 		t.Errorf("reversed range: %+v %+v", errs, f)
+	}
+	// Every parameter the grammar can refuse has a message of its own.
+	_, errs = parseFilter(url.Values{"value": {"x"}, "completion": {"x"}, "starred": {"x"}, "period": {"x"},
+		"from": {"x"}, "to": {"x"}, "sort": {"x"}}, "es")
+	for _, e := range errs {
+		if e.Message == "" || strings.HasPrefix(e.Message, "hub_err_") {
+			t.Errorf("%s: no message (%q)", e.Field, e.Message)
+		}
+	}
+	if len(errs) != 7 {
+		t.Errorf("errors = %+v", errs)
 	}
 }

@@ -1,36 +1,39 @@
-package pages
+package peers
 
 import (
 	"html"
 	"sync"
 	"time"
 
-	"github.com/ogpnet/ogpnet/hub/peers"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
 )
 
-// peerIndex keeps a peers.Index in step with the read model. It syncs
-// lazily, on the first peers query after the model's version moved, and
-// only re-tokenises commitments whose version stamp changed, so a page view
+// ModelIndex keeps an Index in step with the hub's read model, so the
+// pages' peers panel and the API's peers endpoint answer from one index. It
+// syncs lazily, on the first query after the model's version moved, and
+// only re-tokenises commitments whose version stamp changed, so a query
 // after one ingest costs one commitment's work plus a walk over the model.
-type peerIndex struct {
+// It is safe for concurrent use.
+type ModelIndex struct {
 	model *readmodel.Model
 
 	mu      sync.Mutex
 	version uint64
 	synced  bool
 	stamps  map[string]time.Time // commitment IRI -> Updated/Published seen
-	index   *peers.Index
+	index   *Index
 }
 
-func newPeerIndex(m *readmodel.Model) *peerIndex {
-	return &peerIndex{model: m, stamps: map[string]time.Time{}, index: peers.New()}
+// NewModelIndex returns an index over m's visible commitments; it reads
+// nothing until the first query.
+func NewModelIndex(m *readmodel.Model) *ModelIndex {
+	return &ModelIndex{model: m, stamps: map[string]time.Time{}, index: New()}
 }
 
 // sync brings the index up to date with the model's visible commitments:
 // hidden pilots' and deleted commitments are removed, so they are never
 // offered as peers.
-func (p *peerIndex) sync() {
+func (p *ModelIndex) sync() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	v := p.model.Version()
@@ -62,8 +65,8 @@ func (p *peerIndex) sync() {
 
 // docOf collects a commitment's text in every language for TF-IDF. HTML
 // fields are sanitised HTML; tags are not words, so they are stripped.
-func docOf(c readmodel.Commitment) peers.Doc {
-	d := peers.Doc{ID: c.ID, Jurisdiction: c.Pilot, PolicyAreas: c.Themes}
+func docOf(c readmodel.Commitment) Doc {
+	d := Doc{ID: c.ID, Jurisdiction: c.Pilot, PolicyAreas: c.Themes}
 	add := func(s string) {
 		if s != "" {
 			d.Texts = append(d.Texts, s)
@@ -88,8 +91,9 @@ func docOf(c readmodel.Commitment) peers.Doc {
 	return d
 }
 
-// Similar returns peers of the commitment id.
-func (p *peerIndex) Similar(id string, limit int) []peers.Match {
+// Similar returns up to limit peers of the visible commitment id, best
+// first (Index.Similar); none for an unknown or hidden one.
+func (p *ModelIndex) Similar(id string, limit int) []Match {
 	p.sync()
 	return p.index.Similar(id, limit)
 }
