@@ -9,14 +9,14 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/hub/members"
+	"github.com/ogpnet/ogpnet/hub/peers"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
 	"github.com/ogpnet/ogpnet/internal/auth"
+	"github.com/ogpnet/ogpnet/internal/web"
 )
 
 // Paths.
@@ -25,6 +25,7 @@ const (
 	PathPilot       = "/api/v1/pilot"
 	PathCommitments = "/api/v1/commitments"
 	PathCommitment  = "/api/v1/commitment"
+	PathPeers       = "/api/v1/commitment/peers"
 	PathUpdates     = "/api/v1/updates"
 	PathMatrix      = "/api/v1/matrix"
 	PathThemes      = "/api/v1/themes"
@@ -43,18 +44,27 @@ type Deps struct {
 	Auth    *auth.Auth
 	BaseURL string // absolute, no trailing slash
 	Title   string // feed titles
-	// Hidden reports pilots hidden from public queries (default: model's).
+	// Peers answers the peers endpoint. Nil: Register makes one over
+	// Model; pass the pages' to keep one index per hub.
+	Peers *peers.ModelIndex
 }
+
+// defaultLimit is the page size when the query names none.
+const defaultLimit = 50
 
 type handlers struct{ Deps }
 
 // Register mounts the routes on e.
 func Register(e *echo.Echo, d Deps) {
+	if d.Peers == nil {
+		d.Peers = peers.NewModelIndex(d.Model)
+	}
 	h := &handlers{d}
 	e.GET(PathPilots, h.pilots)
 	e.GET(PathPilot, h.pilot)
 	e.GET(PathCommitments, h.commitments)
 	e.GET(PathCommitment, h.commitment)
+	e.GET(PathPeers, h.commitmentPeers)
 	e.GET(PathUpdates, h.updates)
 	e.GET(PathMatrix, h.matrix)
 	e.GET(PathThemes, h.themes)
@@ -74,72 +84,33 @@ func Register(e *echo.Echo, d Deps) {
 
 func badRequest(msg string) error { return echo.NewHTTPError(http.StatusBadRequest, msg) }
 
-// filterFrom reads the shared filter parameters (docs/api-hub.md).
-func filterFrom(q url.Values) (readmodel.Filter, error) {
-	f := readmodel.Filter{
-		Pilots: multi(q, "pilot"),
-		Theme:  strings.TrimSpace(q.Get("theme")),
-		Query:  q.Get("q"),
-		Sort:   q.Get("sort"),
-		IDs:    multi(q, "id"),
+// filterOf reads the shared filter grammar (readmodel.ParseFilter,
+// docs/api-hub.md "Filter parameters"). Where the comparison page shows the
+// rest of its results, the API refuses: a 400 whose message and fields
+// name every refused parameter and what it accepts.
+func filterOf(q url.Values) (readmodel.Filter, error) {
+	f, problems := readmodel.ParseFilter(q)
+	if len(problems) == 0 {
+		return f, nil
 	}
-	if v := q.Get("value"); v != "" {
-		if !ogp.Value(v).Valid() {
-			return f, badRequest("value: unknown OGP value " + strconv.Quote(v))
-		}
-		f.Value = ogp.Value(v)
+	e := web.NewError(http.StatusBadRequest, problems.Error())
+	for _, p := range problems {
+		e.Fields = append(e.Fields, web.FieldError{Field: p.Param, Message: p.Error()})
 	}
-	for _, c := range multi(q, "completion") {
-		if !ogp.Completion(c).Valid() {
-			return f, badRequest("completion: unknown level " + strconv.Quote(c))
-		}
-		f.Completion = append(f.Completion, ogp.Completion(c))
-	}
-	if s := q.Get("starred"); s != "" {
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return f, badRequest("starred: want true or false")
-		}
-		f.Starred = &b
-	}
-	for _, p := range []struct {
-		name string
-		dst  *ogp.Date
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if s := q.Get(p.name); s != "" {
-			d, err := ogp.ParseDate(s)
-			if err != nil {
-				return f, badRequest(p.name + ": want YYYY-MM-DD")
-			}
-			*p.dst = d
-		}
-	}
-	switch f.Sort {
-	case "", readmodel.SortPilot, readmodel.SortLastUpdate, readmodel.SortName:
-	default:
-		return f, badRequest("sort: want pilot, last-update or name")
-	}
-	return f, nil
+	return f, e
 }
 
-// multi reads a repeatable parameter, also accepting comma-separated values
-// (IRIs never contain a bare comma in practice, but pilot is read unsplit).
-func multi(q url.Values, name string) []string {
-	var out []string
-	for _, v := range q[name] {
-		if name == "pilot" || name == "id" {
-			if v = strings.TrimSpace(v); v != "" {
-				out = append(out, v)
-			}
-			continue
-		}
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
+// limitOf reads the page size: 1 to max, def when absent.
+func limitOf(q url.Values, def, max int) (int, error) {
+	s := q.Get("limit")
+	if s == "" {
+		return def, nil
 	}
-	return out
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		return 0, badRequest("limit: want 1 to " + strconv.Itoa(max))
+	}
+	return n, nil
 }
 
 func (h *handlers) pilots(c echo.Context) error {
@@ -161,15 +132,13 @@ func (h *handlers) pilot(c echo.Context) error {
 
 func (h *handlers) commitments(c echo.Context) error {
 	q := c.QueryParams()
-	f, err := filterFrom(q)
+	f, err := filterOf(q)
 	if err != nil {
 		return err
 	}
-	limit := 50
-	if s := q.Get("limit"); s != "" {
-		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > readmodel.MaxLimit {
-			return badRequest("limit: want 1 to " + strconv.Itoa(readmodel.MaxLimit))
-		}
+	limit, err := limitOf(q, defaultLimit, readmodel.MaxLimit)
+	if err != nil {
+		return err
 	}
 	page, err := h.Model.Commitments(f, q.Get("cursor"), limit)
 	if errors.Is(err, readmodel.ErrBadCursor) {
@@ -209,12 +178,9 @@ func (h *handlers) commitment(c echo.Context) error {
 }
 
 func (h *handlers) updates(c echo.Context) error {
-	limit := 50
-	if s := c.QueryParam("limit"); s != "" {
-		var err error
-		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > readmodel.MaxLimit {
-			return badRequest("limit: want 1 to " + strconv.Itoa(readmodel.MaxLimit))
-		}
+	limit, err := limitOf(c.QueryParams(), defaultLimit, readmodel.MaxLimit)
+	if err != nil {
+		return err
 	}
 	var list []readmodel.Update
 	if p := c.QueryParam("pilot"); p != "" {
@@ -230,7 +196,7 @@ func (h *handlers) updates(c echo.Context) error {
 }
 
 func (h *handlers) matrix(c echo.Context) error {
-	f, err := filterFrom(c.QueryParams())
+	f, err := filterOf(c.QueryParams())
 	if err != nil {
 		return err
 	}

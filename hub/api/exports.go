@@ -31,11 +31,23 @@ var CSVColumns = []string{
 // in practice and is documented.
 const listSep = "; "
 
-func (h *handlers) eachExported(c echo.Context, fn func(readmodel.Commitment) error) error {
-	f, err := filterFrom(c.QueryParams())
+// startExport reads the filter before the first byte is written, so a bad
+// filter is a 400, then starts a 200 attachment of the given type.
+func startExport(c echo.Context, contentType, filename string) (readmodel.Filter, *echo.Response, error) {
+	f, err := filterOf(c.QueryParams())
 	if err != nil {
-		return err
+		return f, nil, err
 	}
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, contentType)
+	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
+	res.WriteHeader(http.StatusOK)
+	return f, res, nil
+}
+
+// eachExported calls fn with every commitment matching f, in pages of
+// MaxLimit, until fn fails.
+func (h *handlers) eachExported(f readmodel.Filter, fn func(readmodel.Commitment) error) error {
 	var cursor string
 	for {
 		page, err := h.Model.Commitments(f, cursor, readmodel.MaxLimit)
@@ -54,20 +66,19 @@ func (h *handlers) eachExported(c echo.Context, fn func(readmodel.Commitment) er
 	}
 }
 
+// Once the header is out, errors can no longer change the status: the
+// export handlers stop writing and return nil (the client went away).
+
 func (h *handlers) exportCSV(c echo.Context) error {
-	// Validate before the first byte is written, so a bad filter is a 400.
-	if _, err := filterFrom(c.QueryParams()); err != nil {
+	f, res, err := startExport(c, "text/csv; charset=utf-8", "commitments.csv")
+	if err != nil {
 		return err
 	}
-	res := c.Response()
-	res.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="commitments.csv"`)
-	res.WriteHeader(http.StatusOK)
 	w := csv.NewWriter(res)
 	if err := w.Write(CSVColumns); err != nil {
-		return nil // the client went away; nothing more to say
+		return nil
 	}
-	_ = h.eachExported(c, func(cm readmodel.Commitment) error {
+	_ = h.eachExported(f, func(cm readmodel.Commitment) error {
 		return w.Write(CSVRow(cm))
 	})
 	w.Flush()
@@ -146,16 +157,13 @@ func plain(h string) string {
 // exportJSON streams {"items": [...], "total": n} with every commitment
 // field and its progress timeline.
 func (h *handlers) exportJSON(c echo.Context) error {
-	if _, err := filterFrom(c.QueryParams()); err != nil {
+	f, res, err := startExport(c, "application/json; charset=utf-8", "commitments.json")
+	if err != nil {
 		return err
 	}
-	res := c.Response()
-	res.Header().Set(echo.HeaderContentType, "application/json; charset=utf-8")
-	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="commitments.json"`)
-	res.WriteHeader(http.StatusOK)
 	_, _ = res.Write([]byte(`{"items":[`))
 	n := 0
-	_ = h.eachExported(c, func(cm readmodel.Commitment) error {
+	_ = h.eachExported(f, func(cm readmodel.Commitment) error {
 		type withTimeline struct {
 			CommitmentJSON
 			Timeline []UpdateJSON `json:"timeline"`

@@ -3,9 +3,7 @@ package api
 import (
 	"encoding/xml"
 	"net/http"
-	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -66,32 +64,34 @@ type feedItem struct {
 func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // feed serves /feed.atom: every pilot's new commitments and progress
-// updates, newest first; ?pilot=<actor IRI> or ?theme=<policy area> narrow it.
+// updates, newest first; the filter grammar narrows it (?pilot=<actor IRI>,
+// ?theme=<policy area>, …).
 // Content is the hub's sanitised HTML, escaped once more by encoding/xml as
 // Atom's type="html" requires.
 func (h *handlers) feed(c echo.Context) error {
-	pilot, theme := c.QueryParam("pilot"), strings.TrimSpace(c.QueryParam("theme"))
+	f, err := filterOf(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	f.Sort = readmodel.SortLastUpdate
 	title := h.Title
-	self := h.BaseURL + PathFeed
-	q := url.Values{}
-	if pilot != "" {
-		p, ok := h.Model.Pilot(pilot)
+	for _, actor := range f.Pilots {
+		p, ok := h.Model.Pilot(actor)
 		if !ok {
 			return echo.NewHTTPError(http.StatusNotFound, "no such pilot")
 		}
 		title += " — " + p.Name
-		q.Set("pilot", pilot)
 	}
-	if theme != "" {
-		title += " — " + theme
-		q.Set("theme", theme)
+	if f.Theme != "" {
+		title += " — " + f.Theme
 	}
+	// The feed's id is its canonical URL: the filter as Values writes it
+	// (the order is always by activity, so sort is left out).
+	self := h.BaseURL + PathFeed
+	q := f.Values()
+	q.Del(readmodel.ParamSort)
 	if len(q) > 0 {
 		self += "?" + q.Encode()
-	}
-	f := readmodel.Filter{Theme: theme, Sort: readmodel.SortLastUpdate}
-	if pilot != "" {
-		f.Pilots = []string{pilot}
 	}
 	var items []feedItem
 	var cursor string
