@@ -109,7 +109,7 @@ func CSVRow(cm readmodel.Commitment) []string {
 		irm[0], irm[1], irm[2], irm[3],
 		itoa(m.Total), itoa(m.Complete), itoa(m.CompleteLate), itoa(m.OnTrack), itoa(m.Overdue), itoa(m.Cancelled),
 		itoa(cm.Updates), ts(cm.LastUpdate), ts(cm.Published), ts(cm.Updated),
-		text(plain(string(cm.SummaryHTML.Default))), text(plain(string(cm.ContentHTML.Default))),
+		text(readmodel.HTMLText(string(cm.SummaryHTML.Default))), text(readmodel.HTMLText(string(cm.ContentHTML.Default))),
 		text(cm.Problem.Default), text(cm.Objective.Default), text(string(trans)),
 	}
 	return row
@@ -132,26 +132,6 @@ func text(s string) string {
 		return "'" + s
 	}
 	return s
-}
-
-// plain turns sanitised HTML into text for CSV cells: tags dropped, the
-// few entities bluemonday emits decoded.
-func plain(h string) string {
-	var b strings.Builder
-	in := false
-	for _, r := range h {
-		switch {
-		case r == '<':
-			in = true
-		case r == '>':
-			in = false
-			b.WriteByte(' ')
-		case !in:
-			b.WriteRune(r)
-		}
-	}
-	r := strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&#34;", `"`, "&#39;", "'", "&quot;", `"`, "&nbsp;", " ")
-	return strings.Join(strings.Fields(r.Replace(b.String())), " ")
 }
 
 // exportJSON streams {"items": [...], "total": n} with every commitment

@@ -1,7 +1,6 @@
 package peers
 
 import (
-	"html"
 	"sync"
 	"time"
 
@@ -76,13 +75,13 @@ func docOf(c readmodel.Commitment) Doc {
 	for _, s := range c.Name.Map {
 		add(s)
 	}
-	add(stripTags(string(c.SummaryHTML.Default)))
+	add(readmodel.HTMLText(string(c.SummaryHTML.Default)))
 	for _, s := range c.SummaryHTML.Map {
-		add(stripTags(string(s)))
+		add(readmodel.HTMLText(string(s)))
 	}
-	add(stripTags(string(c.ContentHTML.Default)))
+	add(readmodel.HTMLText(string(c.ContentHTML.Default)))
 	for _, s := range c.ContentHTML.Map {
-		add(stripTags(string(s)))
+		add(readmodel.HTMLText(string(s)))
 	}
 	add(c.Objective.Default)
 	for _, s := range c.Objective.Map {
@@ -96,24 +95,4 @@ func docOf(c readmodel.Commitment) Doc {
 func (p *ModelIndex) Similar(id string, limit int) []Match {
 	p.sync()
 	return p.index.Similar(id, limit)
-}
-
-// stripTags drops markup from sanitised HTML (so no comments or scripts
-// remain to confuse a simple scanner), then decodes entities so
-// "&amp;" is not a word.
-func stripTags(s string) string {
-	out := make([]byte, 0, len(s))
-	in := false
-	for i := 0; i < len(s); i++ {
-		switch ch := s[i]; {
-		case ch == '<':
-			in = true
-			out = append(out, ' ')
-		case ch == '>':
-			in = false
-		case !in:
-			out = append(out, ch)
-		}
-	}
-	return html.UnescapeString(string(out))
 }

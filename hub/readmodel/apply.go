@@ -444,7 +444,7 @@ func mapValues(m map[string]string) string {
 func searchText(parts ...string) string {
 	var b strings.Builder
 	for _, p := range parts {
-		b.WriteString(fold(stripTags(p)))
+		b.WriteString(fold(HTMLText(p)))
 		b.WriteByte(' ')
 	}
 	return b.String()
@@ -457,26 +457,6 @@ func fold(s string) string {
 			continue
 		}
 		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
-}
-
-func stripTags(s string) string {
-	if !strings.Contains(s, "<") {
-		return s
-	}
-	var b strings.Builder
-	in := false
-	for _, r := range s {
-		switch {
-		case r == '<':
-			in = true
-			b.WriteByte(' ')
-		case r == '>':
-			in = false
-		case !in:
-			b.WriteRune(r)
-		}
 	}
 	return b.String()
 }

@@ -1,6 +1,7 @@
 package readmodel
 
 import (
+	"html"
 	"html/template"
 	"net/url"
 	"strings"
@@ -59,6 +60,31 @@ func plainText(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// HTMLText turns sanitised HTML into plain text: tags become spaces,
+// entities are decoded and white space collapses to single spaces. CSV
+// cells, the search text and the peers' text vectors all read HTML fields
+// through it. The input must be sanitised (no comments or scripts), as
+// every *HTML field of the model is.
+func HTMLText(h string) string {
+	if strings.Contains(h, "<") {
+		var b strings.Builder
+		in := false
+		for _, r := range h {
+			switch {
+			case r == '<':
+				in = true
+				b.WriteByte(' ')
+			case r == '>':
+				in = false
+			case !in:
+				b.WriteRune(r)
+			}
+		}
+		h = b.String()
+	}
+	return strings.Join(strings.Fields(html.UnescapeString(h)), " ")
 }
 
 func isControl(r rune) bool { return (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f }
