@@ -196,14 +196,7 @@ func buildCompare(m *readmodel.Model, lang string, q url.Values, today ogp.Date)
 	for _, c := range page.Items {
 		v.List = append(v.List, commitmentItemOf(lang, idx, c))
 	}
-	if page.Next != "" {
-		nq := f.Values()
-		nq.Set("cursor", page.Next)
-		v.NextURL = compareURL(nq, "commitments")
-	}
-	if cursor != "" {
-		v.FirstURL = compareURL(f.Values(), "commitments")
-	}
+	v.NextURL, v.FirstURL = pageLinks(PathCompare, f.Values(), page.Next, cursor, "commitments")
 	return v, nil
 }
 
@@ -222,7 +215,7 @@ func buildMatrix(m *readmodel.Model, lang string, f readmodel.Filter, idx pilotI
 				q := f.Values()
 				q.Set(readmodel.ParamPilot, r.Pilot)
 				q.Set(readmodel.ParamTheme, mx.Themes[i])
-				cell.URL = compareURL(q, "")
+				cell.URL = withQuery(PathCompare, q, "")
 				cell.Label = web.TLang(lang, "hub_matrix_cell", "Pilot", r.Name, "Theme", themeLabel(lang, mx.Themes[i]),
 					"Count", c.Commitments, "High", c.High)
 			}

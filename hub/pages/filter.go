@@ -42,19 +42,6 @@ func parseFilter(q url.Values, lang string) (readmodel.Filter, []web.FieldError)
 	return f, errs
 }
 
-// compareURL links to the comparison with query q, at the fragment when
-// one is given.
-func compareURL(q url.Values, fragment string) string {
-	u := PathCompare
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	if fragment != "" {
-		u += "#" + fragment
-	}
-	return u
-}
-
 // nonEmpty trims values and drops blanks and repeats.
 func nonEmpty(in []string) []string {
 	var out []string

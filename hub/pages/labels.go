@@ -53,22 +53,26 @@ var milestoneIDs = map[ogp.MilestoneStatus]string{
 }
 
 func milestoneLabel(lang string, s ogp.MilestoneStatus) string {
-	if id, ok := milestoneIDs[s]; ok {
-		return web.TLang(lang, id)
-	}
-	return web.TLang(lang, "common_unknown")
+	return labelOf(lang, milestoneIDs, s, "common_unknown")
+}
+
+var yesNoIDs = map[ogp.YesNo]string{
+	ogp.Yes:     "common_yes",
+	ogp.No:      "common_no",
+	ogp.Pending: "hub_irm_pending",
 }
 
 func yesNoLabel(lang string, y ogp.YesNo) string {
-	switch y {
-	case ogp.Yes:
-		return web.TLang(lang, "common_yes")
-	case ogp.No:
-		return web.TLang(lang, "common_no")
-	case ogp.Pending:
-		return web.TLang(lang, "hub_irm_pending")
+	return labelOf(lang, yesNoIDs, y, "hub_irm_no_data")
+}
+
+// labelOf names k by its catalogue id in ids, or by fallback's when ids has
+// none (an unset or unknown value).
+func labelOf[K comparable](lang string, ids map[K]string, k K, fallback string) string {
+	if id, ok := ids[k]; ok {
+		return web.TLang(lang, id)
 	}
-	return web.TLang(lang, "hub_irm_no_data")
+	return web.TLang(lang, fallback)
 }
 
 func impactLabel(lang string, p ogp.PotentialImpact) string {
@@ -94,10 +98,7 @@ var resultsIDs = map[ogp.EarlyResults]string{
 }
 
 func resultsLabel(lang string, r ogp.EarlyResults) string {
-	if id, ok := resultsIDs[r]; ok {
-		return web.TLang(lang, id)
-	}
-	return web.TLang(lang, "hub_irm_no_data")
+	return labelOf(lang, resultsIDs, r, "hub_irm_no_data")
 }
 
 // guidelineLabel names one of the seven IRM process guidelines. The shared
@@ -111,16 +112,14 @@ func guidelineLabel(lang string, k ogp.GuidelineKey) string {
 	return web.TLang(lang, msgID("hub_guideline_", string(k)))
 }
 
+var guidelineLevelIDs = map[ogp.GuidelineLevel]string{
+	ogp.GuidelineMet:    "guideline_met",
+	ogp.GuidelinePartly: "guideline_partly_met",
+	ogp.GuidelineNotMet: "guideline_not_met",
+}
+
 func guidelineLevelLabel(lang string, l ogp.GuidelineLevel) string {
-	switch l {
-	case ogp.GuidelineMet:
-		return web.TLang(lang, "guideline_met")
-	case ogp.GuidelinePartly:
-		return web.TLang(lang, "guideline_partly_met")
-	case ogp.GuidelineNotMet:
-		return web.TLang(lang, "guideline_not_met")
-	}
-	return web.TLang(lang, "hub_not_recorded")
+	return labelOf(lang, guidelineLevelIDs, l, "hub_not_recorded")
 }
 
 func iap2Label(lang string, l ogp.IAP2Level) string {

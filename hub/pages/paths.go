@@ -51,6 +51,35 @@ func SideBySidePath(ids ...string) string {
 	return PathSideBySide + "?" + q.Encode()
 }
 
+// withQuery links to path with query q (none when empty), at the fragment
+// when one is given.
+func withQuery(path string, q url.Values, fragment string) string {
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	if fragment != "" {
+		path += "#" + fragment
+	}
+	return path
+}
+
+// pageLinks are a cursor-paged list's links: to the page after next (when
+// there is one) and back to the first (when the reader is past it); q is
+// the list's query without the cursor.
+func pageLinks(path string, q url.Values, next, cursor, fragment string) (nextURL, firstURL string) {
+	if next != "" {
+		nq := url.Values{"cursor": {next}}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nextURL = withQuery(path, nq, fragment)
+	}
+	if cursor != "" {
+		firstURL = withQuery(path, q, fragment)
+	}
+	return nextURL, firstURL
+}
+
 // ComparePathTheme returns the comparison page filtered to one theme.
 func ComparePathTheme(theme string) string {
 	return PathCompare + "?theme=" + url.QueryEscape(theme)

@@ -49,11 +49,6 @@ func buildSearch(m *readmodel.Model, lang string, q url.Values) (searchView, err
 	for _, c := range page.Items {
 		v.Commitments = append(v.Commitments, commitmentItemOf(lang, idx, c))
 	}
-	if page.Next != "" {
-		v.NextURL = PathSearch + "?" + url.Values{"q": {v.Query}, "cursor": {page.Next}}.Encode()
-	}
-	if cursor != "" {
-		v.FirstURL = PathSearch + "?" + url.Values{"q": {v.Query}}.Encode()
-	}
+	v.NextURL, v.FirstURL = pageLinks(PathSearch, url.Values{"q": {v.Query}}, page.Next, cursor, "")
 	return v, nil
 }

@@ -121,30 +121,19 @@ func buildSideBySide(m *readmodel.Model, lang string, q url.Values) sideView {
 		mc := c.MilestoneCounts
 		return text(web.TLang(lang, "hub_milestone_summary", "Total", mc.Total, "Done", mc.Complete+mc.CompleteLate, "Overdue", mc.Overdue))
 	})
-	row("irm_verifiable", func(c readmodel.Commitment) sideCell {
-		if c.IRM == nil {
-			return text(web.TLang(lang, "hub_irm_no_data"))
-		}
-		return text(yesNoLabel(lang, c.IRM.Verifiable))
-	})
-	row("irm_potential_impact", func(c readmodel.Commitment) sideCell {
-		if c.IRM == nil {
-			return text(web.TLang(lang, "hub_irm_no_data"))
-		}
-		return text(impactLabel(lang, c.IRM.PotentialImpact))
-	})
-	row("irm_star", func(c readmodel.Commitment) sideCell {
-		if c.IRM == nil {
-			return text(web.TLang(lang, "hub_irm_no_data"))
-		}
-		return text(yesNoLabel(lang, c.IRM.Starred))
-	})
-	row("irm_did_it_open", func(c readmodel.Commitment) sideCell {
-		if c.IRM == nil {
-			return text(web.TLang(lang, "hub_irm_no_data"))
-		}
-		return text(resultsLabel(lang, c.IRM.DidItOpenGovernment))
-	})
+	// The IRM rows say "No IRM data" for a commitment without an assessment.
+	irmRow := func(id string, label func(*ogp.IRM) string) {
+		row(id, func(c readmodel.Commitment) sideCell {
+			if c.IRM == nil {
+				return text(web.TLang(lang, "hub_irm_no_data"))
+			}
+			return text(label(c.IRM))
+		})
+	}
+	irmRow("irm_verifiable", func(irm *ogp.IRM) string { return yesNoLabel(lang, irm.Verifiable) })
+	irmRow("irm_potential_impact", func(irm *ogp.IRM) string { return impactLabel(lang, irm.PotentialImpact) })
+	irmRow("irm_star", func(irm *ogp.IRM) string { return yesNoLabel(lang, irm.Starred) })
+	irmRow("irm_did_it_open", func(irm *ogp.IRM) string { return resultsLabel(lang, irm.DidItOpenGovernment) })
 	row("hub_objective", func(c readmodel.Commitment) sideCell { return text(c.Objective.In(lang)) })
 	row("common_description", func(c readmodel.Commitment) sideCell {
 		h := c.SummaryHTML.In(lang)

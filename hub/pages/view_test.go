@@ -169,3 +169,23 @@ func TestParseFilter(t *testing.T) {
 		t.Errorf("errors = %+v", errs)
 	}
 }
+
+// TestPageLinks: the next link keeps the list's query and adds the cursor;
+// the first-page link appears only past the first page.
+func TestPageLinks(t *testing.T) {
+	q := url.Values{"starred": {"true"}, "theme": {"Justice"}}
+	next, first := pageLinks(PathCompare, q, "abc", "", "commitments")
+	if next != "/compare?cursor=abc&starred=true&theme=Justice#commitments" || first != "" {
+		t.Errorf("first page: next %q, first %q", next, first)
+	}
+	next, first = pageLinks(PathCompare, q, "", "abc", "commitments")
+	if next != "" || first != "/compare?starred=true&theme=Justice#commitments" {
+		t.Errorf("last page: next %q, first %q", next, first)
+	}
+	if next, _ := pageLinks(PathSearch, url.Values{}, "c2", "c1", ""); next != "/search?cursor=c2" {
+		t.Errorf("search next = %q", next)
+	}
+	if q.Get("cursor") != "" {
+		t.Error("pageLinks changed the caller's query")
+	}
+}
