@@ -60,18 +60,17 @@ func Register(e *echo.Echo, d Deps) {
 		d.Peers = peers.NewModelIndex(d.Model)
 	}
 	h := &handlers{d}
-	e.GET(PathPilots, h.pilots)
-	e.GET(PathPilot, h.pilot)
-	e.GET(PathCommitments, h.commitments)
-	e.GET(PathCommitment, h.commitment)
-	e.GET(PathPeers, h.commitmentPeers)
-	e.GET(PathUpdates, h.updates)
-	e.GET(PathMatrix, h.matrix)
-	e.GET(PathThemes, h.themes)
-	e.GET(PathStats, h.stats)
-	e.GET(PathFeed, h.feed)
-	e.GET(PathExportCSV, h.exportCSV)
-	e.GET(PathExportJSON, h.exportJSON)
+	for _, r := range []struct {
+		path    string
+		handler echo.HandlerFunc
+	}{
+		{PathPilots, h.pilots}, {PathPilot, h.pilot},
+		{PathCommitments, h.commitments}, {PathCommitment, h.commitment}, {PathPeers, h.commitmentPeers},
+		{PathUpdates, h.updates}, {PathMatrix, h.matrix}, {PathThemes, h.themes}, {PathStats, h.stats},
+		{PathFeed, h.feed}, {PathExportCSV, h.exportCSV}, {PathExportJSON, h.exportJSON},
+	} {
+		e.GET(r.path, r.handler)
+	}
 	if d.Auth != nil && d.Members != nil {
 		g := e.Group(PathStaff, d.Auth.Middleware(), auth.RequireOperator, d.Auth.CSRF())
 		g.GET("", h.staffList)

@@ -89,6 +89,15 @@ func (s *setup) replica(t *testing.T, model *readmodel.Model) *Service {
 	return svc
 }
 
+// add makes the node a member and returns its actor IRI.
+func (s *setup) add(t *testing.T) string {
+	t.Helper()
+	if _, err := s.svc.Add(context.Background(), s.handle()); err != nil {
+		t.Fatal(err)
+	}
+	return s.node.ActorID()
+}
+
 // handle is the node's @name@host.
 func (s *setup) handle() string { return "@" + s.node.Username() + "@" + s.node.Host() }
 

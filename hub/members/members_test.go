@@ -80,10 +80,7 @@ func TestAddRefusesWhatItCannotFollow(t *testing.T) {
 func TestSuspendRemoveResume(t *testing.T) {
 	s := newSetup(t)
 	ctx := context.Background()
-	if _, err := s.svc.Add(ctx, s.handle()); err != nil {
-		t.Fatal(err)
-	}
-	actor := s.node.ActorID()
+	actor := s.add(t)
 	eventually(t, "the node's Accept", func() bool {
 		got, _ := s.svc.NewlyAccepted(ctx)
 		return len(got) == 1
@@ -142,10 +139,7 @@ func TestSuspendRemoveResume(t *testing.T) {
 func TestHealthRecording(t *testing.T) {
 	s := newSetup(t)
 	ctx := context.Background()
-	if _, err := s.svc.Add(ctx, s.handle()); err != nil {
-		t.Fatal(err)
-	}
-	actor := s.node.ActorID()
+	actor := s.add(t)
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	s.svc.RecordDelivery(actor, at, at.Add(-1500*time.Millisecond))
 	s.svc.RecordDelivery("http://stranger.localhost/users/x", at, at) // ignored
@@ -189,10 +183,7 @@ func TestHealthRecording(t *testing.T) {
 func TestRefreshFollowsOtherReplicas(t *testing.T) {
 	s := newSetup(t)
 	ctx := context.Background()
-	if _, err := s.svc.Add(ctx, s.handle()); err != nil {
-		t.Fatal(err)
-	}
-	actor := s.node.ActorID()
+	actor := s.add(t)
 	otherModel := readmodel.New(time.Now)
 	other := s.replica(t, otherModel)
 	if !other.Accepting(actor) {
@@ -225,6 +216,15 @@ func TestRefreshFollowsOtherReplicas(t *testing.T) {
 	}
 	if _, err := other.Reload(ctx, "http://stranger.localhost/users/x"); !errors.Is(err, ErrNotMember) {
 		t.Errorf("reload of a stranger: %v", err)
+	}
+	// A read that began before this replica's own change does not undo it.
+	if _, err := other.Resume(ctx, actor); err != nil {
+		t.Fatal(err)
+	}
+	stale := s.stored(t, actor)
+	stale.State = StateSuspended
+	if m := other.merge(stale, time.Now().Add(-time.Minute)); m.State != StateActive || !other.Accepting(actor) {
+		t.Errorf("an older read undid a newer change: %+v", m)
 	}
 }
 

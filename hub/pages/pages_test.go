@@ -16,6 +16,16 @@ func mustContain(t *testing.T, page, where string, wants ...string) {
 	}
 }
 
+// mustGet fetches a page that must answer 200 and returns it.
+func mustGet(t *testing.T, url, lang string) string {
+	t.Helper()
+	status, body := get(t, url, lang)
+	if status != 200 {
+		t.Fatalf("GET %s (%s) = %d\n%s", url, lang, status, body)
+	}
+	return body
+}
+
 func mustNotContain(t *testing.T, page, where string, bad ...string) {
 	t.Helper()
 	for _, b := range bad {
@@ -27,10 +37,7 @@ func mustNotContain(t *testing.T, page, where string, bad ...string) {
 
 func TestHomePage(t *testing.T) {
 	srv := newServer(t, fillModel(t), Deps{})
-	status, body := get(t, srv.URL+"/", "en")
-	if status != 200 {
-		t.Fatalf("GET / = %d\n%s", status, body)
-	}
+	body := mustGet(t, srv.URL+"/", "en")
 	mustContain(t, body, "home",
 		`href="/pilots/madrid@madrid.localhost:8080"`, "Jalisco", "Paris",
 		"Latest progress updates", "By-law approved by the plenary.",
@@ -38,19 +45,13 @@ func TestHomePage(t *testing.T) {
 		`href="/hub-assets/hub.css"`)
 	// Remote HTML was sanitised at ingest and is not escaped twice.
 	mustNotContain(t, body, "home", "<script", "steal()", "&lt;p&gt;")
-	status, body = get(t, srv.URL+"/", "es")
-	if status != 200 {
-		t.Fatalf("GET / (es) = %d", status)
-	}
+	body = mustGet(t, srv.URL+"/", "es")
 	mustContain(t, body, "home es", `lang="es"`, "Pilotos de gobierno abierto", "Ordenanza aprobada por el Pleno.")
 }
 
 func TestPilotPage(t *testing.T) {
 	srv := newServer(t, fillModel(t), Deps{})
-	status, body := get(t, srv.URL+"/pilots/madrid@madrid.localhost:8080", "en")
-	if status != 200 {
-		t.Fatalf("pilot page = %d\n%s", status, body)
-	}
+	body := mustGet(t, srv.URL+"/pilots/madrid@madrid.localhost:8080", "en")
 	mustContain(t, body, "pilot",
 		"<h1>Madrid</h1>", "Plan de Acción de Madrid 2016-2017", "Mandatory lobby registry",
 		"Process and timeline published before consultation", "Partly met", "Not recorded",
@@ -68,10 +69,7 @@ func TestPilotPage(t *testing.T) {
 
 func TestCommitmentPage(t *testing.T) {
 	srv := newServer(t, fillModel(t), Deps{})
-	status, body := get(t, srv.URL+CommitmentPath(madLobby), "en")
-	if status != 200 {
-		t.Fatalf("commitment page = %d\n%s", status, body)
-	}
+	body := mustGet(t, srv.URL+CommitmentPath(madLobby), "en")
 	mustContain(t, body, "commitment",
 		"Mandatory lobby registry", "MAD0001",
 		// Link to the node's original (its IRI, which serves HTML to browsers).
@@ -116,10 +114,7 @@ func rowHeaders(body, class string) []string {
 
 func TestComparePage(t *testing.T) {
 	srv := newServer(t, fillModel(t), Deps{})
-	status, body := get(t, srv.URL+"/compare", "en")
-	if status != 200 {
-		t.Fatalf("compare = %d\n%s", status, body)
-	}
+	body := mustGet(t, srv.URL+"/compare", "en")
 	mustContain(t, body, "compare",
 		"5 commitments from 3 pilots match.",
 		`<table class="matrix"`, "Anti-Corruption", "Education",
@@ -163,16 +158,17 @@ func TestComparePage(t *testing.T) {
 	}
 
 	// Bad input: the page still renders, with errors listed, and a 400.
-	status, body = get(t, srv.URL+"/compare?value=bogus&from=yesterday", "en")
-	if status != 400 {
-		t.Errorf("bad filter status = %d, want 400", status)
+	for query, messages := range map[string][]string{
+		"value=bogus&from=yesterday":    {"Unknown OGP value.", "Enter a date as YYYY-MM-DD."},
+		"sort=random&starred=maybe":     {"Unknown sort order.", "Choose starred or not starred."},
+		"from=2017-06-01&to=2017-01-01": {"The end date is before the start date."},
+	} {
+		status, body := get(t, srv.URL+"/compare?"+query, "en")
+		if status != 400 {
+			t.Errorf("%s: status = %d, want 400", query, status)
+		}
+		mustContain(t, body, query, append(messages, "5 commitments from 3 pilots match.")...)
 	}
-	mustContain(t, body, "bad filter", "Unknown OGP value.", "Enter a date as YYYY-MM-DD.", "5 commitments from 3 pilots match.")
-	status, body = get(t, srv.URL+"/compare?sort=random&starred=maybe", "en")
-	if status != 400 {
-		t.Errorf("bad sort status = %d, want 400", status)
-	}
-	mustContain(t, body, "bad sort", "Unknown sort order.", "Choose starred or not starred.", "5 commitments from 3 pilots match.")
 	if s, _ := get(t, srv.URL+"/compare?cursor=!!", "en"); s != 400 {
 		t.Errorf("bad cursor = %d, want 400", s)
 	}
@@ -184,10 +180,7 @@ func TestComparePage(t *testing.T) {
 
 func TestSideBySide(t *testing.T) {
 	srv := newServer(t, fillModel(t), Deps{})
-	status, body := get(t, srv.URL+SideBySidePath(madBudget, parBudget, jalTeacher), "en")
-	if status != 200 {
-		t.Fatalf("side by side = %d\n%s", status, body)
-	}
+	body := mustGet(t, srv.URL+SideBySidePath(madBudget, parBudget, jalTeacher), "en")
 	mustContain(t, body, "side", `<table class="side-by-side"`, "3 commitments compared field by field",
 		"Participatory budgeting", "Participatory budget", "Tech platform for teacher training",
 		`href="`+parBudget+`"`, "No IRM data", "Milestones done")
