@@ -19,6 +19,18 @@ func msgID(prefix, slug string) string {
 	return prefix + strings.ReplaceAll(slug, "-", "_")
 }
 
+// slugLabel names a valid enum value by its catalogue id (prefix + slug),
+// and returns invalid for a value the vocabulary does not define.
+func slugLabel[T interface {
+	~string
+	Valid() bool
+}](lang, prefix string, v T, invalid string) string {
+	if !v.Valid() {
+		return invalid
+	}
+	return web.TLang(lang, msgID(prefix, string(v)))
+}
+
 // themeLabel names a policy-area slug from the taxonomy; a slug the
 // catalogue does not know (another taxonomy version) is shown as is.
 func themeLabel(lang, slug string) string {
@@ -30,17 +42,11 @@ func themeLabel(lang, slug string) string {
 }
 
 func completionLabel(lang string, c ogp.Completion) string {
-	if !c.Valid() {
-		return web.TLang(lang, "common_unknown")
-	}
-	return web.TLang(lang, msgID("completion_", string(c)))
+	return slugLabel(lang, "completion_", c, web.TLang(lang, "common_unknown"))
 }
 
 func valueLabel(lang string, v ogp.Value) string {
-	if !v.Valid() {
-		return string(v)
-	}
-	return web.TLang(lang, msgID("value_", string(v)))
+	return slugLabel(lang, "value_", v, string(v))
 }
 
 // milestoneIDs maps milestone states to catalogue ids; the shared catalogue
@@ -106,10 +112,7 @@ func resultsLabel(lang string, r ogp.EarlyResults) string {
 // different list, so the hub has its own ids for the 2012–2017 guidelines
 // that the pilot plans were assessed against.
 func guidelineLabel(lang string, k ogp.GuidelineKey) string {
-	if !k.Valid() {
-		return string(k)
-	}
-	return web.TLang(lang, msgID("hub_guideline_", string(k)))
+	return slugLabel(lang, "hub_guideline_", k, string(k))
 }
 
 var guidelineLevelIDs = map[ogp.GuidelineLevel]string{
@@ -123,17 +126,11 @@ func guidelineLevelLabel(lang string, l ogp.GuidelineLevel) string {
 }
 
 func iap2Label(lang string, l ogp.IAP2Level) string {
-	if !l.Valid() {
-		return web.TLang(lang, "hub_not_recorded")
-	}
-	return web.TLang(lang, "iap2_"+string(l))
+	return slugLabel(lang, "iap2_", l, web.TLang(lang, "hub_not_recorded"))
 }
 
 func planStatusLabel(lang string, s ogp.PlanStatus) string {
-	if !s.Valid() {
-		return ""
-	}
-	return web.TLang(lang, msgID("hub_plan_", string(s)))
+	return slugLabel(lang, "hub_plan_", s, "")
 }
 
 // formatDate writes a calendar day in the reader's language ("March 5,

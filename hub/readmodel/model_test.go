@@ -214,16 +214,7 @@ func BenchmarkCommitmentsQuery(b *testing.B) {
 			_, _ = m.Commitments(Filter{Theme: "area-3", Completion: []ogp.Completion{ogp.CompletionComplete}}, "", 50)
 		}
 	})
-	b.Run("matrix", func(b *testing.B) {
-		for b.Loop() {
-			_ = m.Matrix(Filter{})
-		}
-	})
-	b.Run("pilots", func(b *testing.B) {
-		for b.Loop() {
-			_ = m.Pilots()
-		}
-	})
+	benchWholeModelQueries(b, m)
 }
 
 // BenchmarkScale is design §5's comparison scale: 1,000 pilots × 50
@@ -263,6 +254,12 @@ func BenchmarkScale(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 	})
+	benchWholeModelQueries(b, m)
+}
+
+// benchWholeModelQueries times the queries every comparison page makes
+// over the whole model: the matrix and the pilots.
+func benchWholeModelQueries(b *testing.B, m *Model) {
 	b.Run("matrix", func(b *testing.B) {
 		for b.Loop() {
 			_ = m.Matrix(Filter{})
