@@ -77,7 +77,7 @@ type peerView struct {
 // peersOnCommitment is how many peers the panel shows.
 const peersOnCommitment = 6
 
-// similarFunc returns peers of a commitment (peerIndex.Similar in
+// similarFunc returns peers of a commitment (peers.ModelIndex.Similar in
 // production); a parameter so the view model is testable on its own.
 type similarFunc func(id string, limit int) []peerMatch
 
