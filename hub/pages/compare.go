@@ -42,6 +42,8 @@ type compareView struct {
 	FirstURL  string
 	ListTotal int
 	MaxSelect int
+
+	Data dataLinks // the same selection as feed, exports and API
 }
 
 type matrixView struct {
@@ -110,7 +112,7 @@ const MaxSideBySide = 4
 func buildCompare(m *readmodel.Model, lang string, q url.Values, today ogp.Date) (compareView, error) {
 	f, errs := parseFilter(q, lang)
 	cursor := q.Get("cursor")
-	v := compareView{Form: f, Errors: errs, Active: f.Narrows(), MaxSelect: MaxSideBySide}
+	v := compareView{Form: f, Errors: errs, Active: f.Narrows(), MaxSelect: MaxSideBySide, Data: filteredData(f)}
 	v.Options = buildOptions(m, lang, f)
 	pilots := m.Pilots()
 	idx := pilotIndex{}

@@ -23,6 +23,17 @@ type homeView struct {
 // dataLinks point at the feeds, exports and API served by hub/api.
 type dataLinks struct{ Feed, CSV, JSON, API string }
 
+// filteredData links to the feed, exports and API list of the commitments
+// filter f selects: they share the comparison's grammar, so the page's query
+// carries over as is (the feed is always newest first).
+func filteredData(f readmodel.Filter) dataLinks {
+	q := f.Values()
+	d := dataLinks{CSV: withQuery(pathExportCSV, q, ""), JSON: withQuery(pathExportJSON, q, ""), API: withQuery(pathAPIList, q, "")}
+	q.Del(readmodel.ParamSort)
+	d.Feed = withQuery(pathFeed, q, "")
+	return d
+}
+
 // pilotCard is one pilot on the home page.
 type pilotCard struct {
 	pilotRef

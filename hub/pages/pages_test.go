@@ -145,6 +145,13 @@ func TestComparePage(t *testing.T) {
 		mustContain(t, body, "starred="+yes, "1 commitments from 1 pilots match.", "Mandatory lobby registry",
 			`<option value="true" selected>`)
 	}
+	// The same selection as feed, exports and API, in the canonical spelling.
+	body = mustGet(t, srv.URL+"/compare?starred=yes&theme=Lobbying&sort=name", "en")
+	mustContain(t, body, "data links",
+		`href="/exports/commitments.csv?sort=name&amp;starred=true&amp;theme=Lobbying"`,
+		`href="/exports/commitments.json?sort=name&amp;starred=true&amp;theme=Lobbying"`,
+		`href="/api/v1/commitments?sort=name&amp;starred=true&amp;theme=Lobbying"`,
+		`href="/feed.atom?starred=true&amp;theme=Lobbying"`)
 	_, body = get(t, srv.URL+"/compare?starred=no", "en")
 	mustContain(t, body, "starred=no", "4 commitments from 3 pilots match.", `<option value="false" selected>`)
 	_, body = get(t, srv.URL+"/compare?period=2016-12-01%2F2017-12-31", "en")

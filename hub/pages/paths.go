@@ -92,6 +92,7 @@ const (
 	pathExportCSV  = "/exports/commitments.csv"
 	pathExportJSON = "/exports/commitments.json"
 	pathAPIPilots  = "/api/v1/pilots"
+	pathAPIList    = "/api/v1/commitments"
 )
 
 // FeedPath returns the Atom feed of one pilot (actor IRI) or one theme;
