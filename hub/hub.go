@@ -34,6 +34,7 @@ import (
 	"github.com/ogpnet/ogpnet/hub/members"
 	"github.com/ogpnet/ogpnet/hub/objects"
 	"github.com/ogpnet/ogpnet/hub/pages"
+	"github.com/ogpnet/ogpnet/hub/peers"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
 	"github.com/ogpnet/ogpnet/hub/reshare"
 	"github.com/ogpnet/ogpnet/internal/auth"
@@ -174,8 +175,10 @@ func (h *Hub) routes() *echo.Echo {
 		h.auth.Routes(e.Group(""))
 	}
 	h.fed.Register(e)
-	api.Register(e, api.Deps{Model: h.model, Members: h.members, Auth: h.auth, BaseURL: h.cfg.BaseURL, Title: h.cfg.Name})
-	pd := pages.Deps{Model: h.model, Auth: h.auth, BaseURL: h.cfg.BaseURL, Logger: h.cfg.Logger}
+	// One peers index serves the commitment pages and the API.
+	similar := peers.NewModelIndex(h.model)
+	api.Register(e, api.Deps{Model: h.model, Members: h.members, Auth: h.auth, BaseURL: h.cfg.BaseURL, Title: h.cfg.Name, Peers: similar})
+	pd := pages.Deps{Model: h.model, Auth: h.auth, BaseURL: h.cfg.BaseURL, Logger: h.cfg.Logger, Peers: similar}
 	if h.auth != nil {
 		pd.Members = h.members
 	}
