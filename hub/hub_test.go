@@ -121,6 +121,16 @@ func TestHubFollowsRealNodes(t *testing.T) {
 		t.Errorf("timeline = %+v", one.Timeline)
 	}
 
+	// The peers endpoint is mounted, over the index the pages use.
+	var peers struct {
+		Commitment string            `json:"commitment"`
+		Items      []json.RawMessage `json:"items"`
+	}
+	getJSON(t, h.base+"/api/v1/commitment/peers?id="+url.QueryEscape(jal.commitmentIRI(1)), &peers)
+	if peers.Commitment != jal.commitmentIRI(1) || peers.Items == nil {
+		t.Errorf("peers = %+v", peers)
+	}
+
 	// Delete reaches the API and the exports.
 	if err := mad.Service().DeleteCommitment(ctx, mad.cid(1)); err != nil {
 		t.Fatal(err)
