@@ -200,14 +200,7 @@ func TestConcurrentIngestAndQueries(t *testing.T) {
 }
 
 func BenchmarkCommitmentsQuery(b *testing.B) {
-	m := New(fixedNow)
-	for p := range 1000 {
-		pilot := fmt.Sprintf("http://p%d.localhost", p)
-		m.SetPilot(PilotInfo{Actor: pilot, Name: fmt.Sprintf("Pilot %d", p)})
-		for i := range 50 {
-			m.ApplyCommitment(pilot, commitment(pilot, fmt.Sprintf("P%04d", i), ogp.Completions[i%5], "open-data", fmt.Sprintf("area-%d", i%17)), day)
-		}
-	}
+	m := scaleModel(0)
 	m.Pilots() // build the view once
 	b.Run("page-theme-filter", func(b *testing.B) {
 		for b.Loop() {
@@ -221,19 +214,7 @@ func BenchmarkCommitmentsQuery(b *testing.B) {
 // commitments × 20 progress updates. It reports the rebuild after one ingest
 // and the query latencies on a current view.
 func BenchmarkScale(b *testing.B) {
-	m := New(fixedNow)
-	for p := range 1000 {
-		pilot := fmt.Sprintf("http://p%d.localhost", p)
-		m.SetPilot(PilotInfo{Actor: pilot, Name: fmt.Sprintf("Pilot %d", p)})
-		for i := range 50 {
-			c := commitment(pilot, fmt.Sprintf("P%04d", i), ogp.Completions[i%5], "open-data", fmt.Sprintf("area-%d", i%17))
-			m.ApplyCommitment(pilot, c, day)
-			for u := range 20 {
-				m.ApplyUpdate(pilot, ogp.ProgressUpdate{ID: fmt.Sprintf("%s/updates/%d", c.ID, u), InReplyTo: c.ID,
-					Date: ogp.DateOf(day.AddDate(0, 0, -u)), Content: "<p>progress</p>", Published: day.AddDate(0, 0, -u)})
-			}
-		}
-	}
+	m := scaleModel(20)
 	b.Run("rebuild", func(b *testing.B) {
 		for b.Loop() {
 			m.mu.RLock()
@@ -255,6 +236,25 @@ func BenchmarkScale(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 	})
 	benchWholeModelQueries(b, m)
+}
+
+// scaleModel is 1,000 pilots × 50 commitments (17 policy areas, every
+// completion level), each with updates progress updates.
+func scaleModel(updates int) *Model {
+	m := New(fixedNow)
+	for p := range 1000 {
+		pilot := fmt.Sprintf("http://p%d.localhost", p)
+		m.SetPilot(PilotInfo{Actor: pilot, Name: fmt.Sprintf("Pilot %d", p)})
+		for i := range 50 {
+			c := commitment(pilot, fmt.Sprintf("P%04d", i), ogp.Completions[i%5], "open-data", fmt.Sprintf("area-%d", i%17))
+			m.ApplyCommitment(pilot, c, day)
+			for u := range updates {
+				m.ApplyUpdate(pilot, ogp.ProgressUpdate{ID: fmt.Sprintf("%s/updates/%d", c.ID, u), InReplyTo: c.ID,
+					Date: ogp.DateOf(day.AddDate(0, 0, -u)), Content: "<p>progress</p>", Published: day.AddDate(0, 0, -u)})
+			}
+		}
+	}
+	return m
 }
 
 // benchWholeModelQueries times the queries every comparison page makes
