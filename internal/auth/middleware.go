@@ -131,20 +131,24 @@ func RequireOperator(next echo.HandlerFunc) echo.HandlerFunc {
 
 // CSRF returns Echo's CSRF middleware set up for our forms: the token travels
 // in the form field "_csrf" or the X-CSRF-Token header and is checked against
-// an HttpOnly, SameSite=Lax cookie. It is skipped for Bearer-token requests
-// (no ambient credential, so nothing to forge), for ActivityPub inboxes
-// (signed server-to-server POSTs), and when an outer CSRF middleware already
-// ran for this request. Any failure is 403.
+// an HttpOnly, SameSite=Lax cookie. It is skipped only for Bearer-token
+// requests (no ambient credential, so nothing to forge) and when an outer
+// CSRF middleware already ran for this request. Routes that must take
+// cross-site POSTs (ActivityPub inboxes, signed server to server) are simply
+// not mounted behind it: the skip is by route, never by path text, so a plan
+// whose id is "inbox" is protected like any other.
+//
+// As a second line, a state-changing request that a browser marks as coming
+// from another site (Sec-Fetch-Site) or another origin (Origin) is refused
+// before the token is even looked at. Any failure is 403.
 func (a *Auth) CSRF() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+	tokenCheck := middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper: func(c echo.Context) bool {
 			if c.Get(csrfKey) != nil {
 				return true
 			}
-			if _, ok := bearerToken(c); ok {
-				return true
-			}
-			return strings.HasSuffix(c.Request().URL.Path, "/inbox")
+			_, ok := bearerToken(c)
+			return ok
 		},
 		TokenLookup:    "header:" + CSRFHeader + ",form:" + CSRFField,
 		ContextKey:     csrfKey,
@@ -157,6 +161,47 @@ func (a *Auth) CSRF() echo.MiddlewareFunc {
 			return echo.NewHTTPError(http.StatusForbidden, "missing or invalid CSRF token; reload the page and try again")
 		},
 	})
+	publicHost := ""
+	if u, err := url.Parse(a.cfg.RedirectURL); err == nil {
+		publicHost = u.Host
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		checked := tokenCheck(next)
+		return func(c echo.Context) error {
+			if _, ok := bearerToken(c); !ok && c.Get(csrfKey) == nil {
+				if why := crossSite(c.Request(), publicHost); why != "" {
+					return echo.NewHTTPError(http.StatusForbidden, why)
+				}
+			}
+			return checked(c)
+		}
+	}
+}
+
+// crossSite says why a state-changing request looks forged by another site,
+// or "" when nothing says so. Browsers send Sec-Fetch-Site and Origin on
+// every cross-origin POST; scripts and servers that send neither are left
+// to the token check. publicHost is this server's host in its public URL
+// (behind a proxy that rewrites Host), "" if unknown.
+func crossSite(r *http.Request, publicHost string) string {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return ""
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default: // cross-site, same-site (another subdomain: another server)
+		return "cross-site request refused: this form can only be sent from this server's own pages"
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return ""
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || (!strings.EqualFold(u.Host, r.Host) && !strings.EqualFold(u.Host, publicHost)) {
+		return "cross-origin request refused: Origin " + origin + " is not this server"
+	}
+	return ""
 }
 
 // CSRFToken returns the token to embed in forms (field "_csrf"), or "" when

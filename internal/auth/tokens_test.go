@@ -128,6 +128,42 @@ func TestTokenRevocationVisibleToOtherReplica(t *testing.T) {
 	}
 }
 
+// TestCSRFRefusesOtherSites: the browser's own word that a POST comes from
+// another site or origin refuses it even when the token is right (a token
+// leaked into another page must not be enough), while the same request from
+// this server's pages, or from a script that sends neither header, passes.
+func TestCSRFRefusesOtherSites(t *testing.T) {
+	ev := newEnv(t, nil)
+	b := newBrowser()
+	if code, _ := ev.login(b, "alice", "/api/me"); code != http.StatusOK {
+		t.Fatal("login")
+	}
+	csrf := ev.csrf(b)
+	self := strings.TrimSuffix(ev.base, "/")
+	for _, tc := range []struct {
+		name     string
+		hdr      map[string]string
+		wantCode int
+		wantText string
+	}{
+		{"foreign Origin", map[string]string{"Origin": "http://evil.example"}, http.StatusForbidden, "Origin http://evil.example is not this server"},
+		{"opaque Origin", map[string]string{"Origin": "null"}, http.StatusForbidden, "Origin null is not this server"},
+		{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden, "cross-site request refused"},
+		{"another subdomain", map[string]string{"Sec-Fetch-Site": "same-site", "Origin": "http://madrid.localhost"}, http.StatusForbidden, "cross-site request refused"},
+		{"own page", map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": self}, http.StatusOK, "saved"},
+		{"script without browser headers", nil, http.StatusOK, "saved"},
+	} {
+		hdr := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+		for k, v := range tc.hdr {
+			hdr[k] = v
+		}
+		code, body := ev.do(b, http.MethodPost, "/ui/form", strings.NewReader("title=x&_csrf="+csrf), hdr)
+		if code != tc.wantCode || !strings.Contains(body, tc.wantText) {
+			t.Errorf("%s: %d %s, want %d with %q", tc.name, code, body, tc.wantCode, tc.wantText)
+		}
+	}
+}
+
 func TestCSRF(t *testing.T) {
 	ev := newEnv(t, nil)
 	b := newBrowser()
@@ -155,7 +191,17 @@ func TestCSRF(t *testing.T) {
 	if code, _ := ev.do(b, http.MethodPost, "/auth/logout", nil, form); code != http.StatusForbidden {
 		t.Fatalf("logout without CSRF: %d", code)
 	}
-	// The ActivityPub inbox is not a form: no CSRF token needed.
+	// A path that merely ends in /inbox is no exemption: a session cookie
+	// alone does not change a record whose id is "inbox".
+	if code, body := ev.do(b, http.MethodPost, "/ui/plans/inbox", strings.NewReader("title=x"), form); code != http.StatusForbidden ||
+		!strings.Contains(body, "CSRF token") {
+		t.Fatalf("POST /ui/plans/inbox without a token: %d %s", code, body)
+	}
+	if code, body := ev.do(b, http.MethodPost, "/ui/plans/inbox", strings.NewReader("title=x&_csrf="+csrf), form); code != http.StatusOK ||
+		body != "saved inbox" {
+		t.Fatalf("POST /ui/plans/inbox with its token: %d %s", code, body)
+	}
+	// The ActivityPub inbox is not behind CSRF at all: no token needed.
 	if code, _ := ev.do(newBrowser(), http.MethodPost, "/users/x/inbox", strings.NewReader("{}"),
 		map[string]string{"Content-Type": "application/activity+json"}); code != http.StatusAccepted {
 		t.Fatalf("inbox POST: %d", code)
