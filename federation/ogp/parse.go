@@ -473,6 +473,10 @@ func (c Commitment) Validate() error {
 	k.titles(c.Name, c.NameMap, c.Summary, c.SummaryMap)
 	k.bytesLimit("content", c.Content, MaxContentBytes, false)
 	k.langMap("contentMap", c.ContentMap, MaxContentBytes, true)
+	k.text("ogp:lead", c.Lead, MaxSummaryChars, false)
+	k.langMap("ogp:leadMap", c.LeadMap, MaxSummaryChars, false)
+	k.bytesLimit("ogp:description", c.Description, MaxContentBytes, false)
+	k.langMap("ogp:descriptionMap", c.DescriptionMap, MaxContentBytes, true)
 	k.addressees(c.To, c.CC)
 	k.iri("context", c.Thread, false)
 	k.sameOrigin("context", c.Thread, c.ID)
@@ -653,7 +657,12 @@ func (p ActionPlan) Validate() error {
 	k := &checker{kind: KindActionPlan}
 	k.object(TypeActionPlan, p.Type, p.ID, p.AttributedTo, p.URL)
 	k.titles(p.Name, p.NameMap, p.Summary, p.SummaryMap)
+	k.bytesLimit("content", p.Content, MaxContentBytes, false)
+	k.langMap("contentMap", p.ContentMap, MaxContentBytes, true)
+	k.text("ogp:lead", p.Lead, MaxSummaryChars, false)
+	k.langMap("ogp:leadMap", p.LeadMap, MaxSummaryChars, false)
 	k.addressees(p.To, p.CC)
+	k.tags(p.Tag)
 	k.text("ogp:jurisdiction", p.Jurisdiction, MaxShortTextChars, true)
 	if p.Period.Start.IsZero() {
 		k.add("ogp:period.ogp:start", "is required")

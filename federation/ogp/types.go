@@ -151,7 +151,12 @@ type IRM struct {
 }
 
 // Commitment is the wire form of a commitment: an ActivityStreams Article
-// (so fediverse clients show its name, summary and link) with ogp fields.
+// with ogp fields. Fediverse servers read only the ActivityStreams part:
+// Mastodon shows name and link, GoToSocial name (as the post's topic line)
+// and content, which is written for them (title, lead, link, hashtags).
+// The structured text lives in ogp:lead and ogp:description. Summary is
+// accepted on input from older producers but ours leave it out, because
+// GoToSocial turns it into a content warning (docs/vocabulary.md).
 type Commitment struct {
 	Context      []any     `json:"@context,omitempty"`
 	ID           string    `json:"id"`
@@ -172,6 +177,13 @@ type Commitment struct {
 	// collection, which groups the commitment and its updates.
 	Thread string `json:"context,omitempty"`
 	Tag    []Tag  `json:"tag,omitempty"`
+
+	// Lead is the short HTML lead for listings (completion and the start
+	// of the description); Description the full description, HTML.
+	Lead           string  `json:"ogp:lead,omitempty"`
+	LeadMap        LangMap `json:"ogp:leadMap,omitempty"`
+	Description    string  `json:"ogp:description,omitempty"`
+	DescriptionMap LangMap `json:"ogp:descriptionMap,omitempty"`
 
 	Identifier      string       `json:"ogp:identifier"`
 	ActionPlan      string       `json:"ogp:actionPlan"`
@@ -244,9 +256,10 @@ type Participation struct {
 	Implementation IAP2Level `json:"ogp:implementation,omitempty"`
 }
 
-// ActionPlan is the wire form of an action plan: a Page (shown by fediverse
-// clients as name, summary and link) that lists its commitments and records
-// how it was made.
+// ActionPlan is the wire form of an action plan: a Page that lists its
+// commitments and records how it was made. As for a Commitment, content is
+// the post fediverse servers show and ogp:lead the structured one-line
+// summary; Summary is only read from older producers.
 type ActionPlan struct {
 	Context      []any     `json:"@context,omitempty"`
 	ID           string    `json:"id"`
@@ -257,11 +270,16 @@ type ActionPlan struct {
 	NameMap      LangMap   `json:"nameMap,omitempty"`
 	Summary      string    `json:"summary,omitempty"`
 	SummaryMap   LangMap   `json:"summaryMap,omitempty"`
+	Content      string    `json:"content,omitempty"`
+	ContentMap   LangMap   `json:"contentMap,omitempty"`
 	Published    time.Time `json:"published,omitzero"`
 	Updated      time.Time `json:"updated,omitzero"`
 	To           IRIList   `json:"to,omitempty"`
 	CC           IRIList   `json:"cc,omitempty"`
+	Tag          []Tag     `json:"tag,omitempty"`
 
+	Lead          string         `json:"ogp:lead,omitempty"`
+	LeadMap       LangMap        `json:"ogp:leadMap,omitempty"`
 	Jurisdiction  string         `json:"ogp:jurisdiction"`
 	Period        Period         `json:"ogp:period"`
 	Status        PlanStatus     `json:"ogp:status"`
@@ -277,4 +295,32 @@ type Tombstone struct {
 	Type       string    `json:"type"`
 	FormerType string    `json:"formerType,omitempty"`
 	Deleted    time.Time `json:"deleted,omitzero"`
+}
+
+// LeadText returns the commitment's lead and its language map: ogp:lead,
+// or the summary of a producer that predates it.
+func (c Commitment) LeadText() (string, LangMap) {
+	if c.Lead != "" || len(c.LeadMap) > 0 {
+		return c.Lead, c.LeadMap
+	}
+	return c.Summary, c.SummaryMap
+}
+
+// DescriptionText returns the commitment's description (HTML) and its
+// language map: ogp:description, or the content of a producer that
+// predates it (whose content was the description).
+func (c Commitment) DescriptionText() (string, LangMap) {
+	if c.Description != "" || len(c.DescriptionMap) > 0 {
+		return c.Description, c.DescriptionMap
+	}
+	return c.Content, c.ContentMap
+}
+
+// LeadText returns the plan's one-line summary and its language map:
+// ogp:lead, or the summary of a producer that predates it.
+func (p ActionPlan) LeadText() (string, LangMap) {
+	if p.Lead != "" || len(p.LeadMap) > 0 {
+		return p.Lead, p.LeadMap
+	}
+	return p.Summary, p.SummaryMap
 }

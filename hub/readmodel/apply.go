@@ -129,14 +129,18 @@ func newer(aUpdated, aPublished, bUpdated, bPublished time.Time) bool {
 // ApplyCommitment inserts or replaces a commitment published by pilot,
 // keeping the newest by `updated`. It reports whether the model changed.
 func (m *Model) ApplyCommitment(pilot string, c ogp.Commitment, received time.Time) bool {
+	// The lead and description are ogp:lead and ogp:description; older
+	// producers sent them as summary and content (LeadText, DescriptionText).
+	lead, leadMap := c.LeadText()
+	desc, descMap := c.DescriptionText()
 	rc := &Commitment{
 		ID:              c.ID,
 		Pilot:           pilot,
 		URL:             SafeLink(c.URL),
 		Identifier:      plainText(c.Identifier),
 		Name:            textOf(c.Name, c.NameMap),
-		SummaryHTML:     sanitizeMap(c.Summary, c.SummaryMap),
-		ContentHTML:     sanitizeMap(c.Content, c.ContentMap),
+		SummaryHTML:     sanitizeMap(lead, leadMap),
+		ContentHTML:     sanitizeMap(desc, descMap),
 		Problem:         textOf(c.Problem, c.ProblemMap),
 		Objective:       textOf(c.Objective, c.ObjectiveMap),
 		ActionPlan:      c.ActionPlan,
@@ -285,12 +289,13 @@ func (m *Model) unlinkUpdate(u *Update) {
 
 // ApplyPlan inserts or replaces an action plan, keeping the newest.
 func (m *Model) ApplyPlan(pilot string, p ogp.ActionPlan) bool {
+	lead, leadMap := p.LeadText() // summary from older producers
 	rp := &Plan{
 		ID:           p.ID,
 		Pilot:        pilot,
 		URL:          SafeLink(p.URL),
 		Name:         textOf(p.Name, p.NameMap),
-		SummaryHTML:  sanitizeMap(p.Summary, p.SummaryMap),
+		SummaryHTML:  sanitizeMap(lead, leadMap),
 		Jurisdiction: plainText(p.Jurisdiction),
 		Period:       ogp.Period{Start: validDate(p.Period.Start), End: validDate(p.Period.End)},
 		Status:       p.Status,

@@ -266,11 +266,23 @@ func TestWire(t *testing.T) {
 	if parsed.Name != "JAL0001: Intervención en Lomas de Polanco" || parsed.NameMap["en"] != "JAL0001: Intervention in Lomas de Polanco" {
 		t.Errorf("name = %q %v", parsed.Name, parsed.NameMap)
 	}
-	if !strings.Contains(parsed.Summary, "Avance: sustancial") || !strings.Contains(parsed.SummaryMap["en"], "Completion: substantial") {
-		t.Errorf("summary = %q / %q", parsed.Summary, parsed.SummaryMap["en"])
+	// No summary: GoToSocial shows it as a content warning. The lead and
+	// description are structured fields; content is the post.
+	if parsed.Summary != "" || parsed.SummaryMap != nil {
+		t.Errorf("summary = %q / %v", parsed.Summary, parsed.SummaryMap)
 	}
-	if parsed.Content != "<p>Coordinación vecinal con la policía.</p><p>Espacios abiertos &lt;seguros&gt;.</p>" {
-		t.Errorf("content = %q", parsed.Content)
+	if !strings.HasPrefix(parsed.Lead, "Avance: sustancial. Coordinación") || !strings.Contains(parsed.LeadMap["en"], "Completion: substantial") {
+		t.Errorf("lead = %q / %q", parsed.Lead, parsed.LeadMap["en"])
+	}
+	if parsed.Description != "<p>Coordinación vecinal con la policía.</p><p>Espacios abiertos &lt;seguros&gt;.</p>" {
+		t.Errorf("description = %q", parsed.Description)
+	}
+	cIRI := "https://jalisco.example/commitments/JAL0001"
+	wantContent := `<p><strong>JAL0001: Intervención en Lomas de Polanco</strong></p>` +
+		`<p>Avance: sustancial. Coordinación vecinal con la policía. Espacios abiertos &lt;seguros&gt;.</p>` +
+		`<p><a href="` + cIRI + `">` + cIRI + `</a></p><p>#Justice #CitizenParticipation</p>`
+	if parsed.Content != wantContent || parsed.ContentMap["es"] != wantContent || !strings.Contains(parsed.ContentMap["en"], "<strong>JAL0001: Intervention in") {
+		t.Errorf("content = %q\nwant      %q\nmap %v", parsed.Content, wantContent, parsed.ContentMap)
 	}
 	if parsed.Milestones[0].ID != "https://jalisco.example/commitments/JAL0001#milestone-1" || parsed.Taxonomy != TaxonomyVersion ||
 		len(parsed.Tag) != 2 || parsed.Tag[0].Name != "#Justice" || parsed.IRM.Starred != ogp.Pending {
@@ -289,8 +301,9 @@ func TestWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(pu.Content, "<p>Avance en JAL0001 “Intervención en Lomas de Polanco”: Se instalaron 12 mesas. Avance: sustancial.</p>") ||
-		!strings.Contains(pu.Content, `href="https://a.example/acta.pdf"`) {
+	if !strings.HasPrefix(pu.Content, `<p>Avance en <a href="`+cIRI+`"><strong>JAL0001: Intervención en Lomas de Polanco</strong></a></p>`+
+		`<p>Avance: sustancial.</p><p>Se instalaron 12 mesas.</p>`) ||
+		!strings.Contains(pu.Content, `href="https://a.example/acta.pdf"`) || !strings.HasSuffix(pu.Content, "<p>#Justice #CitizenParticipation</p>") {
 		t.Errorf("content = %q", pu.Content)
 	}
 	var generic map[string]any
@@ -313,8 +326,48 @@ func TestWire(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(pp.Commitments) != 1 || len(pp.Guidelines) != 2 || pp.Participation.Development != ogp.IAP2Involve ||
-		pp.Summary != "1 compromiso, del 2017-01-01 al 2018-06-30." {
+		pp.Lead != "1 compromiso, del 2017-01-01 al 2018-06-30." || pp.Summary != "" {
 		t.Errorf("plan = %+v", pp)
+	}
+	pIRI := "https://jalisco.example/plans/2016-2018"
+	if want := `<p><strong>Plan de Acción Jalisco 2016-2018</strong></p><p>1 compromiso, del 2017-01-01 al 2018-06-30.</p>` +
+		`<p><a href="` + pIRI + `">` + pIRI + `</a></p>`; pp.Content != want || pp.ContentMap["es"] != want {
+		t.Errorf("plan content = %q", pp.Content)
+	}
+}
+
+// TestWireUpdatedOnlyWhenEdited: "updated" marks a post edited in Mastodon
+// and GoToSocial, so an object saved only once carries none; one edited
+// after publication carries the edit time (and an Update is then an edit).
+func TestWireUpdatedOnlyWhenEdited(t *testing.T) {
+	w := Wire{IRIs: ogp.NewIRIs("https://jalisco.example/", "jalisco"), Lang: "es", Jurisdiction: "Jalisco, México"}
+	created := time.Date(2017, 1, 1, 10, 0, 0, 0, time.UTC)
+	edited := created.Add(time.Hour)
+	c := sampleCommitment()
+	p := samplePlan()
+	u := ProgressUpdate{ID: "01H0000000000000000000000A", CommitmentID: "JAL0001", Date: "2017-06-30", Text: NewText("es", "x")}
+	objects := func() map[string]any {
+		return map[string]any{"commitment": w.Commitment(c), "plan": w.ActionPlan(p, []Commitment{c}), "update": w.ProgressUpdate(u, c)}
+	}
+	c.Created, c.Updated, p.Created, p.Updated, u.Created, u.Updated = created, created, created, created, created, time.Time{}
+	for kind, o := range objects() {
+		raw, err := ogp.MarshalObject(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(raw), `"updated"`) || !strings.Contains(string(raw), `"published":"2017-01-01T10:00:00Z"`) {
+			t.Errorf("unedited %s: %s", kind, raw)
+		}
+	}
+	c.Updated, p.Updated, u.Updated = edited, edited, edited
+	for kind, o := range objects() {
+		raw, err := ogp.MarshalObject(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(raw), `"updated":"2017-01-01T11:00:00Z"`) {
+			t.Errorf("edited %s has no updated: %s", kind, raw)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ogpnet/ogpnet/federation/ogp"
@@ -19,37 +20,53 @@ type Wire struct {
 	Lang string
 	// Jurisdiction is the display name, e.g. "Jalisco, México".
 	Jurisdiction string
+	// TagPage, when set, returns the web page of a policy area's
+	// commitments (the Hashtag's href); without it hashtags have no href.
+	TagPage func(area string) string
 }
 
-// Commitment returns the Article for c.
+// Commitment returns the Article for c. What fediverse servers show is
+// name (Mastodon: name and link; GoToSocial: name as the topic line) and
+// content, written as a short post: title, lead, link, hashtags. There is
+// no summary: GoToSocial makes it a content warning. The structured lead
+// and description travel as ogp:lead and ogp:description
+// (docs/vocabulary.md, "How fediverse servers show it").
 func (w Wire) Commitment(c Commitment) ogp.Commitment {
 	id := w.IRIs.Commitment(c.ID)
 	langs := unionLangs(w.Lang, c.Title, c.Description)
-	nameMap, summaryMap, contentMap := ogp.LangMap{}, ogp.LangMap{}, ogp.LangMap{}
+	var tags []ogp.Tag
+	for _, a := range c.PolicyAreas {
+		tags = append(tags, w.hashtag(a))
+	}
+	nameMap, leadMap, descMap, contentMap := ogp.LangMap{}, ogp.LangMap{}, ogp.LangMap{}, ogp.LangMap{}
 	for _, l := range langs {
 		title := c.ID + ": " + c.Title.Get(l)
 		nameMap[l] = title
-		summaryMap[l] = commitmentSummary(c, l)
+		leadMap[l] = commitmentLead(c, l)
 		if !c.Description.IsZero() {
-			contentMap[l] = paragraphs(c.Description.Get(l))
+			descMap[l] = paragraphs(c.Description.Get(l))
 		}
+		contentMap[l] = post(title, leadMap[l], id, tags)
 	}
 	out := ogp.Commitment{
-		ID:           id,
-		Type:         ogp.TypeCommitment,
-		AttributedTo: w.IRIs.Actor(),
-		URL:          id,
-		Name:         nameMap[w.Lang],
-		NameMap:      nameMap,
-		Summary:      summaryMap[w.Lang],
-		SummaryMap:   summaryMap,
-		Content:      contentMap[w.Lang],
-		ContentMap:   nonEmpty(contentMap),
-		Published:    c.Created.UTC(),
-		Updated:      c.Updated.UTC(),
-		To:           ogp.IRIList{ogp.Public},
-		CC:           ogp.IRIList{w.IRIs.Followers()},
-		Thread:       w.IRIs.Updates(c.ID),
+		ID:             id,
+		Type:           ogp.TypeCommitment,
+		AttributedTo:   w.IRIs.Actor(),
+		URL:            id,
+		Name:           nameMap[w.Lang],
+		NameMap:        nameMap,
+		Content:        contentMap[w.Lang],
+		ContentMap:     contentMap,
+		Published:      c.Created.UTC(),
+		Updated:        editedAt(c.Created, c.Updated),
+		To:             ogp.IRIList{ogp.Public},
+		CC:             ogp.IRIList{w.IRIs.Followers()},
+		Thread:         w.IRIs.Updates(c.ID),
+		Tag:            tags,
+		Lead:           leadMap[w.Lang],
+		LeadMap:        leadMap,
+		Description:    descMap[w.Lang],
+		DescriptionMap: nonEmpty(descMap),
 
 		Identifier:      c.ID,
 		ActionPlan:      w.IRIs.Plan(c.PlanID),
@@ -73,9 +90,6 @@ func (w Wire) Commitment(c Commitment) ogp.Commitment {
 	if len(c.PolicyAreas) > 0 {
 		out.PolicyAreas = append([]string(nil), c.PolicyAreas...)
 		out.Taxonomy = TaxonomyVersion
-		for _, a := range c.PolicyAreas {
-			out.Tag = append(out.Tag, ogp.Tag{Type: ogp.TypeHashtag, Name: ogp.HashtagName(a)})
-		}
 	}
 	for _, m := range c.Milestones {
 		out.Milestones = append(out.Milestones, ogp.Milestone{
@@ -106,9 +120,13 @@ func (w Wire) Commitment(c Commitment) ogp.Commitment {
 func (w Wire) ProgressUpdate(u ProgressUpdate, c Commitment) ogp.ProgressUpdate {
 	id := w.IRIs.Update(c.ID, u.ID)
 	cIRI := w.IRIs.Commitment(c.ID)
+	var tags []ogp.Tag
+	for _, a := range c.PolicyAreas {
+		tags = append(tags, w.hashtag(a))
+	}
 	contentMap := ogp.LangMap{}
 	for _, l := range unionLangs(w.Lang, u.Text) {
-		contentMap[l] = updateContent(u, c, cIRI, l)
+		contentMap[l] = updateContent(u, c, cIRI, l, tags)
 	}
 	out := ogp.ProgressUpdate{
 		ID:           id,
@@ -120,9 +138,10 @@ func (w Wire) ProgressUpdate(u ProgressUpdate, c Commitment) ogp.ProgressUpdate 
 		Content:      contentMap[w.Lang],
 		ContentMap:   contentMap,
 		Published:    u.Created.UTC(),
-		Updated:      u.Updated.UTC(), // zero (left out) unless edited
+		Updated:      editedAt(u.Created, u.Updated),
 		To:           ogp.IRIList{ogp.Public},
 		CC:           ogp.IRIList{w.IRIs.Followers()},
+		Tag:          tags,
 		Date:         u.Date,
 		Completion:   u.Completion,
 		Evidence:     append([]string(nil), u.Evidence...),
@@ -146,7 +165,7 @@ func (w Wire) ActionPlan(p ActionPlan, commitments []Commitment) ogp.ActionPlan 
 			live = append(live, w.IRIs.Commitment(c.ID))
 		}
 	}
-	nameMap, summaryMap := ogp.LangMap{}, ogp.LangMap{}
+	nameMap, leadMap, contentMap := ogp.LangMap{}, ogp.LangMap{}, ogp.LangMap{}
 	for _, l := range unionLangs(w.Lang, p.Title, p.Summary) {
 		nameMap[l] = p.Title.Get(l)
 		key := "plan-summary"
@@ -157,7 +176,8 @@ func (w Wire) ActionPlan(p ActionPlan, commitments []Commitment) ogp.ActionPlan 
 		if d := p.Summary.Get(l); d != "" {
 			s += " " + clip(d, 300)
 		}
-		summaryMap[l] = html.EscapeString(s)
+		leadMap[l] = html.EscapeString(s)
+		contentMap[l] = post(nameMap[l], leadMap[l], id, nil)
 	}
 	out := ogp.ActionPlan{
 		ID:           id,
@@ -166,12 +186,14 @@ func (w Wire) ActionPlan(p ActionPlan, commitments []Commitment) ogp.ActionPlan 
 		URL:          id,
 		Name:         nameMap[w.Lang],
 		NameMap:      nameMap,
-		Summary:      summaryMap[w.Lang],
-		SummaryMap:   summaryMap,
+		Content:      contentMap[w.Lang],
+		ContentMap:   contentMap,
 		Published:    p.Created.UTC(),
-		Updated:      p.Updated.UTC(),
+		Updated:      editedAt(p.Created, p.Updated),
 		To:           ogp.IRIList{ogp.Public},
 		CC:           ogp.IRIList{w.IRIs.Followers()},
+		Lead:         leadMap[w.Lang],
+		LeadMap:      leadMap,
 		Jurisdiction: p.Jurisdiction,
 		Period:       ogp.Period{Start: p.Period.Start, End: p.Period.End},
 		Status:       p.Status,
@@ -192,26 +214,84 @@ func (w Wire) ActionPlan(p ActionPlan, commitments []Commitment) ogp.ActionPlan 
 	return out
 }
 
-// commitmentSummary is the one-line timeline text: identifier, title,
-// completion and the start of the description.
-func commitmentSummary(c Commitment, lang string) string {
-	// summary is HTML in ActivityStreams: the plain-text fields are escaped.
-	s := fmt.Sprintf("%s · %s · %s: %s.", c.ID, c.Title.Get(lang), label(lang, "completion"), completionLabel(c.Completion, lang))
+// editedAt is the "updated" of an object created at created and last
+// saved at saved: zero (left out on the wire) unless it was edited after
+// it was published. Mastodon and GoToSocial mark a post "edited" whenever
+// "updated" is present, and FEP-b2b8 reads its absence as "never
+// modified"; consumers order versions by updated, else published.
+func editedAt(created, saved time.Time) time.Time {
+	if !saved.After(created) {
+		return time.Time{}
+	}
+	return saved.UTC()
+}
+
+// hashtag is the Hashtag of a policy area. Its href is the node's page of
+// the commitments in that area when the wire knows one (TagPage).
+func (w Wire) hashtag(area string) ogp.Tag {
+	t := ogp.Tag{Type: ogp.TypeHashtag, Name: ogp.HashtagName(area)}
+	if w.TagPage != nil {
+		t.Href = w.TagPage(area)
+	}
+	return t
+}
+
+// commitmentLead is the short lead: completion and the start of the
+// description, HTML-escaped (ogp:lead is HTML, like summary).
+func commitmentLead(c Commitment, lang string) string {
+	s := fmt.Sprintf("%s: %s.", label(lang, "completion"), completionLabel(c.Completion, lang))
 	if d := c.Description.Get(lang); d != "" {
 		s += " " + clip(d, 200)
 	}
 	return html.EscapeString(s)
 }
 
-func updateContent(u ProgressUpdate, c Commitment, cIRI, lang string) string {
+// post is the content fediverse servers show for an Article or Page: the
+// title in bold, the lead (already HTML), the link and the hashtags, in
+// the paragraphs and tags Mastodon's and GoToSocial's sanitisers keep.
+func post(title, leadHTML, link string, tags []ogp.Tag) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "<p>%s %s “%s”: %s", html.EscapeString(label(lang, "progress-on")), html.EscapeString(c.ID),
-		html.EscapeString(c.Title.Get(lang)), html.EscapeString(u.Text.Get(lang)))
-	if u.Completion != "" {
-		fmt.Fprintf(&b, " %s: %s.", html.EscapeString(label(lang, "completion")), html.EscapeString(completionLabel(u.Completion, lang)))
+	fmt.Fprintf(&b, "<p><strong>%s</strong></p>", html.EscapeString(title))
+	if leadHTML != "" {
+		fmt.Fprintf(&b, "<p>%s</p>", leadHTML)
+	}
+	fmt.Fprintf(&b, `<p><a href="%s">%s</a></p>`, html.EscapeString(link), html.EscapeString(link))
+	writeHashtags(&b, tags)
+	return b.String()
+}
+
+// writeHashtags writes the tags as one paragraph, each a link to its page
+// when it has one (the microformat Mastodon itself writes), else as text.
+func writeHashtags(b *strings.Builder, tags []ogp.Tag) {
+	if len(tags) == 0 {
+		return
+	}
+	b.WriteString("<p>")
+	for i, t := range tags {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		name := html.EscapeString(strings.TrimPrefix(t.Name, "#"))
+		if t.Href != "" {
+			fmt.Fprintf(b, `<a href="%s" class="mention hashtag" rel="tag">#<span>%s</span></a>`, html.EscapeString(t.Href), name)
+		} else {
+			b.WriteString("#" + name)
+		}
 	}
 	b.WriteString("</p>")
-	fmt.Fprintf(&b, `<p><a href="%s">%s</a></p>`, html.EscapeString(cIRI), html.EscapeString(cIRI))
+}
+
+// updateContent is a progress update as a post: the commitment's title
+// linked to it, the completion it reached, the text, the evidence and the
+// commitment's hashtags.
+func updateContent(u ProgressUpdate, c Commitment, cIRI, lang string, tags []ogp.Tag) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<p>%s <a href="%s"><strong>%s: %s</strong></a></p>`, html.EscapeString(label(lang, "progress-on")),
+		html.EscapeString(cIRI), html.EscapeString(c.ID), html.EscapeString(c.Title.Get(lang)))
+	if u.Completion != "" {
+		fmt.Fprintf(&b, "<p>%s: %s.</p>", html.EscapeString(label(lang, "completion")), html.EscapeString(completionLabel(u.Completion, lang)))
+	}
+	b.WriteString(paragraphs(u.Text.Get(lang)))
 	if len(u.Evidence) > 0 {
 		fmt.Fprintf(&b, "<p>%s:", html.EscapeString(label(lang, "evidence")))
 		for _, l := range u.Evidence {
@@ -219,6 +299,7 @@ func updateContent(u ProgressUpdate, c Commitment, cIRI, lang string) string {
 		}
 		b.WriteString("</p>")
 	}
+	writeHashtags(&b, tags)
 	return b.String()
 }
 
