@@ -5,8 +5,12 @@ STATICCHECK_VERSION := v0.8.2
 BIN       := bin/ogpnet
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
+# The container image's binary (make static) and image (make image).
+STATIC_BIN ?= bin/ogpnet-static
+IMAGE     ?= ghcr.io/ogpnet/ogpnet:$(VERSION)
+ENGINE    ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null)
 
-.PHONY: build test demo bench lint fuzz screenshots tools clean
+.PHONY: build test demo bench lint fuzz screenshots tools clean static image charts
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ogpnet
@@ -14,8 +18,25 @@ build:
 # The whole suite: unit, store, federation over loopback, OIDC, browser tests.
 test:
 	bash .ci/install-chromium
+	bash .ci/check-charts
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 14m $(PKGS)
+
+# Lint, render and validate the Helm charts, build the image's static binary
+# (also part of make test; see docs/operations.md, "What CI checks").
+charts:
+	bash .ci/check-charts
+
+# The binary of the container image: static (no cgo, no libc), stripped;
+# the Containerfile builds with this target.
+static:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $(STATIC_BIN) ./cmd/ogpnet
+
+# The container image, with podman or docker (ENGINE=… to choose).
+image:
+	@if [ -z "$(ENGINE)" ]; then echo "make image: no container engine found (install podman or docker, or set ENGINE)" >&2; exit 1; fi
+	@$(ENGINE) info >/dev/null 2>&1 || { echo "make image: $(ENGINE) is installed but its engine does not answer ($(ENGINE) info failed)" >&2; exit 1; }
+	$(ENGINE) build -f Containerfile --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 
 # Hub plus the 15 pilot nodes on http://*.localhost:8080 (see README).
 demo:
