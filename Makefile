@@ -7,7 +7,8 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X main.version=$(VERSION)
 # The container image's binary (make static) and image (make image).
 STATIC_BIN ?= bin/ogpnet-static
-IMAGE     ?= ghcr.io/ogpnet/ogpnet:$(VERSION)
+# Image tags drop the tag's "v" (v0.2.0 → :0.2.0), as the charts' appVersion does.
+IMAGE     ?= ghcr.io/ogpnet/ogpnet:$(patsubst v%,%,$(VERSION))
 ENGINE    ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null)
 
 .PHONY: build test demo bench lint fuzz screenshots tools clean static image charts
