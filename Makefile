@@ -44,7 +44,7 @@ demo:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/ogpnet demo $(ARGS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./federation/... ./hub/... ./node/... ./internal/demo/...
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./federation/... ./hub/... ./node/... ./cmd/ogpnet/demo/...
 
 lint:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ogpnet/ogpnet/cmd/ogpnet/demo"
 	"github.com/ogpnet/ogpnet/internal/browsertest"
-	"github.com/ogpnet/ogpnet/internal/demo"
 )
 
 func runDemo(ctx context.Context, args []string) error {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ogpnet/ogpnet/cmd/ogpnet/demo"
 	"github.com/ogpnet/ogpnet/federation/fetch"
-	"github.com/ogpnet/ogpnet/internal/demo"
 	"github.com/ogpnet/ogpnet/internal/store"
 )
 

@@ -20,9 +20,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/ogpnet/ogpnet/cmd/ogpnet/demo"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
 	"github.com/ogpnet/ogpnet/internal/browsertest"
-	"github.com/ogpnet/ogpnet/internal/demo"
 )
 
 // The budgets: the hub shows every pilot within 30 s of start (the
