@@ -64,7 +64,7 @@ fuzz:
 screenshots:
 	bash .ci/install-chromium
 	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || apt-get install -y --no-install-recommends fonts-noto-cjk
-	$(GO) run ./cmd/ogpnet screenshots --out docs/img
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/screenshots --out docs/img
 
 clean:
 	rm -rf bin data

@@ -45,8 +45,6 @@ func main() {
 		err = runDemo(ctx, args)
 	case "token":
 		err = runToken(ctx, args)
-	case "screenshots":
-		err = runScreenshots(ctx, args)
 	case "version", "--version", "-v":
 		fmt.Println("ogpnet", version)
 	case "help", "-h", "--help":
