@@ -101,8 +101,9 @@ func (c *common) logger() *slog.Logger {
 }
 
 // parse reads args, then fills every flag not given on the command line
-// from OGPNET_<FLAG_NAME>.
-func parse(fs *flag.FlagSet, args []string) error {
+// from OGPNET_<FLAG_NAME>, and finally checks that the required flags are
+// not empty.
+func parse(fs *flag.FlagSet, args []string, required ...string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -120,7 +121,24 @@ func parse(fs *flag.FlagSet, args []string) error {
 			}
 		}
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return requireFlags(fs, required)
+}
+
+// requireFlags fails, naming all of them, when a required flag is empty.
+func requireFlags(fs *flag.FlagSet, required []string) error {
+	for _, name := range required {
+		if f := fs.Lookup(name); f == nil || f.Value.String() == "" {
+			names := "--" + strings.Join(required, " and --")
+			if len(required) == 1 {
+				return fmt.Errorf("%s: %s is required", fs.Name(), names)
+			}
+			return fmt.Errorf("%s: %s are required", fs.Name(), names)
+		}
+	}
+	return nil
 }
 
 func splitList(s string) []string {

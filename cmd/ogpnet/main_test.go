@@ -57,3 +57,22 @@ func TestTokenCommand(t *testing.T) {
 		t.Error("token without --name was accepted")
 	}
 }
+
+// TestRequiredFlags: a server command without its required flags stops
+// before opening anything and names them; an environment variable counts as
+// given.
+func TestRequiredFlags(t *testing.T) {
+	ctx := context.Background()
+	if err := runNode(ctx, []string{"--name", "jalisco"}); err == nil || err.Error() != "node: --name and --url are required" {
+		t.Errorf("node without --url: %v", err)
+	}
+	if err := runHub(ctx, nil); err == nil || err.Error() != "hub: --url is required" {
+		t.Errorf("hub without --url: %v", err)
+	}
+	t.Setenv("OGPNET_URL", "https://hub.example")
+	fs, _ := newServerFlags("hub", "./data/hub")
+	fs.String("url", "", "")
+	if err := parse(fs, nil, "url"); err != nil {
+		t.Errorf("--url from OGPNET_URL: %v", err)
+	}
+}

@@ -21,6 +21,43 @@ import (
 	"github.com/ogpnet/ogpnet/node"
 )
 
+// serverFlags are the flags ogpnet node and ogpnet hub share: the common
+// ones, operator or staff login, and the private addresses they may fetch
+// from.
+type serverFlags struct {
+	common
+	oidc  oidcFlags
+	allow string
+}
+
+// newServerFlags returns the flag set of a server command with the shared
+// flags registered.
+func newServerFlags(name, defaultData string) (*flag.FlagSet, *serverFlags) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	s := &serverFlags{}
+	s.common.register(fs, ":8080", defaultData)
+	s.oidc.register(fs)
+	fs.StringVar(&s.allow, "allow-private", "", "comma-separated CIDRs of private addresses this server may fetch from")
+	return fs, s
+}
+
+// start is what every server command does first: read the flags (args,
+// then OGPNET_* variables) and check the required ones, make the logger,
+// parse the address allow-list and open the store (MongoDB or the embedded
+// one in --data). The caller closes the store with closeStore.
+func (s *serverFlags) start(ctx context.Context, fs *flag.FlagSet, args []string, required ...string) (*slog.Logger, fetch.Guard, *store.Store, error) {
+	if err := parse(fs, args, required...); err != nil {
+		return nil, fetch.Guard{}, nil, err
+	}
+	log := s.logger()
+	g, err := guard(s.allow)
+	if err != nil {
+		return log, g, nil, err
+	}
+	st, err := s.openStore(ctx, log)
+	return log, g, st, err
+}
+
 // oidcFlags configure operator (node) or staff (hub) login.
 type oidcFlags struct {
 	issuer, clientID, clientSecret, domains, groupsClaim, groups string
@@ -64,25 +101,13 @@ func newRegistry() *prometheus.Registry {
 }
 
 func runNode(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("node", flag.ContinueOnError)
-	var c common
-	c.register(fs, ":8080", "./data/node")
-	var o oidcFlags
-	o.register(fs)
+	fs, c := newServerFlags("node", "./data/node")
 	slug := fs.String("name", "", "the node's slug and actor name, e.g. jalisco (required)")
 	base := fs.String("url", "", "public base URL, e.g. https://ogp.jalisco.gob.mx (required)")
 	display := fs.String("display-name", "", "the government's display name (default: the slug)")
 	lang := fs.String("lang", "en", "default content language (BCP 47)")
 	langs := fs.String("languages", "", "comma-separated languages the node publishes (default: --lang and en)")
-	allow := fs.String("allow-private", "", "comma-separated CIDRs of private addresses this server may fetch from")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *slug == "" || *base == "" {
-		return errors.New("node: --name and --url are required")
-	}
-	log := c.logger()
-	g, st, err := c.open(ctx, log, *allow)
+	log, g, st, err := c.start(ctx, fs, args, "name", "url")
 	if err != nil {
 		return err
 	}
@@ -100,7 +125,7 @@ func runNode(ctx context.Context, args []string) error {
 	}
 	n, err := node.New(ctx, node.Config{
 		BaseURL: *base, Slug: *slug, Name: name, Lang: *lang, Languages: languages,
-		DB: st.DB("ogpnet_" + dbSafe(*slug)), Auth: o.config(*base), Guard: g,
+		DB: st.DB("ogpnet_" + dbSafe(*slug)), Auth: c.oidc.config(*base), Guard: g,
 		Version: version, Logger: log, Metrics: newRegistry(),
 	})
 	if err != nil {
@@ -111,31 +136,19 @@ func runNode(ctx context.Context, args []string) error {
 }
 
 func runHub(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("hub", flag.ContinueOnError)
-	var c common
-	c.register(fs, ":8080", "./data/hub")
-	var o oidcFlags
-	o.register(fs)
+	fs, c := newServerFlags("hub", "./data/hub")
 	base := fs.String("url", "", "public base URL, e.g. https://hub.opengovpartnership.example (required)")
 	display := fs.String("display-name", "OGP subnational learning hub", "the hub's display name")
 	members := fs.String("members", "", "comma-separated handles or actor URLs to follow at start")
 	backfill := fs.Duration("backfill-interval", 10*time.Minute, "how often to page members' outboxes")
-	allow := fs.String("allow-private", "", "comma-separated CIDRs of private addresses this server may fetch from")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *base == "" {
-		return errors.New("hub: --url is required")
-	}
-	log := c.logger()
-	g, st, err := c.open(ctx, log, *allow)
+	log, g, st, err := c.start(ctx, fs, args, "url")
 	if err != nil {
 		return err
 	}
 	defer closeStore(st)
 	h, err := hub.New(ctx, hub.Config{
 		BaseURL: *base, Name: *display, Lang: "en", DB: st.DB("ogpnet_hub"),
-		Auth: o.config(*base), Guard: g, BackfillInterval: *backfill,
+		Auth: c.oidc.config(*base), Guard: g, BackfillInterval: *backfill,
 		Version: version, Logger: log, Metrics: newRegistry(),
 	})
 	if err != nil {
@@ -166,15 +179,9 @@ func runAll(ctx context.Context, fns ...func(context.Context) error) error {
 	return err
 }
 
-// open parses the address allow-list and opens the store (MongoDB or the
-// embedded one in --data): what every server command does first.
-func (c *common) open(ctx context.Context, log *slog.Logger, allow string) (fetch.Guard, *store.Store, error) {
-	g, err := guard(allow)
-	if err != nil {
-		return g, nil, err
-	}
-	st, err := store.Open(ctx, store.Options{URI: c.mongoURI, DataDir: c.data, Logger: log})
-	return g, st, err
+// openStore opens MongoDB at --mongo-uri, or the embedded store in --data.
+func (c *common) openStore(ctx context.Context, log *slog.Logger) (*store.Store, error) {
+	return store.Open(ctx, store.Options{URI: c.mongoURI, DataDir: c.data, Logger: log})
 }
 
 func closeStore(st *store.Store) {

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 
 	"github.com/ogpnet/ogpnet/internal/auth"
-	"github.com/ogpnet/ogpnet/internal/store"
 )
 
 // runToken creates an operator API token for a node from the command line:
@@ -20,14 +18,11 @@ func runToken(ctx context.Context, args []string) error {
 	c.register(fs, "", "./data/node")
 	slug := fs.String("name", "", "the node's slug, as given to ogpnet node --name (required)")
 	label := fs.String("label", "command line", "what the token is for, shown in the token list")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, "name"); err != nil {
 		return err
 	}
-	if *slug == "" {
-		return errors.New("token: --name is required")
-	}
 	log := c.logger()
-	st, err := store.Open(ctx, store.Options{URI: c.mongoURI, DataDir: c.data, Logger: log})
+	st, err := c.openStore(ctx, log)
 	if err != nil {
 		return err
 	}

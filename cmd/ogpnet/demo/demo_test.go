@@ -189,7 +189,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	page := hub + "/commitment?id=" + url.QueryEscape(c.ID)
 	var arrived time.Duration
 	for {
-		body, status := r.get(t, page)
+		status, body := r.get(t, page)
 		if status == http.StatusOK && strings.Contains(body, unique) {
 			arrived = time.Since(posted)
 			break
@@ -291,11 +291,11 @@ func TestDemoRestartKeepsData(t *testing.T) {
 	api := r2.d.URL(slug) + "/api/v1/commitments/" + url.PathEscape(cid) + "/updates"
 	note := fmt.Sprintf("Written with a kept demo token (%d).", time.Now().UnixNano())
 	body := `{"text":{"en":"` + note + `","` + r2.d.Pilots[0].Lang + `":"` + note + `"}}`
-	if status, resp := r2.post(t, api, body, "Bearer not-a-token"); status != http.StatusUnauthorized {
+	if status, resp := r2.send(t, http.MethodPost, api, body, "Bearer not-a-token"); status != http.StatusUnauthorized {
 		t.Errorf("POST with a bogus token: %d %s, want 401", status, resp)
 	}
 	posted := time.Now()
-	status, resp := r2.post(t, api, body, "Bearer "+tok)
+	status, resp := r2.send(t, http.MethodPost, api, body, "Bearer "+tok)
 	if status != http.StatusCreated {
 		t.Fatalf("POST with the kept token of %s: %d %s, want 201", slug, status, resp)
 	}
@@ -434,46 +434,50 @@ func (r *run) waitBanner(t *testing.T) {
 	}
 }
 
-func (r *run) get(t *testing.T, u string) (string, int) {
+// do sends one request through the demo's listener and returns the
+// answer's status and body.
+func (r *run) do(t *testing.T, method, u, body string, header map[string]string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, u, nil)
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Accept", "text/html, application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	resp, err := r.http.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
+		t.Fatalf("%s %s: %v", method, u, err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return string(body), resp.StatusCode
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
 }
 
+// get fetches a page as a browser would.
+func (r *run) get(t *testing.T, u string) (int, string) {
+	t.Helper()
+	return r.do(t, http.MethodGet, u, "", map[string]string{"Accept": "text/html, application/json"})
+}
+
+// getJSON fetches u from the JSON API and decodes the answer into v.
 func (r *run) getJSON(t *testing.T, u string, v any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, u, nil)
-	if err != nil {
-		t.Fatal(err)
+	status, body := r.do(t, http.MethodGet, u, "", map[string]string{"Accept": "application/json"})
+	if status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", u, status, body)
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := r.http.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s %s", u, resp.Status, body)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
+	if err := json.Unmarshal([]byte(body), v); err != nil {
 		t.Fatalf("GET %s: %v in %s", u, err, body)
 	}
 }
 
-func (r *run) post(t *testing.T, u, body, authorization string) (int, string) {
+// send writes JSON to the API with the given Authorization header.
+func (r *run) send(t *testing.T, method, u, body, authorization string) (int, string) {
 	t.Helper()
-	return r.send(t, http.MethodPost, u, body, authorization)
+	return r.do(t, method, u, body, map[string]string{
+		"Content-Type": "application/json", "Accept": "application/json", "Authorization": authorization,
+	})
 }
 
 // waitHub polls cond for up to the federation budget.
@@ -487,24 +491,6 @@ func waitHub(t *testing.T, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("%s reached the hub in %s", what, time.Since(start).Round(time.Millisecond))
-}
-
-func (r *run) send(t *testing.T, method, u, body, authorization string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, u, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Authorization", authorization)
-	resp, err := r.http.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(out)
 }
 
 // nodeContent is what a node's API lists: commitment ids, and update ids
