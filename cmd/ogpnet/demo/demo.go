@@ -5,6 +5,9 @@
 // http://login.localhost:8080 lets operators log in through the same OIDC
 // flow as production. The sample action plans in data/ are loaded through
 // each node's own import and publishing path.
+//
+// It lives beside the binary rather than in internal/ because it wires the
+// servers together, and internal/ knows no server (docs/architecture.md).
 package demo
 
 import (
