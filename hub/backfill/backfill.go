@@ -222,7 +222,11 @@ func (b *Backfiller) item(ctx context.Context, m members.Member, item json.RawMe
 			}
 			raw = fetched
 		}
-		res, err := b.Ingest.Accept(ctx, m.Actor, objectID, raw, ingest.Backfill)
+		var update []byte
+		if act.Type == "Update" {
+			update = item // relayed if it changes an announced object the hub missed live
+		}
+		res, err := b.Ingest.AcceptUpdate(ctx, m.Actor, objectID, raw, update, ingest.Backfill)
 		if err != nil && !errors.Is(err, ingest.ErrRejected) && !isUnsupported(err) {
 			return act.ID, err
 		}
@@ -236,7 +240,7 @@ func (b *Backfiller) item(ctx context.Context, m members.Member, item json.RawMe
 			st.Skipped++
 			return act.ID, nil
 		}
-		if err := b.Ingest.Delete(ctx, m.Actor, objectID, ingest.DeletedAt(item), ingest.Backfill); err != nil {
+		if err := b.Ingest.DeleteActivity(ctx, m.Actor, objectID, item, ingest.Backfill); err != nil {
 			return act.ID, err
 		}
 		st.Deleted++

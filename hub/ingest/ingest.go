@@ -121,7 +121,11 @@ func (s *Service) Object(ctx context.Context, a *federation.Activity) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.Accept(ctx, a.Actor, a.ObjectID, raw, Live)
+	var update []byte
+	if a.Type == "Update" {
+		update = a.Raw
+	}
+	_, err = s.accept(ctx, a.Actor, a.ObjectID, raw, update, Live)
 	if errors.Is(err, ErrUnsupported) {
 		return nil
 	}
@@ -141,7 +145,7 @@ func (s *Service) Deleted(ctx context.Context, a *federation.Activity) error {
 		return nil
 	}
 	s.Members.RecordDelivery(a.Actor, s.now(), time.Time{})
-	return s.Delete(ctx, a.Actor, a.ObjectID, DeletedAt(a.Raw), Live)
+	return s.DeleteActivity(ctx, a.Actor, a.ObjectID, a.Raw, Live)
 }
 
 // DeletedAt reads the Tombstone's "deleted" time from a Delete activity
@@ -166,6 +170,19 @@ var ErrUnsupported = errors.New("ingest: not an ogp object")
 // backfill when published after the member joined (the hub was down, not
 // the node's old history).
 func (s *Service) Accept(ctx context.Context, pilot, wantID string, raw []byte, src Source) (objects.Result, error) {
+	return s.accept(ctx, pilot, wantID, raw, nil, src)
+}
+
+// AcceptUpdate is Accept for the object of pilot's Update activity, given
+// as received (update): when the object is one the hub announced and this
+// write replaced an older version, the Update is relayed to the hub's
+// followers (reshare.Relay). A stale or repeated Update replaces nothing
+// and is not relayed.
+func (s *Service) AcceptUpdate(ctx context.Context, pilot, wantID string, raw, update []byte, src Source) (objects.Result, error) {
+	return s.accept(ctx, pilot, wantID, raw, update, src)
+}
+
+func (s *Service) accept(ctx context.Context, pilot, wantID string, raw, update []byte, src Source) (objects.Result, error) {
 	kind, obj, err := ogp.Parse(raw)
 	switch {
 	case errors.Is(err, ogp.ErrUnsupported):
@@ -226,7 +243,24 @@ func (s *Service) Accept(ctx context.Context, pilot, wantID string, raw []byte, 
 			s.log().ErrorContext(ctx, "ingest: re-share failed", "object", id, "err", err)
 		}
 	}
+	if res == objects.Replaced && update != nil && s.Reshare != nil {
+		// Only the write that replaced an older version relays: a stale or
+		// repeated Update is Stale above, and another replica's write of the
+		// same version is stopped by the relay record.
+		if err := s.Reshare.Relay(ctx, reshare.UpdateKey(id, versionOf(published, updated)), id, update); err != nil {
+			s.log().ErrorContext(ctx, "ingest: relaying an update failed", "object", id, "err", err)
+		}
+	}
 	return res, nil
+}
+
+// versionOf is an object's version as the objects store orders them:
+// updated, else published.
+func versionOf(published, updated time.Time) time.Time {
+	if !updated.IsZero() {
+		return updated
+	}
+	return published
 }
 
 func (s *Service) shouldAnnounce(pilot string, published time.Time, src Source) bool {
@@ -241,18 +275,40 @@ func (s *Service) shouldAnnounce(pilot string, published time.Time, src Source) 
 // made at deleted (zero: now). A version of the object made after that time
 // is kept.
 func (s *Service) Delete(ctx context.Context, pilot, iri string, deleted time.Time, src Source) error {
+	_, err := s.remove(ctx, pilot, iri, deleted, src)
+	return err
+}
+
+// DeleteActivity records pilot's Delete activity of iri, given as received
+// (its Tombstone's "deleted" time orders it against re-creations). When it
+// removed a live object the hub had announced, the Delete is relayed to
+// the hub's followers, once (reshare.Relay).
+func (s *Service) DeleteActivity(ctx context.Context, pilot, iri string, activity []byte, src Source) error {
+	removed, err := s.remove(ctx, pilot, iri, DeletedAt(activity), src)
+	if err != nil || !removed || s.Reshare == nil {
+		return err
+	}
+	if err := s.Reshare.Relay(ctx, reshare.DeleteKey(iri), iri, activity); err != nil {
+		s.log().ErrorContext(ctx, "ingest: relaying a deletion failed", "object", iri, "err", err)
+	}
+	return nil
+}
+
+// remove tombstones iri and reports whether that removed a live object.
+func (s *Service) remove(ctx context.Context, pilot, iri string, deleted time.Time, src Source) (bool, error) {
 	if !sameHost(iri, pilot) {
 		s.count("foreign-host", src)
-		return nil
+		return false, nil
 	}
 	if deleted.IsZero() || deleted.After(s.now()) {
 		deleted = s.now()
 	}
-	if _, err := s.Objects.Delete(ctx, iri, pilot, deleted); err != nil {
-		return err
+	removed, err := s.Objects.Delete(ctx, iri, pilot, deleted)
+	if err != nil {
+		return false, err
 	}
 	s.count("tombstoned", src)
-	return nil
+	return removed, nil
 }
 
 // Applier returns what applies the objects the store hands on

@@ -2,13 +2,21 @@
 // objects to the hub's followers: a plain Announce{object: "<node object
 // IRI>"} (federation.md §3: Mastodon renders that as a boost, unlike the
 // FEP-1b12 Announce(Create)), at most once per object IRI, ever.
+//
+// Changes to an announced object are relayed the FEP-1b12 way (Relay):
+// Announce{object: <the member's Update or Delete, embedded as received>},
+// once per change, so that an account that follows only the hub sees
+// edits and removals of what the hub boosted.
 package reshare
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -20,6 +28,11 @@ import (
 // Collection records announced object IRIs (_id) with the Announce's id.
 const Collection = "hub_announced"
 
+// RelayedCollection records relayed changes (_id: the change's key, see
+// Relay) with the Announce's id. It is never loaded: only inserts read it,
+// through their duplicate-key error.
+const RelayedCollection = "hub_relayed"
+
 type record struct {
 	ObjectID   string `bson:"_id"`
 	ActivityID string `bson:"activity"`
@@ -27,8 +40,9 @@ type record struct {
 
 // Resharer announces objects once.
 type Resharer struct {
-	fed  *federation.Server
-	coll *mongo.Collection
+	fed     *federation.Server
+	coll    *mongo.Collection
+	relayed *mongo.Collection
 
 	mu   sync.Mutex
 	done map[string]bool
@@ -37,7 +51,7 @@ type Resharer struct {
 // New loads the set of announced IRIs (one pass, kept in memory: the check
 // runs on every ingest and the embedded store scans on reads).
 func New(ctx context.Context, db *mongo.Database, fed *federation.Server) (*Resharer, error) {
-	r := &Resharer{fed: fed, coll: db.Collection(Collection), done: map[string]bool{}}
+	r := &Resharer{fed: fed, coll: db.Collection(Collection), relayed: db.Collection(RelayedCollection), done: map[string]bool{}}
 	cur, err := r.coll.Find(ctx, bson.M{})
 	if err != nil {
 		return nil, fmt.Errorf("reshare: load: %w", err)
@@ -81,25 +95,101 @@ func (r *Resharer) Announce(ctx context.Context, objectID string) error {
 		r.forget(objectID)
 		return fmt.Errorf("reshare: record %s: %w", objectID, err)
 	}
-	body, err := json.Marshal(map[string]any{
-		"@context":  "https://www.w3.org/ns/activitystreams",
-		"id":        id,
-		"type":      "Announce",
-		"actor":     r.fed.ActorID(),
-		"object":    objectID,
-		"to":        []string{federation.Public},
-		"cc":        []string{r.fed.FollowersID()},
-		"published": r.fed.Now().UTC(),
-	})
-	if err == nil {
-		err = r.fed.Publish(ctx, body)
-	}
-	if err != nil {
+	iri, _ := json.Marshal(objectID)
+	if err := r.publish(ctx, id, iri); err != nil {
 		_, _ = r.coll.DeleteOne(context.WithoutCancel(ctx), bson.M{"_id": objectID})
 		r.forget(objectID)
 		return fmt.Errorf("reshare: announce %s: %w", objectID, err)
 	}
 	return nil
+}
+
+// publish sends the Group's Announce of object (an IRI, or an activity's
+// JSON) to the hub's followers, public like every boost.
+func (r *Resharer) publish(ctx context.Context, id string, object []byte) error {
+	body, err := json.Marshal(map[string]any{
+		"@context":  "https://www.w3.org/ns/activitystreams",
+		"id":        id,
+		"type":      "Announce",
+		"actor":     r.fed.ActorID(),
+		"to":        []string{federation.Public},
+		"cc":        []string{r.fed.FollowersID()},
+		"published": r.fed.Now().UTC(),
+	})
+	if err != nil {
+		return err
+	}
+	// The object goes in as it is: json.Marshal would re-encode an
+	// embedded activity (escaping <, > and &), and it is relayed as the
+	// member sent it.
+	body = append(body[:len(body)-1], `,"object":`...)
+	body = append(body, object...)
+	body = append(body, '}')
+	return r.fed.Publish(ctx, body)
+}
+
+// UpdateKey is the relay key of the change that made objectID's version
+// updated: one relay per version, whichever activity (or replica, or
+// backfill) brought it.
+func UpdateKey(objectID string, updated time.Time) string {
+	return "update|" + objectID + "|" + updated.UTC().Format(time.RFC3339Nano)
+}
+
+// DeleteKey is the relay key of objectID's removal: an object's removal is
+// relayed once.
+func DeleteKey(objectID string) string { return "delete|" + objectID }
+
+// Relay passes a member's change of objectID on to the hub's followers as
+// Announce{object: activity}, the member's Update or Delete embedded byte
+// for byte as the hub received it (FEP-1b12: a Group announces the
+// activities it accepts; a receiver that does not trust the embedded copy
+// fetches the activity by its id from the member's host). It does nothing
+// when the hub never announced objectID (its followers never saw it) or
+// when key was relayed before, by this replica or another: the record with
+// _id = key is inserted before publishing and its duplicate-key error
+// stops a second relay; a failed publish withdraws it. The caller relays
+// only real changes (a write that replaced an older version, a deletion
+// that removed a live object).
+func (r *Resharer) Relay(ctx context.Context, key, objectID string, activity []byte) error {
+	announced, err := r.announcedAnywhere(ctx, objectID)
+	if err != nil || !announced {
+		return err
+	}
+	if !json.Valid(activity) {
+		return fmt.Errorf("reshare: relay %s: the activity is not JSON", key)
+	}
+	id := r.fed.NewActivityID()
+	if _, err := r.relayed.InsertOne(ctx, bson.M{"_id": key, "activity": id, "object": objectID}); err != nil {
+		if store.IsDuplicate(err) {
+			return nil
+		}
+		return fmt.Errorf("reshare: record %s: %w", key, err)
+	}
+	if err := r.publish(ctx, id, bytes.TrimSpace(activity)); err != nil {
+		_, _ = r.relayed.DeleteOne(context.WithoutCancel(ctx), bson.M{"_id": key})
+		return fmt.Errorf("reshare: relay %s: %w", key, err)
+	}
+	return nil
+}
+
+// announcedAnywhere reports whether objectID was announced by any replica:
+// the set in memory has only this replica's announcements since it
+// started, so a miss asks the store (rare: only real changes get here).
+func (r *Resharer) announcedAnywhere(ctx context.Context, objectID string) (bool, error) {
+	if r.Announced(objectID) {
+		return true, nil
+	}
+	err := r.coll.FindOne(ctx, bson.M{"_id": objectID}).Err()
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("reshare: was %s announced: %w", objectID, err)
+	}
+	r.mu.Lock()
+	r.done[objectID] = true
+	r.mu.Unlock()
+	return true, nil
 }
 
 func (r *Resharer) forget(objectID string) {
