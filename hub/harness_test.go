@@ -352,6 +352,8 @@ type follower struct {
 	running
 	*federation.Server
 	got chan *federation.Activity
+	// others holds Announces read from got while waiting for another.
+	others []*federation.Activity
 }
 
 // announces is a follower's Inbox: it passes on the Announces it receives.
