@@ -25,6 +25,8 @@ var actorContext = []any{
 		"schema":                    "http://schema.org#",
 		"PropertyValue":             "schema:PropertyValue",
 		"value":                     "schema:value",
+		"featured":                  map[string]any{"@id": "toot:featured", "@type": "@id"},
+		"featuredTags":              map[string]any{"@id": "toot:featuredTags", "@type": "@id"},
 	},
 }
 
@@ -36,10 +38,14 @@ func (s *Server) Register(e *echo.Echo) {
 	e.GET("/.well-known/host-meta", s.hostMeta)
 	e.GET("/nodeinfo/2.1", s.nodeinfo)
 	e.GET("/application", s.applicationActor)
+	e.GET("/application/outbox", s.emptyCollection(s.AppOutboxID()))
+	e.GET("/application/collections/featured", s.emptyCollection(s.AppID()+featuredPath))
 	e.GET("/users/:name", s.actorHandler)
 	e.GET("/users/:name/outbox", s.outboxHandler)
 	e.GET("/users/:name/followers", s.followersHandler)
 	e.GET("/users/:name/following", s.followingHandler)
+	e.GET("/users/:name"+featuredPath, s.actorCollection(s.FeaturedID()))
+	e.GET("/users/:name"+featuredTagsPath, s.actorCollection(s.FeaturedTagsID()))
 	limit := s.inboxLimiter()
 	e.POST("/users/:name/inbox", s.inboxHandler, limit)
 	e.POST("/inbox", s.inboxHandler, limit)
@@ -70,6 +76,10 @@ func (s *Server) ActorJSON() ([]byte, error) {
 	return s.withExtras(a, map[string]any{
 		"discoverable":              true,
 		"manuallyApprovesFollowers": false,
+		// Mastodon's pinned posts and featured hashtags: empty, but present,
+		// since GoToSocial and Mastodon look for them on every actor.
+		"featured":     s.FeaturedID(),
+		"featuredTags": s.FeaturedTagsID(),
 	})
 }
 
@@ -80,14 +90,15 @@ func (s *Server) ApplicationJSON() ([]byte, error) {
 	a.PreferredUsername = vocab.NaturalLanguageValuesNew(vocab.DefaultLangRef(s.base.Hostname()))
 	a.Name = vocab.NaturalLanguageValuesNew(vocab.DefaultLangRef(s.cfg.Software + " at " + s.base.Host))
 	a.Inbox = vocab.IRI(s.SharedInboxID())
-	a.Outbox = vocab.IRI(s.AppID() + "/outbox")
+	a.Outbox = vocab.IRI(s.AppOutboxID())
 	a.URL = vocab.IRI(s.BaseURL() + "/")
 	a.PublicKey = vocab.PublicKey{
 		ID:           vocab.ID(s.AppKeyID()),
 		Owner:        vocab.IRI(s.AppID()),
 		PublicKeyPem: publicKeyPEM(s.appKey),
 	}
-	return s.withExtras(a, map[string]any{"manuallyApprovesFollowers": true, "discoverable": false})
+	return s.withExtras(a, map[string]any{"manuallyApprovesFollowers": true, "discoverable": false,
+		"featured": s.AppID() + featuredPath})
 }
 
 // withExtras marshals a go-ap item and merges the terms go-ap does not model
@@ -140,3 +151,32 @@ func (s *Server) applicationActor(c echo.Context) error {
 // document over HTML (the one negotiation rule of the project, shared with
 // the web layer: internal/accept).
 func WantsActivityJSON(r *http.Request) bool { return accept.WantsActivityJSON(r.Header.Get("Accept")) }
+
+// Paths of the featured collections under an actor's IRI (Mastodon's).
+const (
+	featuredPath     = "/collections/featured"
+	featuredTagsPath = "/collections/tags"
+)
+
+// actorCollection serves the main actor's empty collection id.
+func (s *Server) actorCollection(id string) echo.HandlerFunc {
+	empty := s.emptyCollection(id)
+	return func(c echo.Context) error {
+		if c.Param("name") != s.cfg.Username {
+			return echo.NewHTTPError(http.StatusNotFound, "no such actor")
+		}
+		return empty(c)
+	}
+}
+
+// emptyCollection serves an OrderedCollection with no items at id: the
+// collections an actor document names (the application actor's outbox,
+// the featured posts and tags) must answer, and ours have nothing in them.
+func (s *Server) emptyCollection(id string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return apJSON(c, map[string]any{
+			"@context": collectionContext(), "id": id, "type": "OrderedCollection",
+			"totalItems": 0, "orderedItems": []any{},
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -66,6 +67,9 @@ func TestGolden(t *testing.T) {
 	}
 	golden(t, "actor", fetch(node.ActorID(), "application/activity+json"))
 	golden(t, "application", fetch(node.AppID(), "application/activity+json"))
+	golden(t, "application-outbox", fetch(node.AppOutboxID(), "application/activity+json"))
+	golden(t, "featured", fetch(node.FeaturedID(), "application/activity+json"))
+	golden(t, "featured-tags", fetch(node.FeaturedTagsID(), "application/activity+json"))
 	golden(t, "webfinger", fetch(node.URL+"/.well-known/webfinger?resource=acct:jalisco@"+host, ""))
 	golden(t, "nodeinfo-links", fetch(node.URL+"/.well-known/nodeinfo", ""))
 	golden(t, "nodeinfo", fetch(node.URL+"/nodeinfo/2.1", ""))
@@ -88,4 +92,37 @@ func TestGolden(t *testing.T) {
 		t.Fatal("no Accept")
 	}
 	golden(t, "followers-page", fetch(node.FollowersID()+"?page=true", "application/activity+json"))
+}
+
+// TestActorCollectionsAnswer: every collection an actor document names
+// (outbox, followers, following, featured, featuredTags; the application
+// actor's too) answers an AP GET with an OrderedCollection whose id is the
+// IRI named: Mastodon and GoToSocial fetch them, and a 404 is an error in
+// their logs.
+func TestActorCollectionsAnswer(t *testing.T) {
+	node := startServer(t, "jalisco", "", nil)
+	for _, actor := range []string{node.ActorID(), node.AppID()} {
+		_, body := get(t, actor, "application/activity+json")
+		doc := decode(t, body)
+		named := 0
+		for _, key := range []string{"outbox", "followers", "following", "featured", "featuredTags"} {
+			iri, _ := doc[key].(string)
+			if iri == "" {
+				continue
+			}
+			named++
+			resp, body := get(t, iri, "application/activity+json")
+			if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/activity+json") {
+				t.Errorf("%s of %s: GET %s: %d %s", key, actor, iri, resp.StatusCode, resp.Header.Get("Content-Type"))
+				continue
+			}
+			coll := decode(t, body)
+			if coll["id"] != iri || coll["type"] != "OrderedCollection" {
+				t.Errorf("%s of %s: %s is a %v with id %v", key, actor, iri, coll["type"], coll["id"])
+			}
+		}
+		if want := map[string]int{node.ActorID(): 5, node.AppID(): 2}[actor]; named != want {
+			t.Errorf("%s names %d collections, want %d: %s", actor, named, want, body)
+		}
+	}
 }

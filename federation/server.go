@@ -241,6 +241,15 @@ func (s *Server) AppID() string { return s.BaseURL() + "/application" }
 // AppKeyID is the application actor's key IRI.
 func (s *Server) AppKeyID() string { return s.AppID() + "#main-key" }
 
+// AppOutboxID is the application actor's outbox (always empty).
+func (s *Server) AppOutboxID() string { return s.AppID() + "/outbox" }
+
+// FeaturedID is the main actor's featured (pinned) objects collection.
+func (s *Server) FeaturedID() string { return s.ActorID() + featuredPath }
+
+// FeaturedTagsID is the main actor's featured hashtags collection.
+func (s *Server) FeaturedTagsID() string { return s.ActorID() + featuredTagsPath }
+
 // FollowersID is the followers collection IRI (used in cc of public posts).
 func (s *Server) FollowersID() string { return s.ActorID() + "/followers" }
 

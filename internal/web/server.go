@@ -72,7 +72,8 @@ type Options struct {
 }
 
 // NewEcho returns an Echo v4 instance with the shared middleware chain and
-// the operational routes (/metrics, /healthz, /readyz, /static/*).
+// the operational routes (/metrics, /healthz, /readyz, /static/*). Every
+// GET route also answers HEAD (HeadAsGet, before routing).
 //
 // Middleware, outermost first: request id; observe (access log, metrics,
 // and the hand-off of returned errors to the central error handler, so the
@@ -101,6 +102,7 @@ func NewEcho(opts Options) *echo.Echo {
 	}
 	e.HideBanner = true
 	e.HidePort = true
+	e.Pre(HeadAsGet())
 	e.HTTPErrorHandler = errorHandler(logger, opts.StatusOf)
 	if opts.Renderer != nil {
 		e.Renderer = opts.Renderer
