@@ -28,6 +28,15 @@ func headLikeGet(t *testing.T, c *http.Client, u, accept string, want int) {
 	}
 	get, getBody := send(http.MethodGet)
 	head, headBody := send(http.MethodHead)
+	// SVG chart ids come from a process-wide counter, so renders of a page
+	// differ in length when the counter gains a digit (9 → 10): then try
+	// again, past the boundary.
+	length := head.Header.Get("Content-Length")
+	for try := 0; try < 2 && length != strconv.Itoa(len(getBody)); try++ {
+		get, getBody = send(http.MethodGet)
+		head, headBody = send(http.MethodHead)
+		length = head.Header.Get("Content-Length")
+	}
 	switch {
 	case get.StatusCode != want:
 		t.Errorf("GET %s (%s): %d, want %d", u, accept, get.StatusCode, want)
@@ -39,8 +48,8 @@ func headLikeGet(t *testing.T, c *http.Client, u, accept string, want int) {
 		t.Errorf("HEAD %s: Content-Type %q, GET has %q", u, head.Header.Get("Content-Type"), get.Header.Get("Content-Type"))
 	case head.Header.Get("Vary") != get.Header.Get("Vary"):
 		t.Errorf("HEAD %s: Vary %q, GET has %q", u, head.Header.Get("Vary"), get.Header.Get("Vary"))
-	case head.Header.Get("Content-Length") != strconv.Itoa(len(getBody)):
-		t.Errorf("HEAD %s: Content-Length %q, GET sent %d bytes", u, head.Header.Get("Content-Length"), len(getBody))
+	case length != strconv.Itoa(len(getBody)):
+		t.Errorf("HEAD %s: Content-Length %q, GET sent %d bytes", u, length, len(getBody))
 	}
 }
 
