@@ -356,14 +356,15 @@ type follower struct {
 	others []*federation.Activity
 }
 
-// announces is a follower's Inbox: it passes on the Announces it receives.
+// announces is a follower's Inbox: it passes on the Announces (and Undos)
+// it receives.
 type announces struct {
 	federation.IgnoreInbox
 	got chan *federation.Activity
 }
 
 func (in announces) Object(_ context.Context, a *federation.Activity) error {
-	if a.Type == "Announce" {
+	if a.Type == "Announce" || a.Type == "Undo" {
 		in.got <- a
 	}
 	return nil

@@ -69,8 +69,9 @@ func (f *follower) next(t *testing.T, within time.Duration, what string, want fu
 // the hub's Group (not the node) gets the boost of a new commitment, then
 // Announce{Update} when the node edits it (the new text embedded, and the
 // Update fetchable by its id for receivers that do not trust embedded
-// copies), then Announce{Delete} when the node removes it. A repeated
-// Update and a second Delete of the same object are not relayed.
+// copies), then Announce{Delete} and Undo{Announce} of the boost when the
+// node removes it. Stale Updates and Deletes and a second Delete of the
+// same object are not relayed.
 func TestFollowerOfTheHubSeesEditsAndRemovals(t *testing.T) {
 	n := startNode(t, "lima")
 	n.seedPlan(t)
@@ -93,7 +94,7 @@ func TestFollowerOfTheHubSeesEditsAndRemovals(t *testing.T) {
 	hubActor, hubFollowers := h.Federation().ActorID(), h.Federation().FollowersID()
 
 	n.create(t, 1, "Open budgets", "fiscal-openness")
-	f.next(t, 10*time.Second, "the new commitment", func(a announced) bool { return a.IRI == iri })
+	boost := f.next(t, 10*time.Second, "the new commitment", func(a announced) bool { return a.IRI == iri })
 
 	if _, err := n.Service().UpdateCommitment(ctx, n.commitment(1, "Open budgets, revised", "fiscal-openness")); err != nil {
 		t.Fatal(err)
@@ -181,6 +182,13 @@ func TestFollowerOfTheHubSeesEditsAndRemovals(t *testing.T) {
 	if removal.Actor != hubActor || removal.Inner.Actor != n.actor() {
 		t.Errorf("the removal: Announce by %s of a Delete by %s", removal.Actor, removal.Inner.Actor)
 	}
+	// Mastodon and GoToSocial ignore the relayed Delete but do take the
+	// booster's Undo{Announce}: the boost is withdrawn.
+	undo := f.next(t, 10*time.Second, "the withdrawal of the boost", func(a announced) bool { return a.Type == "Undo" })
+	if undo.Actor != hubActor || undo.Inner.Type != "Announce" || undo.Inner.ID != boost.ID || undo.Inner.Actor != hubActor ||
+		!slices.Contains(undo.To, federation.Public) || !slices.Contains(undo.CC, hubFollowers) {
+		t.Errorf("Undo of the boost %s: %s", boost.ID, undo.Raw)
+	}
 	// A second Delete of the same object: not relayed again.
 	second, _ := json.Marshal(map[string]any{
 		"@context": "https://www.w3.org/ns/activitystreams", "id": n.Federation().NewActivityID(), "type": "Delete",
@@ -210,6 +218,8 @@ func TestFollowerOfTheHubSeesEditsAndRemovals(t *testing.T) {
 			t.Errorf("the removal of %s was relayed twice: %s", iri, got.Embedded)
 		case got.IRI == iri:
 			t.Errorf("%s was boosted twice", iri)
+		case got.Type == "Undo":
+			t.Errorf("the boost was withdrawn twice: %s", got.Raw)
 		}
 	}
 }

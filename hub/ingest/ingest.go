@@ -282,7 +282,8 @@ func (s *Service) Delete(ctx context.Context, pilot, iri string, deleted time.Ti
 // DeleteActivity records pilot's Delete activity of iri, given as received
 // (its Tombstone's "deleted" time orders it against re-creations). When it
 // removed a live object the hub had announced, the Delete is relayed to
-// the hub's followers, once (reshare.Relay).
+// the hub's followers and the hub's boost is withdrawn, each once
+// (reshare.Relay, reshare.Unboost).
 func (s *Service) DeleteActivity(ctx context.Context, pilot, iri string, activity []byte, src Source) error {
 	removed, err := s.remove(ctx, pilot, iri, DeletedAt(activity), src)
 	if err != nil || !removed || s.Reshare == nil {
@@ -290,6 +291,10 @@ func (s *Service) DeleteActivity(ctx context.Context, pilot, iri string, activit
 	}
 	if err := s.Reshare.Relay(ctx, reshare.DeleteKey(iri), iri, activity); err != nil {
 		s.log().ErrorContext(ctx, "ingest: relaying a deletion failed", "object", iri, "err", err)
+	}
+	// Servers that ignore the relayed Delete still drop a withdrawn boost.
+	if err := s.Reshare.Unboost(ctx, iri); err != nil {
+		s.log().ErrorContext(ctx, "ingest: withdrawing a boost failed", "object", iri, "err", err)
 	}
 	return nil
 }

@@ -172,6 +172,50 @@ func (r *Resharer) Relay(ctx context.Context, key, objectID string, activity []b
 	return nil
 }
 
+// Unboost withdraws the hub's boost of objectID, removed by its member:
+// Undo{Announce} of the boost, once (the record "undo|<IRI>" in
+// RelayedCollection). Mastodon and GoToSocial, which do not act on the
+// relayed Delete (see Relay), do take a booster's Undo: the boost leaves
+// their timelines. The announcement record stays, so the object is never
+// boosted again. Nothing is sent when the hub never boosted objectID.
+func (r *Resharer) Unboost(ctx context.Context, objectID string) error {
+	var rec record
+	err := r.coll.FindOne(ctx, bson.M{"_id": objectID}).Decode(&rec)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reshare: unboost %s: %w", objectID, err)
+	}
+	key := "undo|" + objectID
+	id := r.fed.NewActivityID()
+	if _, err := r.relayed.InsertOne(ctx, bson.M{"_id": key, "activity": id, "object": objectID}); err != nil {
+		if store.IsDuplicate(err) {
+			return nil
+		}
+		return fmt.Errorf("reshare: record %s: %w", key, err)
+	}
+	audience := map[string]any{"to": []string{federation.Public}, "cc": []string{r.fed.FollowersID()}}
+	boost := map[string]any{"id": rec.ActivityID, "type": "Announce", "actor": r.fed.ActorID(), "object": objectID}
+	for k, v := range audience {
+		boost[k] = v
+	}
+	undo := map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": id, "type": "Undo",
+		"actor": r.fed.ActorID(), "object": boost, "published": r.fed.Now().UTC()}
+	for k, v := range audience {
+		undo[k] = v
+	}
+	body, err := json.Marshal(undo)
+	if err == nil {
+		err = r.fed.Publish(ctx, body)
+	}
+	if err != nil {
+		_, _ = r.relayed.DeleteOne(context.WithoutCancel(ctx), bson.M{"_id": key})
+		return fmt.Errorf("reshare: unboost %s: %w", objectID, err)
+	}
+	return nil
+}
+
 // announcedAnywhere reports whether objectID was announced by any replica:
 // the set in memory has only this replica's announcements since it
 // started, so a miss asks the store (rare: only real changes get here).

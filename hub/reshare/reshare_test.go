@@ -122,6 +122,22 @@ func TestRelayOnceAcrossReplicas(t *testing.T) {
 	if err := b.Relay(ctx, reshare.DeleteKey(other), other, []byte(`{"id":"http://a.localhost/activities/d3","type":"Delete"}`)); err != nil {
 		t.Fatal(err)
 	}
+	// Both replicas withdraw the boost of a removed object: one Undo. The
+	// boost of an object never announced is not withdrawn.
+	for _, r := range []*reshare.Resharer{a, b, a, b} {
+		wg.Go(func() {
+			if err := r.Unboost(ctx, other); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := b.Unboost(ctx, "http://a.localhost/commitments/A0002"); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := db.Collection("outbox").CountDocuments(ctx, bson.M{"type": "Undo"}); err != nil || k != 1 {
+		t.Errorf("%d Undos of one boost (%v), want 1", k, err)
+	}
 	// Never announced: history, or another member's object.
 	if err := b.Relay(ctx, reshare.DeleteKey("http://a.localhost/commitments/A0002"), "http://a.localhost/commitments/A0002",
 		[]byte(`{"id":"http://a.localhost/activities/d2","type":"Delete"}`)); err != nil {
