@@ -48,9 +48,17 @@ func openAnnounce(t *testing.T, a *federation.Activity) announced {
 	return got
 }
 
-// next waits for the next Announce that matches want, keeping the others.
+// next returns the first Announce received that matches want, waiting
+// for it if need be; the others are kept for later calls (deliveries may
+// arrive in any order).
 func (f *follower) next(t *testing.T, within time.Duration, what string, want func(announced) bool) announced {
 	t.Helper()
+	for i, a := range f.others {
+		if got := openAnnounce(t, a); want(got) {
+			f.others = slices.Delete(f.others, i, i+1)
+			return got
+		}
+	}
 	deadline := time.After(within)
 	for {
 		select {
