@@ -2,12 +2,12 @@ package web
 
 import (
 	"fmt"
+	"hash/fnv"
 	"html"
 	"html/template"
 	"math"
 	"strconv"
 	"strings"
-	"sync/atomic"
 )
 
 // Bar is one bar of a BarChart.
@@ -42,9 +42,20 @@ const (
 	legendRow   = 22
 )
 
-// chartSeq makes element ids unique within a page (several charts may share a
-// title), so aria-labelledby always points at this chart's own title.
-var chartSeq atomic.Uint64
+// chartID names a chart's title and description elements after what the
+// chart says (kind, title, and the description listing every value), so
+// aria-labelledby points at this chart's own title even when several charts
+// on a page share a title, and the same page renders the same bytes every
+// time (a process-wide counter made two renders differ, which defeats
+// caching, ETags and HEAD's Content-Length).
+func chartID(kind, title, desc string) string {
+	h := fnv.New64a()
+	for _, s := range []string{kind, title, desc} {
+		_, _ = h.Write([]byte(s))
+		_, _ = h.Write([]byte{0})
+	}
+	return "chart-" + strconv.FormatUint(h.Sum64(), 36)
+}
 
 // esc escapes text for SVG (XML) content and attributes.
 func esc(s string) string { return html.EscapeString(s) }
@@ -93,7 +104,7 @@ func finite(v float64) float64 {
 
 // svgOpen writes the <svg> element with its accessible name and description.
 func svgOpen(b *strings.Builder, kind string, height int, title, desc string) {
-	id := "chart-" + strconv.FormatUint(chartSeq.Add(1), 10)
+	id := chartID(kind, title, desc)
 	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-%s" role="img" viewBox="0 0 %d %d" aria-labelledby="%s-title %s-desc">`,
 		kind, chartWidth, height, id, id)
 	fmt.Fprintf(b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, esc(title), id, esc(desc))

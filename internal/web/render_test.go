@@ -275,3 +275,22 @@ func TestPager(t *testing.T) {
 		t.Errorf("empty list pager = %+v", p)
 	}
 }
+
+// TestChartIDsAreStable: a chart renders the same bytes every time (so a
+// page's length, ETag and HEAD answer do not drift), while two charts that
+// share a title but not their data still get their own ids.
+func TestChartIDsAreStable(t *testing.T) {
+	a := []Bar{{Label: "Complete", Value: 3}}
+	b := []Bar{{Label: "Complete", Value: 4}}
+	if first, again := BarChart("Completion", a), BarChart("Completion", a); first != again {
+		t.Fatalf("two renders differ:\n%s\n%s", first, again)
+	}
+	idOf := func(svg template.HTML) string {
+		_, rest, _ := strings.Cut(string(svg), `<title id="`)
+		id, _, _ := strings.Cut(rest, `"`)
+		return id
+	}
+	if x, y := idOf(BarChart("Completion", a)), idOf(BarChart("Completion", b)); x == "" || x == y {
+		t.Fatalf("charts with one title but other data share the id %q and %q", x, y)
+	}
+}
