@@ -261,3 +261,49 @@ func TestInboxRefusesCostlyShapes(t *testing.T) {
 		t.Errorf("refusing the 100,000-item array cost %.1f× an accepted activity of its size (%v against %v)", ratio, refused, accepted)
 	}
 }
+
+// TestInboxObjectFetchGuards: through a running server, an activity whose
+// object must be fetched is refused when the object lives at a private
+// address (the SSRF guard: nothing reaches that address) or when the
+// document fetched carries another id than its URL; the sender reads only
+// that the object could not be fetched, our log says why.
+func TestInboxObjectFetchGuards(t *testing.T) {
+	node := startServer(t, "lima2", "", nil)
+	sender := newRemote(t, "mastodon", "mastodon-actor")
+	origin := newRemote(t, "origin", "mastodon-actor")
+	origin.docs["/notes/1"] = `{"@context":"https://www.w3.org/ns/activitystreams","id":"` + origin.base + `/notes/1",` +
+		`"type":"Note","attributedTo":"` + origin.actorID + `","content":"the original"}`
+	origin.docs["/notes/moved"] = `{"@context":"https://www.w3.org/ns/activitystreams","id":"` + origin.base + `/notes/1",` +
+		`"type":"Note","attributedTo":"` + origin.actorID + `","content":"claims another id"}`
+	node.received.handle(func(ctx context.Context, a *federation.Activity) error {
+		_, err := a.Object(ctx)
+		return err
+	})
+	// The same origin server, named by its loopback address instead of
+	// its development *.localhost name: a private address.
+	private := strings.Replace(origin.base, "origin.localhost", "127.0.0.1", 1) + "/notes/1"
+	cases := []struct {
+		name, object, logged string
+		path                 string // on origin: fetched how often
+		fetches              int64
+	}{
+		{"private address", private, "forbidden target address", "/notes/1", 0},
+		{"id differs from its URL", origin.base + "/notes/moved", "document id does not match", "/notes/moved", 1},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			logged := len(node.logs.String())
+			boost := sender.activityWithID(fmt.Sprintf("%s/activities/guard-%d", sender.base, i), "Announce", c.object)
+			code, msg := sender.post(t, node.InboxID(), boost, nil)
+			if code != http.StatusBadRequest || !strings.Contains(msg, "could not fetch object") {
+				t.Errorf("answer %d %s", code, msg)
+			}
+			if log := node.logs.String()[logged:]; !strings.Contains(log, c.logged) {
+				t.Errorf("the log does not say %q:\n%s", c.logged, log)
+			}
+			if n := origin.fetched(c.path); n != c.fetches {
+				t.Errorf("%s fetched %d times, want %d", c.path, n, c.fetches)
+			}
+		})
+	}
+}
