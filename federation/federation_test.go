@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -308,6 +309,11 @@ func TestInboxRejects(t *testing.T) {
 		{"digest not signed", follow, resign(mastodon, time.Now().UTC().Format(http.TimeFormat), "(request-target) host date"), 401, "required headers not signed"},
 		{"text/plain", follow, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }, 415, "content type must be"},
 		{"too large", append(follow[:len(follow)-1], []byte(`,"pad":"`+strings.Repeat("x", 1<<20)+`"}`)...), nil, 413, "larger than"},
+		// Without a Content-Length the cap must hold while reading.
+		{"too large, chunked", append(follow[:len(follow)-1], []byte(`,"pad":"`+strings.Repeat("x", 1<<20)+`"}`)...), func(r *http.Request) {
+			r.ContentLength = -1
+			r.Body = io.NopCloser(struct{ io.Reader }{r.Body})
+		}, 413, "larger than"},
 		{"not JSON", []byte(`{"id": nope`), nil, 400, "body is not JSON"},
 		{"signed by another actor", other.activityAs(mastodon.actorID, "Follow", node.ActorID()), nil, 401, "signed by " + other.actorID},
 		{"key owner is not the actor", mastodon.activityAs(mastodon.actorID, "Follow", node.ActorID()), nil, 401,

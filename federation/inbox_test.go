@@ -280,14 +280,15 @@ func TestInboxObjectFetchGuards(t *testing.T) {
 		return err
 	})
 	// The same origin server, named by its loopback address instead of
-	// its development *.localhost name: a private address.
-	private := strings.Replace(origin.base, "origin.localhost", "127.0.0.1", 1) + "/notes/1"
+	// its development *.localhost name: a private address. https, so that
+	// the refusal of plain http to an outside host is not what refuses it.
+	private := strings.Replace(strings.Replace(origin.base, "origin.localhost", "127.0.0.1", 1), "http:", "https:", 1) + "/notes/1"
 	cases := []struct {
 		name, object, logged string
 		path                 string // on origin: fetched how often
 		fetches              int64
 	}{
-		{"private address", private, "forbidden target address", "/notes/1", 0},
+		{"private address", private, "forbidden target address: 127.0.0.1 resolves to 127.0.0.1", "/notes/1", 0},
 		{"id differs from its URL", origin.base + "/notes/moved", "document id does not match", "/notes/moved", 1},
 	}
 	for i, c := range cases {

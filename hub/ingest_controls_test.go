@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ogpnet/ogpnet/federation"
@@ -47,8 +48,10 @@ func ingestCount(t *testing.T, reg *prometheus.Registry, result string) float64 
 // a non-member delivering straight to the hub's inbox is not stored
 // (result="not-member"); a member's activity about an object on another
 // host is ignored before anything is fetched from that host
-// (result="foreign-host", the other host sees no request); and a member's
-// names and titles lose their Unicode direction controls.
+// (result="foreign-host", the other host sees no request); a member's
+// announce of another account's object on its own host is refused by the
+// attributedTo rule and not stored; and a member's names and titles lose
+// their Unicode direction controls.
 func TestIngestControls(t *testing.T) {
 	ctx := context.Background()
 	reg := prometheus.NewRegistry()
@@ -68,6 +71,18 @@ func TestIngestControls(t *testing.T) {
 	}
 	e := newEcho()
 	rogue.Register(e)
+	// Another account's commitment on the member's own host: only the
+	// attributedTo rule can refuse it (member, own host, valid document).
+	othersIRIs := ogp.NewIRIs(rbase, "rogue")
+	others := ogp.Commitment{
+		ID: othersIRIs.Commitment("ROG0002"), Type: ogp.TypeCommitment, AttributedTo: rbase + "/users/other", URL: othersIRIs.Commitment("ROG0002"),
+		Name: "Not the member's", Published: time.Now().UTC().Add(-time.Minute), Identifier: "ROG0002", ActionPlan: othersIRIs.Plan("2024-2026"),
+		LeadInstitution: "X", Completion: ogp.CompletionLimited, To: []string{ogp.Public},
+	}
+	e.GET("/commitments/ROG0002", func(c echo.Context) error {
+		doc, _ := json.Marshal(others)
+		return c.Blob(http.StatusOK, "application/activity+json", doc)
+	})
 	serve(t, rln, e, rogue.Run)
 	if _, err := th.AddMember(ctx, rogue.ActorID()); err != nil {
 		t.Fatal(err)
@@ -118,6 +133,11 @@ func TestIngestControls(t *testing.T) {
 	if n := victimGets.Load(); n != 0 {
 		t.Errorf("the other host was asked %d times for an object the hub must ignore", n)
 	}
+
+	// attributedTo: the member announcing another account's object on its
+	// own host; fetched, valid, refused (422) and counted as foreign.
+	send(rogue, "Announce", others.ID)
+	eventually(t, 10*time.Second, `result="foreign-host" for another account's object`, func() bool { return ingestCount(t, reg, "foreign-host") == 2 })
 
 	// Direction controls: stripped from the member's names.
 	send(rogue, "Create", commitment(rogue, iris, "ROG0001", "Evil \u202Egpj.exe\u202C"))
