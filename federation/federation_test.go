@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -280,42 +281,67 @@ func TestInboxRejects(t *testing.T) {
 			signWithHeaders(t, req, follow, r, headers)
 		}
 	}
+	// bob shares alice's server and key material but is another actor: a
+	// request signed with bob's key for an activity of alice's, with an id
+	// on their common host, is refused by the key owner check alone.
+	bob := mastodon.account("bob")
 	cases := []struct {
 		name   string
 		body   []byte
 		mutate func(*http.Request)
 		code   int
+		reason string // in the answer or, for what a sender is not told, in our log
 	}{
-		{"unsigned", follow, func(r *http.Request) { r.Header.Del("Signature") }, 401},
+		{"unsigned", follow, func(r *http.Request) { r.Header.Del("Signature") }, 401, "request is not signed"},
 		{"wrong key", follow, func(r *http.Request) {
 			r.Header.Del("Signature")
 			signAs(t, r, follow, other.key, mastodon.keyID)
-		}, 401},
-		{"date 13h old", follow, resign(mastodon, old, "(request-target) host date digest"), 401},
-		{"date 2h ahead", follow, resign(mastodon, future, "(request-target) host date digest"), 401},
-		{"digest mismatch", follow, func(r *http.Request) { r.Header.Set("Digest", "SHA-256=AAAA") }, 401},
-		{"digest not signed", follow, resign(mastodon, time.Now().UTC().Format(http.TimeFormat), "(request-target) host date"), 401},
-		{"text/plain", follow, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }, 415},
-		{"too large", append(follow[:len(follow)-1], []byte(`,"pad":"`+strings.Repeat("x", 1<<20)+`"}`)...), nil, 413},
-		{"not JSON", []byte(`{"id": nope`), nil, 400},
-		{"signed by another actor", other.activityAs(mastodon.actorID, "Follow", node.ActorID()), nil, 401},
-		{"id on another host", mastodon.activityWithID(other.base+"/activities/1", "Follow", node.ActorID()), nil, 401},
-		{"update of another host's object", mastodon.activity("Update", other.base+"/notes/1"), nil, 403},
-		{"delete of another host's object", mastodon.activity("Delete", node.ActorID()), nil, 403},
-		{"follow of someone else", mastodon.activity("Follow", node.URL+"/users/nobody"), nil, 400},
+		}, 401, "signature verification failed"},
+		{"date 13h old", follow, resign(mastodon, old, "(request-target) host date digest"), 401, "is older than"},
+		{"date 2h ahead", follow, resign(mastodon, future, "(request-target) host date digest"), 401, "in the future"},
+		// A well-formed digest of another body: only the comparison with
+		// this body can refuse it.
+		{"digest mismatch", follow, func(r *http.Request) {
+			r.Header.Del("Signature")
+			r.Header.Del("Digest")
+			signWithHeaders(t, r, []byte(`{"another":"body"}`), mastodon, "(request-target) host date digest")
+		}, 401, "digest does not match body"},
+		{"digest not signed", follow, resign(mastodon, time.Now().UTC().Format(http.TimeFormat), "(request-target) host date"), 401, "required headers not signed"},
+		{"text/plain", follow, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }, 415, "content type must be"},
+		{"too large", append(follow[:len(follow)-1], []byte(`,"pad":"`+strings.Repeat("x", 1<<20)+`"}`)...), nil, 413, "larger than"},
+		// Without a Content-Length the cap must hold while reading.
+		{"too large, chunked", append(follow[:len(follow)-1], []byte(`,"pad":"`+strings.Repeat("x", 1<<20)+`"}`)...), func(r *http.Request) {
+			r.ContentLength = -1
+			r.Body = io.NopCloser(struct{ io.Reader }{r.Body})
+		}, 413, "larger than"},
+		{"not JSON", []byte(`{"id": nope`), nil, 400, "body is not JSON"},
+		{"signed by another actor", other.activityAs(mastodon.actorID, "Follow", node.ActorID()), nil, 401, "signed by " + other.actorID},
+		{"key owner is not the actor", mastodon.activityAs(mastodon.actorID, "Follow", node.ActorID()), nil, 401,
+			"signed by " + bob.actorID + ", but the activity's actor is " + mastodon.actorID},
+		{"id on another host", mastodon.activityWithID(other.base+"/activities/1", "Follow", node.ActorID()), nil, 401, "is not on the actor's host"},
+		{"update of another host's object", mastodon.activity("Update", other.base+"/notes/1"), nil, 403, "only the object's owner"},
+		{"delete of another host's object", mastodon.activity("Delete", node.ActorID()), nil, 403, "only the object's owner"},
+		{"follow of someone else", mastodon.activity("Follow", node.URL+"/users/nobody"), nil, 400, "/users/nobody"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			sender := mastodon
-			if tc.name == "signed by another actor" {
+			switch tc.name {
+			case "signed by another actor":
 				sender = other
+			case "key owner is not the actor":
+				sender = bob
 			}
+			logged := len(node.logs.String())
 			code, msg := sender.post(t, node.InboxID(), tc.body, tc.mutate)
 			if code != tc.code {
 				t.Errorf("status %d, want %d (%s)", code, tc.code, msg)
 			}
 			if !strings.Contains(msg, "message") {
 				t.Errorf("no message in the answer: %q", msg)
+			}
+			if !strings.Contains(msg, tc.reason) && !strings.Contains(node.logs.String()[logged:], tc.reason) {
+				t.Errorf("the reason %q is neither in the answer %q nor in the log:\n%s", tc.reason, msg, node.logs.String()[logged:])
 			}
 		})
 	}

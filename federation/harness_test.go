@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -40,6 +41,26 @@ type testServer struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	received *recorder
+	// logs holds the server's log lines (the reasons a sender is not told).
+	logs *logBuffer
+}
+
+// logBuffer is a goroutine-safe log sink.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // recorder is every test server's Inbox: it keeps what it was given, for
@@ -143,11 +164,12 @@ func startServer(t *testing.T, name, addr string, db *mongo.Database) *testServe
 	if db == nil {
 		db = storetest.DB(t)
 	}
-	ts := &testServer{URL: "http://" + name + ".localhost:" + port, listener: ln, db: db, received: &recorder{}}
+	ts := &testServer{URL: "http://" + name + ".localhost:" + port, listener: ln, db: db, received: &recorder{}, logs: &logBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := federation.New(ctx, federation.Config{
 		BaseURL: ts.URL, Username: name, ActorType: "Organization", Name: "Server " + name,
 		DB: db, Delivery: fastDelivery(), Version: "test", Inbox: ts.received,
+		Logger: slog.New(slog.NewTextHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		cancel()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ogpnet/ogpnet/federation/httpsig"
 	"github.com/ogpnet/ogpnet/internal/accept"
+	"github.com/ogpnet/ogpnet/internal/jsonlimit"
 	"github.com/ogpnet/ogpnet/internal/store"
 )
 
@@ -144,8 +145,14 @@ func (s *Server) Receive(ctx context.Context, req *http.Request, body []byte) (*
 	return a, nil
 }
 
-// decodeActivity parses with go-ap for routing and keeps the bytes.
+// decodeActivity parses with go-ap for routing and keeps the bytes. The
+// document's shape is checked first against jsonlimit.Activity (depth,
+// items per array, values in all): go-ap builds a value per element, so an
+// array of 100,000 recipients, well inside the size cap, cost seconds.
 func decodeActivity(body []byte) (*Activity, error) {
+	if err := jsonlimit.Activity.Check(body); err != nil {
+		return nil, err
+	}
 	if !json.Valid(body) {
 		return nil, errors.New("body is not JSON")
 	}

@@ -29,3 +29,25 @@ func TestAPIBodyTooLarge(t *testing.T) {
 		t.Errorf("status %d, want 413", resp.StatusCode)
 	}
 }
+
+// TestJSONShapeLimits: a JSON API body or a JSON import file with an array
+// over its limit (jsonlimit.API: 1,000 items; jsonlimit.Import: 10,000) is
+// refused with the limit named, before it is decoded, and nothing is
+// written.
+func TestJSONShapeLimits(t *testing.T) {
+	tn, c, tok := startWithToken(t, "lisboa")
+	body := `{"id":"LIS0001","planId":"p","title":{"es":"x"},"policyAreas":[` + strings.Repeat(`"a",`, 1000) + `"a"]}`
+	resp, got := do(t, c, http.MethodPost, tn.base+"/api/v1/commitments", body, map[string]string{
+		"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(got, "an array has more than 1000 items") {
+		t.Errorf("API: %d %s", resp.StatusCode, got)
+	}
+	file := `{"lang":"es","commitments":[` + strings.Repeat(`{},`, 10000) + `{}]}`
+	resp, _, got = postImport(t, c, tn.base+"/api/v1/import", tok, map[string]string{"file": file})
+	if resp.StatusCode != http.StatusUnprocessableEntity && resp.StatusCode != http.StatusBadRequest || !strings.Contains(got, "an array has more than 10000 items") {
+		t.Errorf("import: %d %.300s", resp.StatusCode, got)
+	}
+	if cs, _ := tn.svc.Store().ListCommitments(context.Background(), ""); len(cs) != 0 {
+		t.Errorf("%d commitments written", len(cs))
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/ogpnet/ogpnet/federation/httpsig"
+	"github.com/ogpnet/ogpnet/internal/jsonlimit"
 )
 
 // DefaultMaxBytes caps a fetched document when Fetcher.MaxBytes is 0.
@@ -137,6 +138,11 @@ func (f *Fetcher) get(ctx context.Context, iri string) ([]byte, string, error) {
 		body, err := f.read(resp, iri)
 		if err != nil {
 			return nil, "", err
+		}
+		// The shape first: every reader after this one (ogp.Parse, the
+		// backfill's page decoding) builds values per element.
+		if err := jsonlimit.Activity.Check(body); err != nil {
+			return nil, "", fmt.Errorf("%w: %s: %v", ErrInvalidDocument, iri, err)
 		}
 		id, err := documentID(body)
 		if err != nil {

@@ -298,3 +298,29 @@ func TestGetRedirects(t *testing.T) {
 		}
 	})
 }
+
+// TestGetRefusesCostlyShapes: a fetched document within the size cap but
+// with an array over jsonlimit.Activity's items (or too deep) is refused
+// before anyone decodes it, and the error names the limit.
+func TestGetRefusesCostlyShapes(t *testing.T) {
+	s := newAPServer(t, "lagos")
+	f := newFetcher(Guard{DevLocalhost: true})
+	serve := func(path, extra string) {
+		s.handle(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/activity+json")
+			io.WriteString(w, `{"id":"`+s.base+path+`","type":"Note",`+extra+`}`)
+		})
+	}
+	serve("/wide", `"tag":[`+strings.Repeat(`"a",`, 1000)+`"a"]`)
+	serve("/deep", `"x":`+strings.Repeat("[", 33)+strings.Repeat("]", 33))
+	serve("/fine", `"tag":[`+strings.Repeat(`"a",`, 999)+`"a"]`)
+	for path, want := range map[string]string{"/wide": "an array has more than 1000 items", "/deep": "nested deeper than 32 levels"} {
+		_, err := f.Get(context.Background(), s.base+path)
+		if !errors.Is(err, ErrInvalidDocument) || err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", path, err, want)
+		}
+	}
+	if _, err := f.Get(context.Background(), s.base+"/fine"); err != nil {
+		t.Errorf("1,000 items: %v", err)
+	}
+}

@@ -149,6 +149,9 @@ func parseObject[T interface{ Validate() error }](raw []byte) (T, error) {
 	if err := decodeObject(raw, &v); err != nil {
 		return zero, err
 	}
+	if b, ok := any(&v).(interface{ stripBidi() }); ok {
+		b.stripBidi() // before Validate: a name of bidi controls only is blank
+	}
 	if err := v.Validate(); err != nil {
 		return zero, err
 	}

@@ -221,6 +221,7 @@ func finish(rr RowReport, into *[]RowReport) RowReport {
 func (k *checker) checkPlan(p plan.ActionPlan) error {
 	rr := RowReport{Source: SourcePlan, ID: p.ID}
 	k.parseErrorsOf(&rr, SourcePlan, nil)
+	p.StripBidi() // as the store will: the dry run's verdicts match the commit's
 	if err := p.Validate(); err != nil {
 		k.add(&rr, fieldErrors(k.b, SourcePlan, 0, nil, err)...)
 	}
@@ -256,6 +257,7 @@ func (k *checker) lookupPlan(id string) (*plan.ActionPlan, error) {
 // in the batch or stored) and decides its action.
 func (k *checker) checkCommitment(row Row) error {
 	c := row.Commitment
+	c.StripBidi()
 	rr := RowReport{Source: SourceCommitments, Row: row.Row, ID: c.ID}
 	k.parseErrorsOf(&rr, SourceCommitments, row.MilestoneRows)
 	p, err := k.lookupPlan(c.PlanID)
@@ -294,6 +296,7 @@ func (k *checker) checkCommitment(row Row) error {
 // batch is an error.
 func (k *checker) checkUpdate(ur UpdateRow) error {
 	u := ur.Update
+	u.StripBidi()
 	rr := RowReport{Source: SourceUpdates, Row: ur.Row, ID: u.CommitmentID, Action: ActionCreate}
 	k.parseErrorsOf(&rr, SourceUpdates, nil)
 	c, ok := k.inBatch[u.CommitmentID]

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ogpnet/ogpnet/internal/jsonlimit"
 	"io"
 	"slices"
 	"strings"
@@ -62,6 +63,9 @@ func ParseJSON(r io.Reader, limits Limits) (*Batch, []RowError) {
 	// encoding/json would quietly replace invalid bytes with U+FFFD.
 	if !utf8.Valid(data) {
 		return fail("the file is not valid UTF-8")
+	}
+	if err := jsonlimit.Import.Check(data); err != nil {
+		return fail("%s", strings.TrimPrefix(err.Error(), jsonlimit.ErrLimit.Error()+": "))
 	}
 	var f jsonFile
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -85,6 +85,7 @@ func (s *Store) stamp() time.Time { return s.now().UTC().Truncate(time.Milliseco
 // Unchanged (and writes nothing) when the stored plan says the same.
 func (s *Store) PutPlan(ctx context.Context, p plan.ActionPlan) (ChangeKind, error) {
 	p.NormalizeGuidelines()
+	p.StripBidi()
 	if err := p.Validate(); err != nil {
 		return "", err
 	}
@@ -158,6 +159,7 @@ func (s *Store) GetCommitment(ctx context.Context, id string) (plan.Commitment, 
 // content changed, Unchanged (nothing written) otherwise. Running it twice
 // with the same commitment never duplicates and never bumps Updated.
 func (s *Store) UpsertCommitment(ctx context.Context, c plan.Commitment) (plan.Commitment, ChangeKind, error) {
+	c.StripBidi()
 	if err := c.Validate(); err != nil {
 		return plan.Commitment{}, "", err
 	}
@@ -266,6 +268,7 @@ func (s *Store) insertUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.P
 	if c.Deleted {
 		return plan.ProgressUpdate{}, plan.Commitment{}, fmt.Errorf("planstore: commitment %s is withdrawn: %w", c.ID, ErrNotFound)
 	}
+	u.StripBidi()
 	if err := u.ValidateFor(c); err != nil {
 		return plan.ProgressUpdate{}, plan.Commitment{}, err
 	}
@@ -324,6 +327,7 @@ func (s *Store) UpdateUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.P
 	if c.Deleted {
 		return plan.ProgressUpdate{}, "", fmt.Errorf("planstore: commitment %s is withdrawn: %w", c.ID, ErrNotFound)
 	}
+	u.StripBidi()
 	if err := u.ValidateFor(c); err != nil {
 		return plan.ProgressUpdate{}, "", err
 	}

@@ -169,6 +169,7 @@ func (s *Service) saveCommitment(ctx context.Context, c plan.Commitment, touch b
 	} else if err != nil {
 		return c, "", err
 	}
+	c.StripBidi() // as the store does, before the checks against the plan
 	if err := c.ValidateFor(p); err != nil {
 		return c, "", err
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ogpnet/ogpnet/internal/jsonlimit"
 	"github.com/ogpnet/ogpnet/internal/web"
 	"github.com/ogpnet/ogpnet/node/plan"
 	"github.com/ogpnet/ogpnet/node/plan/jsonshape"
@@ -101,7 +103,14 @@ func bindJSON(c echo.Context, v any) error {
 	if !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
 		return web.NewError(http.StatusUnsupportedMediaType, "send application/json")
 	}
-	dec := json.NewDecoder(c.Request().Body)
+	body, err := io.ReadAll(c.Request().Body)
+	if err == nil {
+		// The shape before the decoder builds anything (jsonlimit.API).
+		if lerr := jsonlimit.API.Check(body); lerr != nil {
+			return web.NewError(http.StatusBadRequest, lerr.Error())
+		}
+	}
+	dec := json.NewDecoder(io.MultiReader(bytes.NewReader(body), errReader{err}))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		// A body over the size cap is "too large", not "malformed".
@@ -126,6 +135,18 @@ func bindJSON(c echo.Context, v any) error {
 		return web.NewError(http.StatusBadRequest, "malformed JSON: trailing data after the object")
 	}
 	return nil
+}
+
+// errReader returns err once the body read so far is decoded (nil: EOF),
+// so that a read error (a body over the cap) still reaches the decoder's
+// error handling above.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) {
+	if r.err == nil {
+		return 0, io.EOF
+	}
+	return 0, r.err
 }
 
 func (h *Handlers) apiPlans(c echo.Context) error {
