@@ -237,29 +237,19 @@ func TestInboxRefusesCostlyShapes(t *testing.T) {
 		t.Errorf("a refused activity reached the Inbox")
 	}
 
-	// Fastest of five each way: the machine is shared, the minimum is the
-	// cost of the work itself.
-	fastest := func(post func(i int) (int, string), want int) time.Duration {
-		best := time.Duration(1 << 62)
-		for i := 1; i <= 5; i++ {
-			start := time.Now()
-			code, msg := post(i)
-			if d := time.Since(start); d < best {
-				best = d
-			}
-			if code != want {
-				t.Errorf("status %d, want %d: %.200s", code, want, msg)
-			}
-		}
-		return best
+	// How much the refusal costs against an accepted activity of the same
+	// size is logged, not asserted (timings are for benchmarks; see
+	// internal/jsonlimit's BenchmarkCheck100k). Both still must answer.
+	start := time.Now()
+	if code, msg := sender.post(t, node.InboxID(), huge(1), nil); code != http.StatusBadRequest {
+		t.Errorf("second 100,000-item array: %d %.200s", code, msg)
 	}
-	refused := fastest(func(i int) (int, string) { return sender.post(t, node.InboxID(), huge(i), nil) }, http.StatusBadRequest)
-	accepted := fastest(func(i int) (int, string) { return sender.post(t, node.InboxID(), padded(i), nil) }, http.StatusAccepted)
-	ratio := float64(refused) / float64(accepted)
-	t.Logf("100,000-item array refused in %v; an accepted activity of the same size took %v (ratio %.2f)", refused, accepted, ratio)
-	if ratio > 3 {
-		t.Errorf("refusing the 100,000-item array cost %.1f× an accepted activity of its size (%v against %v)", ratio, refused, accepted)
+	refused := time.Since(start)
+	start = time.Now()
+	if code, msg := sender.post(t, node.InboxID(), padded(1), nil); code != http.StatusAccepted {
+		t.Errorf("an activity of the same size as one string: %d %.200s", code, msg)
 	}
+	t.Logf("100,000-item array refused in %v; an accepted activity of the same size took %v", refused, time.Since(start))
 }
 
 // TestInboxObjectFetchGuards: through a running server, an activity whose
