@@ -5,6 +5,7 @@
 //	ogpnet hub   --url https://hub.example --addr :8080 --data /var/lib/ogpnet
 //	ogpnet demo  [--addr 127.0.0.1:8080] [--data ./data/demo] [--reset]
 //	ogpnet token --name jalisco --data /var/lib/ogpnet
+//	ogpnet store --addr 127.0.0.1:27017 --data /var/lib/ogpnet
 //	ogpnet version
 //
 // Every flag can also be set with an OGPNET_* environment variable
@@ -45,6 +46,8 @@ func main() {
 		err = runDemo(ctx, args)
 	case "token":
 		err = runToken(ctx, args)
+	case "store":
+		err = runStore(ctx, args)
 	case "version", "--version", "-v":
 		fmt.Println("ogpnet", version)
 	case "help", "-h", "--help":
@@ -68,6 +71,7 @@ Usage:
   ogpnet hub   --url <base URL> [--addr :8080] [--data <folder>] [flags]
   ogpnet demo  [--addr 127.0.0.1:8080] [--data ./data/demo] [--reset]
   ogpnet token --name <slug> [--data <folder>] [--label <text>]   (operator API token for a node)
+  ogpnet store [--addr 127.0.0.1:27017] [--data <folder>]   (the embedded store, shared over --mongo-uri)
   ogpnet version
 
 Run "ogpnet <command> -h" for the flags of a command. Every flag may also be

@@ -33,7 +33,20 @@ type Options struct {
 	Logger *slog.Logger
 	// Timeout bounds every operation that has no deadline of its own.
 	Timeout time.Duration
+	// ServerSelectionTimeout is how long an operation waits for a reachable
+	// store before it fails with an error that Unavailable recognises
+	// (default DefaultServerSelectionTimeout): with the store gone, a
+	// request answers 503 after this long instead of hanging for Timeout.
+	ServerSelectionTimeout time.Duration
 }
+
+// DefaultServerSelectionTimeout bounds the wait for a reachable store (the
+// driver's own default is 30 s, longer than any client waits for a page).
+const DefaultServerSelectionTimeout = 3 * time.Second
+
+// openWait is how long Open keeps trying to reach the store at start, so a
+// node started together with its MongoDB waits for it rather than failing.
+const openWait = 20 * time.Second
 
 // Store is an open connection, embedded or external.
 type Store struct {
@@ -59,14 +72,36 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, err
 		}
 	}
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(opts.Timeout))
+	if opts.ServerSelectionTimeout == 0 {
+		opts.ServerSelectionTimeout = DefaultServerSelectionTimeout
+	}
+	// The URI may override these (serverSelectionTimeoutMS=…): options
+	// applied after ApplyURI win, so apply the URI last.
+	co := options.Client().
+		SetTimeout(opts.Timeout).
+		SetServerSelectionTimeout(opts.ServerSelectionTimeout).
+		SetConnectTimeout(5 * time.Second).
+		// Notice a store that came back within a couple of seconds even
+		// when no operation asks (an operation that fails selection also
+		// triggers an immediate check).
+		SetHeartbeatInterval(2 * time.Second).
+		ApplyURI(uri)
+	client, err := mongo.Connect(co)
 	if err != nil {
 		s.stop()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	pingCtx, cancel := context.WithTimeout(ctx, openWait)
 	defer cancel()
-	if err := client.Ping(pingCtx, nil); err != nil {
+	for {
+		err = client.Ping(pingCtx, nil)
+		if err == nil || pingCtx.Err() != nil || !Unavailable(err) {
+			break
+		}
+		// Selection gave up after its few seconds: keep trying until openWait.
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
 		_ = client.Disconnect(context.Background())
 		s.stop()
 		return nil, fmt.Errorf("store: ping %s: %w", redact(uri), err)
@@ -87,12 +122,6 @@ func (s *Store) startEmbedded(opts Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	// FerretDB logs every connection at Info and every refused command (such as an unsupported index option we probe for) at Warn; keep only its errors.
-	quiet := slog.New(levelFilter{h: logger.Handler(), min: slog.LevelError})
 	// Reserve a free loopback port; FerretDB needs a concrete address.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -100,14 +129,9 @@ func (s *Store) startEmbedded(opts Options) (string, error) {
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: addr},
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
-		Logger:    quiet,
-	})
+	f, err := newFerret(abs, addr, opts.Logger)
 	if err != nil {
-		return "", fmt.Errorf("store: embedded FerretDB: %w", err)
+		return "", err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopEmbedded = cancel
@@ -118,6 +142,26 @@ func (s *Store) startEmbedded(opts Options) (string, error) {
 		_ = f.Run(ctx)
 	}()
 	return "mongodb://" + addr + "/", nil
+}
+
+// newFerret makes an embedded FerretDB on SQLite files in dir, listening on
+// addr (it binds at once: a taken address is an error here).
+func newFerret(dir, addr string, logger *slog.Logger) (*ferretdb.FerretDB, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	// FerretDB logs every connection at Info and every refused command (such as an unsupported index option we probe for) at Warn; keep only its errors.
+	quiet := slog.New(levelFilter{h: logger.Handler(), min: slog.LevelError})
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: addr},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + dir + "/",
+		Logger:    quiet,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: embedded FerretDB: %w", err)
+	}
+	return f, nil
 }
 
 func (s *Store) stop() {
