@@ -9,6 +9,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/ogpnet/ogpnet/internal/store"
 )
 
 // How a principal authenticated.
@@ -67,8 +69,14 @@ func (a *Auth) Middleware() echo.MiddlewareFunc {
 				}
 				p = &Principal{Subject: doc.Subject, Email: doc.Email, Name: doc.Name, Operator: doc.Operator, Via: ViaToken, TokenID: doc.ID}
 			} else if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-				if s, err := a.session(ctx, ck.Value); err == nil {
+				s, err := a.session(ctx, ck.Value)
+				if err == nil {
 					p = &Principal{Subject: s.Subject, Email: s.Email, Name: s.Name, Operator: s.Operator, Via: ViaSession}
+				} else if store.Unavailable(err) && !safeMethod(c.Request().Method) {
+					// The session may well be valid: a form sent now must
+					// answer "store unavailable, nothing saved" (503), not
+					// "sign in" (a read goes on anonymously).
+					return err
 				}
 				// An unknown or expired session is simply anonymous; the
 				// stale cookie is replaced at the next sign-in.
@@ -80,6 +88,11 @@ func (a *Auth) Middleware() echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// safeMethod reports whether m only reads.
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
 // bearerToken returns the token of an `Authorization: Bearer …` header.

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/ogpnet/ogpnet/internal/store"
 )
 
 // FieldError is one invalid input field, reported to API clients in
@@ -78,16 +80,34 @@ type classified struct {
 	status  int
 	message string // safe for clients
 	fields  []FieldError
+	// store: the data store was out of reach (503 with Retry-After, and a
+	// message that says so, and whether anything was saved).
+	store bool
 }
 
+// Messages of a 503 for an unreachable store (the HTML page says the same
+// from the catalogue: error_store_text, error_store_write_text).
+const (
+	storeReadMessage  = "The data store is temporarily unavailable. Try again in a few seconds."
+	storeWriteMessage = "The data store is temporarily unavailable: nothing was saved. Try again in a few seconds."
+)
+
 // classify maps err to a status and a public message. Order: our *Error,
-// echo's *HTTPError, the caller's sentinel mapping, context errors, then 500.
-// Messages of 5xx are always the status text: internal detail stays in logs.
-func classify(err error, statusOf func(error) (int, bool)) classified {
+// echo's *HTTPError, an unreachable store (store.Unavailable: 503), the
+// caller's sentinel mapping, context errors, then 500. Messages of 5xx are
+// the status text (internal detail stays in logs), except the store's 503,
+// which says what happened and that nothing was saved (for a write).
+func classify(err error, write bool, statusOf func(error) (int, bool)) classified {
 	out := classified{status: http.StatusInternalServerError}
 	var we *Error
 	var he *echo.HTTPError
 	switch {
+	case store.Unavailable(err) && !errors.As(err, &we) && !errors.As(err, &he):
+		out.status, out.store, out.message = http.StatusServiceUnavailable, true, storeReadMessage
+		if write {
+			out.message = storeWriteMessage
+		}
+		return out
 	case errors.As(err, &we):
 		out.status, out.message, out.fields = we.Status, we.Message, we.Fields
 	case errors.As(err, &he):
@@ -129,9 +149,16 @@ func errorHandler(logger *slog.Logger, statusOf func(error) (int, bool)) echo.HT
 			}
 			return
 		}
-		cl := classify(err, statusOf)
-		if cl.status >= 500 && !errors.Is(err, context.Canceled) {
-			r := c.Request()
+		r := c.Request()
+		cl := classify(err, !safeMethod(r.Method), statusOf)
+		if cl.store {
+			// Senders and scripts retry after this; the log says it once
+			// per request, at Warn: an outage is not a bug of ours.
+			c.Response().Header().Set("Retry-After", strconv.Itoa(store.RetryAfter))
+			logger.WarnContext(r.Context(), "request failed: store unavailable",
+				"status", cl.status, "error", err.Error(), "method", r.Method,
+				"path", r.URL.Path, "request_id", requestID(c))
+		} else if cl.status >= 500 && !errors.Is(err, context.Canceled) {
 			logger.ErrorContext(r.Context(), "request failed",
 				"status", cl.status, "error", err.Error(), "method", r.Method,
 				"path", r.URL.Path, "request_id", requestID(c))
@@ -165,6 +192,12 @@ func writeError(c echo.Context, cl classified) error {
 	if cl.status < 500 && cl.message != http.StatusText(cl.status) {
 		ep.Detail = cl.message
 	}
+	if cl.store {
+		ep.TextID = "error_store_text"
+		if cl.message == storeWriteMessage {
+			ep.TextID = "error_store_write_text"
+		}
+	}
 	rend, ok := c.Echo().Renderer.(*Renderer)
 	if !ok {
 		rend = defaultRenderer()
@@ -197,6 +230,15 @@ func errorMessageID(status int) string {
 		return "error_500"
 	}
 	return "error_generic"
+}
+
+// safeMethod reports whether m only reads (RFC 9110 §9.2.1).
+func safeMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
 }
 
 // requestID returns the request id set by the RequestID middleware.

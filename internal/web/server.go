@@ -160,7 +160,9 @@ func NewEcho(opts Options) *echo.Echo {
 	e.GET(HealthPath, func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET(ReadyPath, func(c echo.Context) error {
 		if opts.Ready != nil {
-			ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
+			// Probes time out after a few seconds: answer well before that,
+			// also while the store is away (the driver would wait for it).
+			ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 			defer cancel()
 			if err := opts.Ready(ctx); err != nil {
 				logger.WarnContext(ctx, "not ready", "error", err.Error())
