@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,9 +68,22 @@ func (s *Server) inboxHandler(c echo.Context) error {
 	req := c.Request()
 	a, err := s.readInbox(c, req)
 	if err != nil {
+		if store.Unavailable(err) && !errors.Is(err, ErrUnavailable) {
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
 		code, msg := inboxStatus(err)
-		if code == http.StatusInternalServerError {
+		switch code {
+		case http.StatusInternalServerError:
 			s.log.ErrorContext(req.Context(), "inbox: could not process an activity", "err", err)
+		case http.StatusServiceUnavailable:
+			// Senders (Mastodon, GoToSocial, our queue) retry a 5xx with
+			// their own back-off; Retry-After says when it is worth it.
+			c.Response().Header().Set("Retry-After", strconv.Itoa(store.RetryAfter))
+			s.log.WarnContext(req.Context(), "inbox: unavailable, the sender will retry", "err", err)
+			if store.Unavailable(err) {
+				// The store's own error is for the log, not for the sender.
+				msg = ErrUnavailable.Error() + ": the data store is unreachable, retry later"
+			}
 		}
 		return echo.NewHTTPError(code, msg)
 	}
@@ -105,6 +119,11 @@ func (s *Server) readInbox(c echo.Context, req *http.Request) (*Activity, error)
 // them with their status (an unknown error is 500).
 func (s *Server) Receive(ctx context.Context, req *http.Request, body []byte) (*Activity, error) {
 	verified, err := httpsig.Verify(ctx, req, body, s.keys, httpsig.Options{Now: s.cfg.Now})
+	if err != nil && store.Unavailable(err) {
+		// The key could not be looked up or kept because the store is
+		// away: not the sender's fault, and worth a retry (503, not 401).
+		return nil, fmt.Errorf("%w: verifying the signature: %w", ErrUnavailable, err)
+	}
 	if err != nil {
 		// Why is for our log: the sender learns only that it failed.
 		s.log.InfoContext(ctx, "inbox: signature rejected", "err", err)
@@ -140,6 +159,9 @@ func (s *Server) Receive(ctx context.Context, req *http.Request, body []byte) (*
 	a.fetch, a.log = s.fetcher.Get, s.log
 	if err := s.dispatch(ctx, a); err != nil {
 		s.forgetSeen(a.ID)
+		if store.Unavailable(err) && !errors.Is(err, ErrUnavailable) {
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
 		return nil, fmt.Errorf("%s %s: %w", a.Type, a.ID, err)
 	}
 	return a, nil
@@ -219,6 +241,11 @@ func sameOrigin(a, b string) bool {
 func (s *Server) markSeen(ctx context.Context, id string) (bool, error) {
 	_, err := s.cfg.DB.Collection("inbox_seen").InsertOne(ctx, bson.M{"_id": id, "at": s.cfg.Now()})
 	if store.IsDuplicate(err) {
+		if _, failed := s.unseen.LoadAndDelete(id); failed {
+			// Seen, but its processing failed and the record stayed: this
+			// is the sender's retry, to be processed.
+			return true, nil
+		}
 		return false, nil
 	}
 	if err != nil {
@@ -227,10 +254,16 @@ func (s *Server) markSeen(ctx context.Context, id string) (bool, error) {
 	return true, nil
 }
 
+// forgetSeen removes the dedupe record of an activity whose processing
+// failed, so the sender's retry is processed. When the store cannot remove
+// it (it went away during processing), the id is remembered in memory
+// instead: markSeen then lets the retry through.
 func (s *Server) forgetSeen(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, _ = s.cfg.DB.Collection("inbox_seen").DeleteOne(ctx, bson.M{"_id": id})
+	if _, err := s.cfg.DB.Collection("inbox_seen").DeleteOne(ctx, bson.M{"_id": id}); err != nil {
+		s.unseen.Store(id, struct{}{})
+	}
 }
 
 // dispatch handles what federation owns (follows and the answers to its

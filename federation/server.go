@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -96,6 +97,13 @@ type Server struct {
 	followers *followerSet
 	actors    *actorCache
 	inbox     Inbox
+
+	// unseen holds activity ids whose dedupe record could not be removed
+	// after their processing failed (the store went away in between): the
+	// sender's retry must be processed, not taken for a duplicate.
+	unseen sync.Map
+	// outage quiets the followers reload while the store is away.
+	outage store.Outage
 }
 
 // New loads (or creates once) the server's keys and opens its queue.
@@ -137,6 +145,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		log:   cfg.Logger.With("server", base.Host),
 		inbox: cfg.Inbox,
 	}
+	s.outage = store.Outage{What: "followers reload", Log: s.log}
 	if s.inbox == nil {
 		s.inbox = IgnoreInbox{}
 	}
@@ -205,7 +214,13 @@ func (s *Server) Run(ctx context.Context) error {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if err := s.followers.reload(ctx); err != nil && ctx.Err() == nil {
+				err := s.followers.reload(ctx)
+				switch {
+				case err == nil:
+					s.outage.OK()
+				case ctx.Err() != nil || s.outage.Failed(err):
+					// The ticker is the back-off; the outage was logged once.
+				default:
 					s.log.Warn("followers: reload", "err", err)
 				}
 			}

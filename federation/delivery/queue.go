@@ -67,6 +67,8 @@ type Queue struct {
 	o                                              Options
 	log                                            *slog.Logger
 	wake                                           chan struct{}
+	// outage quiets and paces the dispatcher while the store is away.
+	outage store.Outage
 
 	mu         sync.Mutex
 	hostCache  map[string]*hostEntry
@@ -140,6 +142,7 @@ func New(ctx context.Context, db *mongo.Database, sign Signer, opts Options) (*Q
 		freed:     make(chan struct{}, 1),
 		hostCache: map[string]*hostEntry{},
 	}
+	q.outage = store.Outage{What: "delivery", Log: q.log}
 	// The embedded store ignores these for queries (design §3) but MongoDB
 	// uses them for the claim, count and prune shapes. One index per call:
 	// FerretDB 1.24.2 panics (and drops the connection) on a createIndexes

@@ -82,10 +82,19 @@ func (q *Queue) dispatch(ctx context.Context, work chan<- *job) {
 		// so a claimed job does not wait out its lease in our buffer.
 		room := cap(work) + q.o.Workers - len(work) - int(q.inFlight.Load())
 		var jobs []*job
+		wait := q.o.PollInterval
 		if room > 0 {
 			var err error
 			jobs, err = q.claim(ctx, room)
-			if err != nil && ctx.Err() == nil {
+			switch {
+			case err == nil:
+				q.outage.OK()
+			case ctx.Err() != nil:
+			case q.outage.Failed(err):
+				// The store is away: try again in a few seconds, quietly
+				// (logged once), and pick up where we were when it returns.
+				wait = max(wait, q.outage.Wait())
+			default:
 				q.log.Warn("delivery: claim", "err", err)
 			}
 		}
@@ -95,7 +104,7 @@ func (q *Queue) dispatch(ctx context.Context, work chan<- *job) {
 		if len(jobs) > 0 && len(jobs) == room {
 			continue // probably more due
 		}
-		idle.Reset(q.o.PollInterval)
+		idle.Reset(wait)
 		select {
 		case <-ctx.Done():
 		case <-q.wake:
@@ -180,7 +189,9 @@ func (q *Queue) process(ctx context.Context, j *job) {
 			q.done(j)
 			return
 		}
-		q.log.Warn("delivery: load body", "err", err, "activity", j.Activity)
+		if !q.outage.Failed(err) {
+			q.log.Warn("delivery: load body", "err", err, "activity", j.Activity)
+		}
 		return // lease runs out, the job is tried again
 	}
 	// runJob checked the lease, but loading the body may have taken long
