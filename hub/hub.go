@@ -38,6 +38,7 @@ import (
 	"github.com/ogpnet/ogpnet/hub/readmodel"
 	"github.com/ogpnet/ogpnet/hub/reshare"
 	"github.com/ogpnet/ogpnet/internal/auth"
+	"github.com/ogpnet/ogpnet/internal/store"
 	"github.com/ogpnet/ogpnet/internal/web"
 )
 
@@ -214,6 +215,9 @@ func (h *Hub) Run(ctx context.Context) error {
 		defer wg.Done()
 		t := time.NewTicker(30 * time.Second)
 		defer t.Stop()
+		// Health not flushed during a store outage stays in memory and goes
+		// out at the first flush after it.
+		outage := store.Outage{What: "member health flush", Log: h.log}
 		for {
 			select {
 			case <-ctx.Done():
@@ -222,7 +226,12 @@ func (h *Hub) Run(ctx context.Context) error {
 				cancel()
 				return
 			case <-t.C:
-				if err := h.members.Flush(ctx); err != nil {
+				err := h.members.Flush(ctx)
+				switch {
+				case err == nil:
+					outage.OK()
+				case ctx.Err() != nil || outage.Failed(err):
+				default:
 					h.log.Warn("member health flush", "err", err)
 				}
 			}

@@ -29,6 +29,7 @@ import (
 	"github.com/ogpnet/ogpnet/hub/ingest"
 	"github.com/ogpnet/ogpnet/hub/members"
 	"github.com/ogpnet/ogpnet/hub/objects"
+	"github.com/ogpnet/ogpnet/internal/store"
 )
 
 // DefaultMaxPages bounds one walk (20 items a page: 200k activities).
@@ -53,6 +54,8 @@ type Backfiller struct {
 
 	ownerOnce sync.Once
 	owner     string // this replica's name on its claims
+
+	outage store.Outage // one warning per store outage, not one per member
 }
 
 // Stats counts one walk.
@@ -269,6 +272,7 @@ func linkID(raw json.RawMessage) string {
 // Accept arrived), and every poll as a safety net.
 func (b *Backfiller) Loop(ctx context.Context, interval, poll time.Duration, wake <-chan struct{}) {
 	defer b.wg.Wait() // no walk outlives Loop (the store closes after it)
+	b.outage.What, b.outage.Log = "backfill", b.log()
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	pollTick := time.NewTicker(poll)
@@ -301,6 +305,9 @@ func (b *Backfiller) periodic(ctx context.Context, interval time.Duration) {
 	n := b.now().UnixNano() / int64(interval)
 	for _, m := range b.Members.Active() {
 		ok, err := b.insertClaim(ctx, "tick", m.Actor, n)
+		if b.storeAway(err) {
+			return // this interval's walks are skipped; the next one catches up
+		}
 		if err != nil {
 			b.log().WarnContext(ctx, "backfill: claim", "member", m.Actor, "err", err)
 			continue
@@ -311,10 +318,23 @@ func (b *Backfiller) periodic(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// storeAway reports whether err is the store being out of reach (logged
+// once per outage); a nil err ends an outage. Only Loop's goroutine calls it.
+func (b *Backfiller) storeAway(err error) bool {
+	if err == nil {
+		b.outage.OK()
+		return false
+	}
+	return b.outage.Failed(err)
+}
+
 // backfillAccepted walks every member whose follow was accepted since the
 // last look.
 func (b *Backfiller) backfillAccepted(ctx context.Context) {
 	accepted, err := b.Members.NewlyAccepted(ctx)
+	if b.storeAway(err) {
+		return // looked at again at the next poll
+	}
 	if err != nil {
 		b.log().WarnContext(ctx, "backfill: follow states", "err", err)
 		return

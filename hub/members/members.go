@@ -459,7 +459,13 @@ func (s *Service) Flush(ctx context.Context) error {
 	s.mu.Unlock()
 	var errs []error
 	for _, m := range batch {
-		errs = append(errs, s.saveDelivery(ctx, m))
+		if err := s.saveDelivery(ctx, m); err != nil {
+			errs = append(errs, err)
+			// Not saved (the store may be away): flush it again next time.
+			s.mu.Lock()
+			s.dirty[m.Actor] = true
+			s.mu.Unlock()
+		}
 	}
 	return errors.Join(errs...)
 }

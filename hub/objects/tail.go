@@ -9,6 +9,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/ogpnet/ogpnet/internal/store"
 )
 
 // gapGrace is how long a tailer keeps looking for a missing sequence
@@ -48,6 +50,7 @@ type Tailer struct {
 	Log *slog.Logger
 
 	s         *Store
+	outage    store.Outage        // quiet, paced polls while the store is away
 	high      int64               // highest number read
 	gaps      map[int64]time.Time // numbers below high not read yet → when first missed
 	grace     time.Duration
@@ -81,6 +84,7 @@ func (s *Store) Tailer() *Tailer {
 // reads back only its own writes, which change nothing. Errors are logged
 // and the next round tries again.
 func (t *Tailer) Run(ctx context.Context, alongside ...func(context.Context) error) {
+	t.outage.What, t.outage.Log = "objects: tail", t.log()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -90,11 +94,23 @@ func (t *Tailer) Run(ctx context.Context, alongside ...func(context.Context) err
 		case <-timer.C:
 		}
 		began := time.Now()
-		if _, err := t.Follow(ctx); err != nil && ctx.Err() == nil {
+		_, err := t.Follow(ctx)
+		switch {
+		case err == nil:
+			t.outage.OK()
+		case ctx.Err() != nil || t.outage.Failed(err):
+		default:
 			t.log().Warn("objects: tail", "err", err)
 		}
+		if t.outage.Down() {
+			// The store is away: the poll's duration says nothing about its
+			// load (it is the driver's wait). Look again in a few seconds,
+			// quietly, and read on from where we were when it answers.
+			timer.Reset(t.outage.Wait())
+			continue
+		}
 		for _, fn := range alongside {
-			if err := fn(ctx); err != nil && ctx.Err() == nil {
+			if err := fn(ctx); err != nil && ctx.Err() == nil && !t.outage.Failed(err) {
 				t.log().Warn("objects: tail: alongside", "err", err)
 			}
 		}
