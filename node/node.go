@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +33,7 @@ import (
 	"github.com/ogpnet/ogpnet/federation/fetch"
 	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/internal/auth"
+	"github.com/ogpnet/ogpnet/internal/store"
 	"github.com/ogpnet/ogpnet/internal/web"
 	"github.com/ogpnet/ogpnet/node/plan"
 	"github.com/ogpnet/ogpnet/node/planstore"
@@ -179,14 +181,47 @@ func (n *Node) setupEcho() error {
 // Handler is the node's whole site.
 func (n *Node) Handler() http.Handler { return n.e }
 
-// Run delivers queued activities until ctx ends, then drains.
+// Run reconciles, then delivers queued activities until ctx ends, then
+// drains. A reconcile that failed (the store away at start), or a write
+// stored whose activity could not be published (the store went away in
+// between), is reconciled again every few seconds until it succeeds: a
+// store that comes back heals the node without a restart.
 func (n *Node) Run(ctx context.Context) error {
-	if published, err := n.svc.Reconcile(ctx); err != nil {
-		n.log.Warn("reconcile: some stored changes could not be published", "err", err)
-	} else if published > 0 {
-		n.log.Info("reconcile: published stored changes that had not gone out", "activities", published)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n.reconcileLoop(ctx)
+	}()
+	err := n.fed.Run(ctx)
+	<-done
+	return err
+}
+
+// reconcileEvery is how often reconcileLoop looks whether a reconcile is due.
+var reconcileEvery = 5 * time.Second
+
+func (n *Node) reconcileLoop(ctx context.Context) {
+	outage := store.Outage{What: "reconcile", Log: n.log}
+	for first := true; ; first = false {
+		if first || n.svc.Unpublished() {
+			published, err := n.svc.Reconcile(ctx)
+			switch {
+			case err == nil:
+				outage.OK()
+				if published > 0 {
+					n.log.Info("reconcile: published stored changes that had not gone out", "activities", published)
+				}
+			case ctx.Err() != nil || outage.Failed(err):
+			default:
+				n.log.Warn("reconcile: some stored changes could not be published", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(reconcileEvery):
+		}
 	}
-	return n.fed.Run(ctx)
 }
 
 // Federation is the node's ActivityPub server.

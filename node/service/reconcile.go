@@ -15,9 +15,16 @@ import (
 // commitment and progress update with the newest activity about it in the
 // outbox, and returns how many activities it published. Withdrawals are
 // not re-checked: their Delete is published before anything else.
-func (s *Service) Reconcile(ctx context.Context) (int, error) {
+func (s *Service) Reconcile(ctx context.Context) (n int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Writes hold s.mu too: nothing is stored between this and the end.
+	s.unpublished.Store(false)
+	defer func() {
+		if err != nil {
+			s.unpublished.Store(true) // run again later (node.Run)
+		}
+	}()
 	last, err := s.fed.LastPublished(ctx)
 	if err != nil {
 		return 0, err
@@ -28,7 +35,6 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 		at, ok := last[iri]
 		return !ok || changed.After(at), !ok
 	}
-	n := 0
 	var errs []error
 	note := func(err error) {
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ogpnet/ogpnet/federation"
@@ -42,6 +43,9 @@ type Service struct {
 	// publish) consistent without transactions, which the embedded store
 	// lacks.
 	mu sync.Mutex
+	// unpublished is set when a publish failed after its write was stored,
+	// and cleared by a Reconcile that succeeded.
+	unpublished atomic.Bool
 }
 
 // New wires a Service: st stores, fed publishes, wire maps the domain
@@ -70,10 +74,18 @@ func (s *Service) publish(ctx context.Context, typ string, object any) error {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
 	defer cancel()
 	if err := s.fed.Publish(pctx, body); err != nil {
+		// Stored but not announced (the store may have gone away between
+		// the two): Reconcile, run again by the node until it succeeds,
+		// publishes it once the store is back, without a restart.
+		s.unpublished.Store(true)
 		return fmt.Errorf("node: publish %s: %w", typ, err)
 	}
 	return nil
 }
+
+// Unpublished reports whether a write was stored but its activity could not
+// be published since the last successful Reconcile.
+func (s *Service) Unpublished() bool { return s.unpublished.Load() }
 
 // publishTimeout bounds recording one activity in the outbox and queue.
 const publishTimeout = 30 * time.Second
