@@ -30,6 +30,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/ogpnet/ogpnet/federation"
+	"github.com/ogpnet/ogpnet/federation/delivery"
 	"github.com/ogpnet/ogpnet/federation/fetch"
 	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/internal/auth"
@@ -57,6 +58,9 @@ type Config struct {
 	// (created with CreateAPIToken) still work.
 	Auth    auth.Config
 	Guard   fetch.Guard // SSRF allow-list; a *.localhost base turns on dev mode
+	// Delivery tunes the outgoing queue (zero: its defaults; tests shorten
+	// the lease that a job whose outcome could not be recorded waits out).
+	Delivery delivery.Options
 	Version string
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry // per-server registry
@@ -109,7 +113,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.fed, err = federation.New(ctx, federation.Config{
 		BaseURL: cfg.BaseURL, Username: cfg.Slug, ActorType: "Organization",
 		Name: cfg.Name, Summary: cfg.Summary, Lang: cfg.Lang, DB: cfg.DB, Guard: cfg.Guard,
-		Version: cfg.Version, Logger: cfg.Logger,
+		Version: cfg.Version, Logger: cfg.Logger, Delivery: cfg.Delivery,
 		// The actor IRI is the government's profile for browsers.
 		// (n.web is built below, before anything is served.)
 		ActorHTML: func(c echo.Context) error { return n.web.ActorPage(c) },
