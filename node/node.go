@@ -56,14 +56,14 @@ type Config struct {
 	DB                           *mongo.Database
 	// Auth is OIDC for operators. Issuer "" → no browser login; API tokens
 	// (created with CreateAPIToken) still work.
-	Auth    auth.Config
-	Guard   fetch.Guard // SSRF allow-list; a *.localhost base turns on dev mode
+	Auth  auth.Config
+	Guard fetch.Guard // SSRF allow-list; a *.localhost base turns on dev mode
 	// Delivery tunes the outgoing queue (zero: its defaults; tests shorten
 	// the lease that a job whose outcome could not be recorded waits out).
 	Delivery delivery.Options
-	Version string
-	Logger  *slog.Logger
-	Metrics *prometheus.Registry // per-server registry
+	Version  string
+	Logger   *slog.Logger
+	Metrics  *prometheus.Registry // per-server registry
 	// Notice is a catalogue message id shown as a banner on every page
 	// (the demo labels its sample data with "site_demo_notice").
 	Notice string
