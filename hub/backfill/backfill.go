@@ -341,9 +341,10 @@ func (b *Backfiller) backfillAccepted(ctx context.Context) {
 	}
 	for _, m := range accepted {
 		b.wg.Go(func() {
-			if st, _ := b.Member(ctx, m); st.Leased {
-				// The holder may be a replica that died mid-walk: look
-				// again at the next poll rather than at the next interval.
+			if st, err := b.Member(ctx, m); st.Leased || store.Unavailable(err) {
+				// The holder may be a replica that died mid-walk, or the
+				// store went away during the walk: look again at the next
+				// poll rather than at the next interval.
 				b.Members.RetryAccepted(m.Actor)
 			}
 		})
