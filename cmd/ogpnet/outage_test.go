@@ -87,11 +87,9 @@ func startStoreProc(t *testing.T, dir, addr string) *storeProc {
 
 // kill ends the store the hard way (a crash, a lost machine).
 func (p *storeProc) kill() {
-	if p.cmd.ProcessState == nil {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		p.done <- nil
-	}
+	_ = p.cmd.Process.Kill() // an error: it has exited already
+	err := <-p.done
+	p.done <- err
 }
 
 // devClient resolves *.localhost to loopback, as the servers' dev mode does.
@@ -148,7 +146,7 @@ func call(t *testing.T, method, url, token string, body any, accept string) answ
 }
 
 // inboxGate holds POSTs to the hub's inboxes while closed, and records what
-// the hub answered them.
+// the hub answered the held ones (not those already under way).
 type inboxGate struct {
 	mu      sync.Mutex
 	open    chan struct{}
@@ -172,6 +170,10 @@ func (g *inboxGate) wrap(next http.Handler) http.Handler {
 		if open != nil {
 			<-open
 		}
+		if open == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		g.mu.Lock()
@@ -184,7 +186,6 @@ func (g *inboxGate) wrap(next http.Handler) http.Handler {
 func (g *inboxGate) close() {
 	g.mu.Lock()
 	g.open = make(chan struct{})
-	g.answers, g.after = nil, nil // from here on: what was held
 	g.mu.Unlock()
 }
 
@@ -424,7 +425,7 @@ func TestStoreOutage(t *testing.T) {
 	}
 
 	time.Sleep(time.Until(down.Add(outageFor)))
-	startStoreProc(t, dir, addr)
+	proc = startStoreProc(t, dir, addr)
 	back := time.Now()
 	for _, base := range []string{nbase, hbase} {
 		took := waitUntil(t, 15*time.Second, base+" to be ready again", func() bool {
@@ -463,5 +464,19 @@ func TestStoreOutage(t *testing.T) {
 	}
 	if a := call(t, http.MethodGet, hbase+"/api/v1/commitments", "", nil, "application/json"); json.Unmarshal([]byte(a.body), &page) != nil || len(page.Items) != 2 {
 		t.Errorf("hub API after the outage: %d commitments", len(page.Items))
+	}
+
+	// SIGTERM stops the store gracefully, with clients still connected.
+	if err := proc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-proc.done:
+		proc.done <- err // for the cleanup
+		if err != nil {
+			t.Errorf("ogpnet store after SIGTERM: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Error("ogpnet store did not stop within 15 s of SIGTERM")
 	}
 }
