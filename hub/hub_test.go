@@ -360,14 +360,20 @@ func TestHostileNodeIsNeutralised(t *testing.T) {
 
 	iris := ogp.NewIRIs(base, "rogue")
 	evil := ogp.Commitment{
-		ID: iris.Commitment("ROG0001"), Type: ogp.TypeCommitment, AttributedTo: rogue.ActorID(),
-		URL:       iris.Commitment("ROG0001"),
-		Name:      `<img src=x onerror=alert(1)>Evil`,
-		Summary:   `<p onclick="steal()">Fine <script>alert(1)</script><a href="javascript:alert(1)">x</a><a href="https://ok.example/">ok</a></p>`,
-		Content:   `<iframe src="https://evil.example"></iframe><style>body{}</style><p>text</p>`,
-		Published: time.Now().UTC().Add(-time.Minute), Identifier: "ROG0001", ActionPlan: iris.Plan("2024-2026"),
+		Post: ogp.Post{
+			ID:           iris.Commitment("ROG0001"),
+			Type:         ogp.TypeCommitment,
+			AttributedTo: rogue.ActorID(),
+			URL:          iris.Commitment("ROG0001"),
+			Name:         `<img src=x onerror=alert(1)>Evil`,
+			Summary:      `<p onclick="steal()">Fine <script>alert(1)</script><a href="javascript:alert(1)">x</a><a href="https://ok.example/">ok</a></p>`,
+			Content:      `<iframe src="https://evil.example"></iframe><style>body{}</style><p>text</p>`,
+			Published:    time.Now().UTC().Add(-time.Minute),
+			To:           []string{ogp.Public},
+			CC:           []string{rogue.FollowersID()},
+		},
+		Identifier: "ROG0001", ActionPlan: iris.Plan("2024-2026"),
 		Completion: ogp.CompletionLimited, PolicyAreas: []string{"open-data"}, Taxonomy: "ogpnet-2026.1",
-		To: []string{ogp.Public}, CC: []string{rogue.FollowersID()},
 	}
 	publish := func(s *federation.Server, obj any) {
 		t.Helper()

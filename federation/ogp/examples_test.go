@@ -16,20 +16,26 @@ var (
 func exampleCommitment() Commitment {
 	id := exIRIs.Commitment("JAL0001")
 	return Commitment{
-		Context:      JSONLDContext(),
-		ID:           id,
-		Type:         TypeCommitment,
-		AttributedTo: exIRIs.Actor(),
-		URL:          id,
-		Name:         "JAL0001: Intervención en Lomas de Polanco",
-		NameMap: LangMap{
-			"es": "JAL0001: Intervención en Lomas de Polanco",
-			"en": "JAL0001: Intervention in Lomas de Polanco",
-		},
-		Content: `<p><strong>JAL0001: Intervención en Lomas de Polanco</strong></p><p>Avance: sustancial. Coordinación vecinal con la policía y espacios abiertos. (Datos ilustrativos)</p><p><a href="` + id + `">` + id + `</a></p><p>#Justice #CitizenParticipation</p>`,
-		ContentMap: LangMap{
-			"es": `<p><strong>JAL0001: Intervención en Lomas de Polanco</strong></p><p>Avance: sustancial. Coordinación vecinal con la policía y espacios abiertos. (Datos ilustrativos)</p><p><a href="` + id + `">` + id + `</a></p><p>#Justice #CitizenParticipation</p>`,
-			"en": `<p><strong>JAL0001: Intervention in Lomas de Polanco</strong></p><p>Completion: substantial. Neighbourhood coordination with police and open spaces. (Illustrative data)</p><p><a href="` + id + `">` + id + `</a></p><p>#Justice #CitizenParticipation</p>`,
+		Post: Post{
+			Context:      JSONLDContext(),
+			ID:           id,
+			Type:         TypeCommitment,
+			AttributedTo: exIRIs.Actor(),
+			URL:          id,
+			Name:         "JAL0001: Intervención en Lomas de Polanco",
+			NameMap: LangMap{
+				"es": "JAL0001: Intervención en Lomas de Polanco",
+				"en": "JAL0001: Intervention in Lomas de Polanco",
+			},
+			Content: `<p><strong>JAL0001: Intervención en Lomas de Polanco</strong></p><p>Avance: sustancial. Coordinación vecinal con la policía y espacios abiertos. (Datos ilustrativos)</p><p><a href="` + id + `">` + id + `</a></p><p>#Justice #CitizenParticipation</p>`,
+			ContentMap: LangMap{
+				"es": `<p><strong>JAL0001: Intervención en Lomas de Polanco</strong></p><p>Avance: sustancial. Coordinación vecinal con la policía y espacios abiertos. (Datos ilustrativos)</p><p><a href="` + id + `">` + id + `</a></p><p>#Justice #CitizenParticipation</p>`,
+				"en": `<p><strong>JAL0001: Intervention in Lomas de Polanco</strong></p><p>Completion: substantial. Neighbourhood coordination with police and open spaces. (Illustrative data)</p><p><a href="` + id + `">` + id + `</a></p><p>#Justice #CitizenParticipation</p>`,
+			},
+			Published: exPublished,
+			Updated:   exUpdated,
+			To:        IRIList{Public},
+			CC:        IRIList{exIRIs.Followers()},
 		},
 		Lead: "Avance: sustancial. Coordinación vecinal con la policía y espacios abiertos. (Datos ilustrativos)",
 		LeadMap: LangMap{
@@ -41,10 +47,6 @@ func exampleCommitment() Commitment {
 			"es": "<p>Coordinación vecinal con la policía y recuperación de espacios abiertos.</p>",
 			"en": "<p>Neighbourhood coordination with police and recovery of open spaces.</p>",
 		},
-		Published:       exPublished,
-		Updated:         exUpdated,
-		To:              IRIList{Public},
-		CC:              IRIList{exIRIs.Followers()},
 		Thread:          exIRIs.Updates("JAL0001"),
 		Tag:             []Tag{{Type: TypeHashtag, Name: HashtagName("justice")}, {Type: TypeHashtag, Name: HashtagName("citizen-participation")}},
 		Identifier:      "JAL0001",
@@ -119,26 +121,29 @@ func exampleUpdate() ProgressUpdate {
 func examplePlan() ActionPlan {
 	id := exIRIs.Plan("2016-2018")
 	return ActionPlan{
-		Context:      JSONLDContext(),
-		ID:           id,
-		Type:         TypeActionPlan,
-		AttributedTo: exIRIs.Actor(),
-		URL:          id,
-		Name:         "Plan de Acción Local de Gobierno Abierto Jalisco 2016-2018",
-		NameMap: LangMap{
-			"es": "Plan de Acción Local de Gobierno Abierto Jalisco 2016-2018",
-			"en": "Jalisco Open Government Local Action Plan 2016-2018",
+		Post: Post{
+			Context:      JSONLDContext(),
+			ID:           id,
+			Type:         TypeActionPlan,
+			AttributedTo: exIRIs.Actor(),
+			URL:          id,
+			Name:         "Plan de Acción Local de Gobierno Abierto Jalisco 2016-2018",
+			NameMap: LangMap{
+				"es": "Plan de Acción Local de Gobierno Abierto Jalisco 2016-2018",
+				"en": "Jalisco Open Government Local Action Plan 2016-2018",
+			},
+			Content: `<p><strong>Plan de Acción Local de Gobierno Abierto Jalisco 2016-2018</strong></p><p>2 compromisos, 2017-01-01 a 2018-06-30. (Datos ilustrativos)</p><p><a href="` + id + `">` + id + `</a></p>`,
+			ContentMap: LangMap{
+				"es": `<p><strong>Plan de Acción Local de Gobierno Abierto Jalisco 2016-2018</strong></p><p>2 compromisos, 2017-01-01 a 2018-06-30. (Datos ilustrativos)</p><p><a href="` + id + `">` + id + `</a></p>`,
+				"en": `<p><strong>Jalisco Open Government Local Action Plan 2016-2018</strong></p><p>2 commitments, 2017-01-01 to 2018-06-30. (Illustrative data)</p><p><a href="` + id + `">` + id + `</a></p>`,
+			},
+			Published: exPublished,
+			To:        IRIList{Public},
+			CC:        IRIList{exIRIs.Followers()},
 		},
-		Content: `<p><strong>Plan de Acción Local de Gobierno Abierto Jalisco 2016-2018</strong></p><p>2 compromisos, 2017-01-01 a 2018-06-30. (Datos ilustrativos)</p><p><a href="` + id + `">` + id + `</a></p>`,
-		ContentMap: LangMap{
-			"es": `<p><strong>Plan de Acción Local de Gobierno Abierto Jalisco 2016-2018</strong></p><p>2 compromisos, 2017-01-01 a 2018-06-30. (Datos ilustrativos)</p><p><a href="` + id + `">` + id + `</a></p>`,
-			"en": `<p><strong>Jalisco Open Government Local Action Plan 2016-2018</strong></p><p>2 commitments, 2017-01-01 to 2018-06-30. (Illustrative data)</p><p><a href="` + id + `">` + id + `</a></p>`,
-		},
-		Lead:         "2 compromisos, 2017-01-01 a 2018-06-30. (Datos ilustrativos)",
-		LeadMap:      LangMap{"es": "2 compromisos, 2017-01-01 a 2018-06-30. (Datos ilustrativos)", "en": "2 commitments, 2017-01-01 to 2018-06-30. (Illustrative data)"},
-		Published:    exPublished,
-		To:           IRIList{Public},
-		CC:           IRIList{exIRIs.Followers()},
+		Lead:    "2 compromisos, 2017-01-01 a 2018-06-30. (Datos ilustrativos)",
+		LeadMap: LangMap{"es": "2 compromisos, 2017-01-01 a 2018-06-30. (Datos ilustrativos)", "en": "2 commitments, 2017-01-01 to 2018-06-30. (Illustrative data)"},
+
 		Jurisdiction: "Jalisco, México",
 		Period:       Period{Start: "2017-01-01", End: "2018-06-30"},
 		Status:       PlanImplementation,

@@ -408,6 +408,15 @@ func (c *checker) titles(name string, nameMap LangMap, summary string, summaryMa
 	c.langMap("summaryMap", summaryMap, MaxSummaryChars, false)
 }
 
+// post checks the head of a Commitment or an ActionPlan: the object's
+// identity, its titles and the content fediverse servers show.
+func (c *checker) post(wantType string, p Post) {
+	c.object(wantType, p.Type, p.ID, p.AttributedTo, p.URL)
+	c.titles(p.Name, p.NameMap, p.Summary, p.SummaryMap)
+	c.bytesLimit("content", p.Content, MaxContentBytes, false)
+	c.langMap("contentMap", p.ContentMap, MaxContentBytes, true)
+}
+
 // langMap checks a …Map; maxLen counts characters, or bytes when inBytes.
 func (c *checker) langMap(field string, m LangMap, maxLen int, inBytes bool) {
 	if len(m) > MaxLanguages {
@@ -472,10 +481,7 @@ func ValidSlug(s string) bool { return len(s) <= 64 && slugRe.MatchString(s) }
 // Validate checks c as the hub would on ingest.
 func (c Commitment) Validate() error {
 	k := &checker{kind: KindCommitment}
-	k.object(TypeCommitment, c.Type, c.ID, c.AttributedTo, c.URL)
-	k.titles(c.Name, c.NameMap, c.Summary, c.SummaryMap)
-	k.bytesLimit("content", c.Content, MaxContentBytes, false)
-	k.langMap("contentMap", c.ContentMap, MaxContentBytes, true)
+	k.post(TypeCommitment, c.Post)
 	k.text("ogp:lead", c.Lead, MaxSummaryChars, false)
 	k.langMap("ogp:leadMap", c.LeadMap, MaxSummaryChars, false)
 	k.bytesLimit("ogp:description", c.Description, MaxContentBytes, false)
@@ -658,10 +664,7 @@ func (u ProgressUpdate) Validate() error {
 // Validate checks p as the hub would on ingest.
 func (p ActionPlan) Validate() error {
 	k := &checker{kind: KindActionPlan}
-	k.object(TypeActionPlan, p.Type, p.ID, p.AttributedTo, p.URL)
-	k.titles(p.Name, p.NameMap, p.Summary, p.SummaryMap)
-	k.bytesLimit("content", p.Content, MaxContentBytes, false)
-	k.langMap("contentMap", p.ContentMap, MaxContentBytes, true)
+	k.post(TypeActionPlan, p.Post)
 	k.text("ogp:lead", p.Lead, MaxSummaryChars, false)
 	k.langMap("ogp:leadMap", p.LeadMap, MaxSummaryChars, false)
 	k.addressees(p.To, p.CC)

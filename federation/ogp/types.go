@@ -158,21 +158,7 @@ type IRM struct {
 // accepted on input from older producers but ours leave it out, because
 // GoToSocial turns it into a content warning (docs/vocabulary.md).
 type Commitment struct {
-	Context      []any     `json:"@context,omitempty"`
-	ID           string    `json:"id"`
-	Type         string    `json:"type"`
-	AttributedTo string    `json:"attributedTo"`
-	URL          string    `json:"url,omitempty"`
-	Name         string    `json:"name"`
-	NameMap      LangMap   `json:"nameMap,omitempty"`
-	Summary      string    `json:"summary,omitempty"`
-	SummaryMap   LangMap   `json:"summaryMap,omitempty"`
-	Content      string    `json:"content,omitempty"`
-	ContentMap   LangMap   `json:"contentMap,omitempty"`
-	Published    time.Time `json:"published,omitzero"`
-	Updated      time.Time `json:"updated,omitzero"`
-	To           IRIList   `json:"to,omitempty"`
-	CC           IRIList   `json:"cc,omitempty"`
+	Post
 	// Thread is the ActivityStreams "context": the commitment's progress
 	// collection, which groups the commitment and its updates.
 	Thread string `json:"context,omitempty"`
@@ -202,6 +188,27 @@ type Commitment struct {
 	Milestones      []Milestone  `json:"ogp:milestones,omitempty"`
 	Completion      Completion   `json:"ogp:completion"`
 	IRM             *IRM         `json:"ogp:irm,omitempty"`
+}
+
+// Post is the ActivityStreams head a Commitment and an ActionPlan share:
+// what fediverse servers read and show as a post. It is embedded, so its
+// fields stand at the top level of the JSON document.
+type Post struct {
+	Context      []any     `json:"@context,omitempty"`
+	ID           string    `json:"id"`
+	Type         string    `json:"type"`
+	AttributedTo string    `json:"attributedTo"`
+	URL          string    `json:"url,omitempty"`
+	Name         string    `json:"name"`
+	NameMap      LangMap   `json:"nameMap,omitempty"`
+	Summary      string    `json:"summary,omitempty"`
+	SummaryMap   LangMap   `json:"summaryMap,omitempty"`
+	Content      string    `json:"content,omitempty"`
+	ContentMap   LangMap   `json:"contentMap,omitempty"`
+	Published    time.Time `json:"published,omitzero"`
+	Updated      time.Time `json:"updated,omitzero"`
+	To           IRIList   `json:"to,omitempty"`
+	CC           IRIList   `json:"cc,omitempty"`
 }
 
 // MilestoneChange records a milestone's new status in a progress update.
@@ -261,22 +268,8 @@ type Participation struct {
 // the post fediverse servers show and ogp:lead the structured one-line
 // summary; Summary is only read from older producers.
 type ActionPlan struct {
-	Context      []any     `json:"@context,omitempty"`
-	ID           string    `json:"id"`
-	Type         string    `json:"type"`
-	AttributedTo string    `json:"attributedTo"`
-	URL          string    `json:"url,omitempty"`
-	Name         string    `json:"name"`
-	NameMap      LangMap   `json:"nameMap,omitempty"`
-	Summary      string    `json:"summary,omitempty"`
-	SummaryMap   LangMap   `json:"summaryMap,omitempty"`
-	Content      string    `json:"content,omitempty"`
-	ContentMap   LangMap   `json:"contentMap,omitempty"`
-	Published    time.Time `json:"published,omitzero"`
-	Updated      time.Time `json:"updated,omitzero"`
-	To           IRIList   `json:"to,omitempty"`
-	CC           IRIList   `json:"cc,omitempty"`
-	Tag          []Tag     `json:"tag,omitempty"`
+	Post
+	Tag []Tag `json:"tag,omitempty"`
 
 	Lead          string         `json:"ogp:lead,omitempty"`
 	LeadMap       LangMap        `json:"ogp:leadMap,omitempty"`

@@ -23,13 +23,20 @@ func commitmentJSON(t testing.TB, id, attributed string, updated time.Time) []by
 	t.Helper()
 	iris := ogp.NewIRIs("http://a.localhost", "a")
 	c := ogp.Commitment{
-		ID: id, Type: ogp.TypeCommitment, AttributedTo: attributed, URL: id,
-		Name: "Open data " + id, Summary: "A summary that is about two hundred characters long, as real ones are, so the benchmark moves realistic documents.",
-		Content:    "<p>" + string(make([]byte, 0)) + "Body text of the commitment with <em>some</em> markup.</p>",
+		Post: ogp.Post{
+			ID:           id,
+			Type:         ogp.TypeCommitment,
+			AttributedTo: attributed,
+			URL:          id,
+			Name:         "Open data " + id,
+			Summary:      "A summary that is about two hundred characters long, as real ones are, so the benchmark moves realistic documents.",
+			Content:      "<p>" + string(make([]byte, 0)) + "Body text of the commitment with <em>some</em> markup.</p>",
+			Published:    time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+			Updated:      updated,
+			To:           []string{ogp.Public},
+		},
 		Identifier: "AAA0001", ActionPlan: iris.Plan("p"), Completion: ogp.CompletionLimited,
 		PolicyAreas: []string{"open-data"}, Taxonomy: "ogpnet-2026.1",
-		Published: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Updated: updated,
-		To: []string{ogp.Public},
 	}
 	b, err := json.Marshal(c)
 	if err != nil {

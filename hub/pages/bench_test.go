@@ -37,10 +37,16 @@ func BenchmarkComparisonAtScale(b *testing.B) {
 		for i := range perPilot {
 			id := fmt.Sprintf("%s/commitments/P%04d", base, i)
 			m.ApplyCommitment(actor, ogp.Commitment{
-				ID: id, Type: ogp.TypeCommitment, AttributedTo: actor, Name: fmt.Sprintf("Commitment %d of pilot %d", i, p),
+				Post: ogp.Post{
+					ID:           id,
+					Type:         ogp.TypeCommitment,
+					AttributedTo: actor,
+					Name:         fmt.Sprintf("Commitment %d of pilot %d", i, p),
+					Published:    today.AddDate(0, 0, -100),
+				},
 				Identifier: fmt.Sprintf("P%04d", i), Completion: ogp.Completions[(i+p)%5],
 				PolicyAreas: []string{areas[i%len(areas)]}, Values: []ogp.Value{ogp.ValueCivicParticipation},
-				StartDate: "2024-01-01", EndDate: "2026-12-31", Published: today.AddDate(0, 0, -100),
+				StartDate: "2024-01-01", EndDate: "2026-12-31",
 				Milestones: []ogp.Milestone{{ID: id + "#m1", Name: "m1", EndDate: "2025-01-01", Status: ogp.MilestoneInProgress}},
 			}, today)
 			for u := range updates {

@@ -35,8 +35,8 @@ func TestModelIndexFollowsTheModel(t *testing.T) {
 
 	// A new commitment elsewhere with the same policy area.
 	const other = "http://paris.localhost:8080/commitments/PAR0002"
-	m.ApplyCommitment(rt.ParisActor, ogp.Commitment{ID: other, Type: ogp.TypeCommitment, AttributedTo: rt.ParisActor,
-		Name: "Registre des lobbies", PolicyAreas: []string{"Lobbying"}, Completion: ogp.CompletionLimited}, rt.Today)
+	m.ApplyCommitment(rt.ParisActor, ogp.Commitment{Post: ogp.Post{ID: other, Type: ogp.TypeCommitment, AttributedTo: rt.ParisActor, Name: "Registre des lobbies"},
+		PolicyAreas: []string{"Lobbying"}, Completion: ogp.CompletionLimited}, rt.Today)
 	if !slices.Contains(matchIDs(x.Similar(rt.MadLobby, 6)), other) {
 		t.Errorf("the new commitment is not a peer: %q", matchIDs(x.Similar(rt.MadLobby, 6)))
 	}

@@ -17,11 +17,16 @@ func fixedNow() time.Time { return day }
 
 func commitment(pilot, id string, c ogp.Completion, areas ...string) ogp.Commitment {
 	return ogp.Commitment{
-		ID: pilot + "/commitments/" + id, Type: ogp.TypeCommitment, AttributedTo: pilot + "/users/x",
-		Name: "Commitment " + id, Identifier: id, ActionPlan: pilot + "/plans/p1",
+		Post: ogp.Post{
+			ID:           pilot + "/commitments/" + id,
+			Type:         ogp.TypeCommitment,
+			AttributedTo: pilot + "/users/x",
+			Name:         "Commitment " + id,
+			Published:    day.Add(-48 * time.Hour),
+		},
+		Identifier: id, ActionPlan: pilot + "/plans/p1",
 		Completion: c, PolicyAreas: areas, Values: []ogp.Value{ogp.ValueCivicParticipation},
 		StartDate: "2024-01-01", EndDate: "2026-12-31",
-		Published: day.Add(-48 * time.Hour),
 		Milestones: []ogp.Milestone{
 			{ID: "m1", Name: "done on time", EndDate: "2025-01-01", Status: ogp.MilestoneComplete, CompletedDate: "2024-12-01"},
 			{ID: "m2", Name: "done late", EndDate: "2025-01-01", Status: ogp.MilestoneComplete, CompletedDate: "2025-02-01"},
@@ -38,7 +43,7 @@ func seeded(t *testing.T) (*Model, string, string) {
 	a, b := "http://a.localhost", "http://b.localhost"
 	m.SetPilot(PilotInfo{Actor: a, Name: "Ávila"})
 	m.SetPilot(PilotInfo{Actor: b, Name: "Bogotá"})
-	m.ApplyPlan(a, ogp.ActionPlan{ID: a + "/plans/p1", Type: ogp.TypeActionPlan, Name: "Plan A",
+	m.ApplyPlan(a, ogp.ActionPlan{Post: ogp.Post{ID: a + "/plans/p1", Type: ogp.TypeActionPlan, Name: "Plan A"},
 		Period: ogp.Period{Start: "2024-01-01", End: "2026-12-31"}, Status: ogp.PlanImplementation,
 		Guidelines:    []ogp.Guideline{{Key: ogp.GuidelineProcessPublished, Level: ogp.GuidelineMet}, {Key: ogp.GuidelineBreadth, Level: ogp.GuidelinePartly}, {Key: ogp.GuidelineFeedback, Level: ogp.GuidelineNotMet}},
 		Participation: &ogp.Participation{Development: ogp.IAP2Collaborate}})

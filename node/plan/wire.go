@@ -49,18 +49,7 @@ func (w Wire) Commitment(c Commitment) ogp.Commitment {
 		contentMap[l] = post(title, leadMap[l], id, tags)
 	}
 	out := ogp.Commitment{
-		ID:             id,
-		Type:           ogp.TypeCommitment,
-		AttributedTo:   w.IRIs.Actor(),
-		URL:            id,
-		Name:           nameMap[w.Lang],
-		NameMap:        nameMap,
-		Content:        contentMap[w.Lang],
-		ContentMap:     contentMap,
-		Published:      c.Created.UTC(),
-		Updated:        editedAt(c.Created, c.Updated),
-		To:             ogp.IRIList{ogp.Public},
-		CC:             ogp.IRIList{w.IRIs.Followers()},
+		Post:           w.post(ogp.TypeCommitment, id, nameMap, contentMap, c.Created, c.Updated),
 		Thread:         w.IRIs.Updates(c.ID),
 		Tag:            tags,
 		Lead:           leadMap[w.Lang],
@@ -155,6 +144,26 @@ func (w Wire) ProgressUpdate(u ProgressUpdate, c Commitment) ogp.ProgressUpdate 
 	return out
 }
 
+// post returns the public head of a Commitment or an ActionPlan: id, its
+// names and fediverse content in each language (the node's language first),
+// and the public addressing every object of the node carries.
+func (w Wire) post(typ, id string, names, contents ogp.LangMap, created, saved time.Time) ogp.Post {
+	return ogp.Post{
+		ID:           id,
+		Type:         typ,
+		AttributedTo: w.IRIs.Actor(),
+		URL:          id,
+		Name:         names[w.Lang],
+		NameMap:      names,
+		Content:      contents[w.Lang],
+		ContentMap:   contents,
+		Published:    created.UTC(),
+		Updated:      editedAt(created, saved),
+		To:           ogp.IRIList{ogp.Public},
+		CC:           ogp.IRIList{w.IRIs.Followers()},
+	}
+}
+
 // ActionPlan returns the Page for p listing commitments (deleted ones are
 // left out, in the order given).
 func (w Wire) ActionPlan(p ActionPlan, commitments []Commitment) ogp.ActionPlan {
@@ -180,18 +189,7 @@ func (w Wire) ActionPlan(p ActionPlan, commitments []Commitment) ogp.ActionPlan 
 		contentMap[l] = post(nameMap[l], leadMap[l], id, nil)
 	}
 	out := ogp.ActionPlan{
-		ID:           id,
-		Type:         ogp.TypeActionPlan,
-		AttributedTo: w.IRIs.Actor(),
-		URL:          id,
-		Name:         nameMap[w.Lang],
-		NameMap:      nameMap,
-		Content:      contentMap[w.Lang],
-		ContentMap:   contentMap,
-		Published:    p.Created.UTC(),
-		Updated:      editedAt(p.Created, p.Updated),
-		To:           ogp.IRIList{ogp.Public},
-		CC:           ogp.IRIList{w.IRIs.Followers()},
+		Post:         w.post(ogp.TypeActionPlan, id, nameMap, contentMap, p.Created, p.Updated),
 		Lead:         leadMap[w.Lang],
 		LeadMap:      leadMap,
 		Jurisdiction: p.Jurisdiction,

@@ -47,11 +47,16 @@ func Fill(t testing.TB) *readmodel.Model {
 	}
 	plan := func(actor, id, name string, gs []ogp.Guideline, dev ogp.IAP2Level, commitments ...string) {
 		m.ApplyPlan(actor, ogp.ActionPlan{
-			ID: id, Type: ogp.TypeActionPlan, AttributedTo: actor, Name: name,
+			Post: ogp.Post{
+				ID:           id,
+				Type:         ogp.TypeActionPlan,
+				AttributedTo: actor,
+				Name:         name,
+				Published:    pub,
+			},
 			Period: ogp.Period{Start: "2016-12-01", End: "2017-12-31"}, Status: ogp.PlanImplementation,
 			Commitments: commitments, Guidelines: gs,
 			Participation: &ogp.Participation{Development: dev, Implementation: ogp.IAP2Consult},
-			Published:     pub,
 		})
 	}
 	plan(MadridActor, "http://madrid.localhost:8080/plans/2016", "Plan de Acción de Madrid 2016-2017", []ogp.Guideline{
@@ -73,10 +78,14 @@ func Fill(t testing.TB) *readmodel.Model {
 		m.ApplyCommitment(actor, c, pub)
 	}
 	commit(MadridActor, "http://madrid.localhost:8080/plans/2016", ogp.Commitment{
-		ID: MadLobby, Identifier: "MAD0001",
-		Name: "Registro obligatorio de lobbies", NameMap: ogp.LangMap{"es": "Registro obligatorio de lobbies", "en": "Mandatory lobby registry"},
-		Summary:     "<p>Crear un registro <strong>público y obligatorio</strong> de grupos de interés.</p><script>alert('x')</script>",
-		SummaryMap:  ogp.LangMap{"en": "<p>Create a <strong>public, mandatory</strong> register of lobbyists and interest groups.</p><img src=x onerror=alert(1)>"},
+		Post: ogp.Post{
+			ID:         MadLobby,
+			Name:       "Registro obligatorio de lobbies",
+			NameMap:    ogp.LangMap{"es": "Registro obligatorio de lobbies", "en": "Mandatory lobby registry"},
+			Summary:    "<p>Crear un registro <strong>público y obligatorio</strong> de grupos de interés.</p><script>alert('x')</script>",
+			SummaryMap: ogp.LangMap{"en": "<p>Create a <strong>public, mandatory</strong> register of lobbyists and interest groups.</p><img src=x onerror=alert(1)>"},
+		},
+		Identifier: "MAD0001",
 		Values:      []ogp.Value{ogp.ValueAccessToInformation, ogp.ValuePublicAccountability},
 		PolicyAreas: []string{"Lobbying", "Anti-Corruption"}, LeadInstitution: "Ayuntamiento de Madrid",
 		Completion: ogp.CompletionComplete,
@@ -86,10 +95,14 @@ func Fill(t testing.TB) *readmodel.Model {
 		},
 	})
 	commit(MadridActor, "http://madrid.localhost:8080/plans/2016", ogp.Commitment{
-		ID: MadBudget, Identifier: "MAD0003",
-		Name: "Desarrollar los presupuestos participativos", NameMap: ogp.LangMap{"en": "Participatory budgeting"},
-		Summary:     "Presupuestos participativos para toda la ciudad.",
-		SummaryMap:  ogp.LangMap{"en": "Participatory budgeting for the whole city."},
+		Post: ogp.Post{
+			ID:         MadBudget,
+			Name:       "Desarrollar los presupuestos participativos",
+			NameMap:    ogp.LangMap{"en": "Participatory budgeting"},
+			Summary:    "Presupuestos participativos para toda la ciudad.",
+			SummaryMap: ogp.LangMap{"en": "Participatory budgeting for the whole city."},
+		},
+		Identifier: "MAD0003",
 		Values:      []ogp.Value{ogp.ValueCivicParticipation},
 		PolicyAreas: []string{"Public Participation", "Fiscal Openness"},
 		Completion:  ogp.CompletionSubstantial,
@@ -99,15 +112,14 @@ func Fill(t testing.TB) *readmodel.Model {
 		},
 	})
 	commit(JaliscoActor, "http://jalisco.localhost:8080/plans/2016", ogp.Commitment{
-		ID: JalLobby, Identifier: "JAL0001",
-		Name: "Registro público de cabilderos", Summary: "Registro público de cabilderos y grupos de interés en el Congreso.",
+		Post: ogp.Post{ID: JalLobby, Name: "Registro público de cabilderos", Summary: "Registro público de cabilderos y grupos de interés en el Congreso."},
+		Identifier: "JAL0001",
 		PolicyAreas: []string{"Anti-Corruption"}, Completion: ogp.CompletionNotStarted,
 		Values: []ogp.Value{ogp.ValuePublicAccountability},
 	})
 	commit(JaliscoActor, "http://jalisco.localhost:8080/plans/2016", ogp.Commitment{
-		ID: JalTeacher, Identifier: "JAL0005",
-		Name: "Plataforma de formación docente", NameMap: ogp.LangMap{"en": "Tech platform for teacher training"},
-		Summary:     "Plataforma tecnológica de formación continua para docentes.",
+		Post: ogp.Post{ID: JalTeacher, Name: "Plataforma de formación docente", NameMap: ogp.LangMap{"en": "Tech platform for teacher training"}, Summary: "Plataforma tecnológica de formación continua para docentes."},
+		Identifier: "JAL0005",
 		PolicyAreas: []string{"Education"}, Completion: ogp.CompletionLimited,
 		Values: []ogp.Value{ogp.ValueTechnologyInnovation, ogp.ValueCivicParticipation},
 		Milestones: []ogp.Milestone{
@@ -115,10 +127,14 @@ func Fill(t testing.TB) *readmodel.Model {
 		},
 	})
 	commit(ParisActor, "http://paris.localhost:8080/plans/2016", ogp.Commitment{
-		ID: ParBudget, Identifier: "PAR0001",
-		Name: "Budget participatif", NameMap: ogp.LangMap{"en": "Participatory budget"},
-		Summary:     "Les Parisiens décident de 5 % du budget d'investissement.",
-		SummaryMap:  ogp.LangMap{"en": "Residents decide how to spend five percent of the investment budget: participatory budgeting."},
+		Post: ogp.Post{
+			ID:         ParBudget,
+			Name:       "Budget participatif",
+			NameMap:    ogp.LangMap{"en": "Participatory budget"},
+			Summary:    "Les Parisiens décident de 5 % du budget d'investissement.",
+			SummaryMap: ogp.LangMap{"en": "Residents decide how to spend five percent of the investment budget: participatory budgeting."},
+		},
+		Identifier: "PAR0001",
 		PolicyAreas: []string{"public participation", "Fiscal Openness"}, Completion: ogp.CompletionLimited,
 		Values: []ogp.Value{ogp.ValueCivicParticipation},
 	})
