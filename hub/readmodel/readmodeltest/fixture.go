@@ -85,7 +85,7 @@ func Fill(t testing.TB) *readmodel.Model {
 			Summary:    "<p>Crear un registro <strong>público y obligatorio</strong> de grupos de interés.</p><script>alert('x')</script>",
 			SummaryMap: ogp.LangMap{"en": "<p>Create a <strong>public, mandatory</strong> register of lobbyists and interest groups.</p><img src=x onerror=alert(1)>"},
 		},
-		Identifier: "MAD0001",
+		Identifier:  "MAD0001",
 		Values:      []ogp.Value{ogp.ValueAccessToInformation, ogp.ValuePublicAccountability},
 		PolicyAreas: []string{"Lobbying", "Anti-Corruption"}, LeadInstitution: "Ayuntamiento de Madrid",
 		Completion: ogp.CompletionComplete,
@@ -102,7 +102,7 @@ func Fill(t testing.TB) *readmodel.Model {
 			Summary:    "Presupuestos participativos para toda la ciudad.",
 			SummaryMap: ogp.LangMap{"en": "Participatory budgeting for the whole city."},
 		},
-		Identifier: "MAD0003",
+		Identifier:  "MAD0003",
 		Values:      []ogp.Value{ogp.ValueCivicParticipation},
 		PolicyAreas: []string{"Public Participation", "Fiscal Openness"},
 		Completion:  ogp.CompletionSubstantial,
@@ -112,14 +112,14 @@ func Fill(t testing.TB) *readmodel.Model {
 		},
 	})
 	commit(JaliscoActor, "http://jalisco.localhost:8080/plans/2016", ogp.Commitment{
-		Post: ogp.Post{ID: JalLobby, Name: "Registro público de cabilderos", Summary: "Registro público de cabilderos y grupos de interés en el Congreso."},
-		Identifier: "JAL0001",
+		Post:        ogp.Post{ID: JalLobby, Name: "Registro público de cabilderos", Summary: "Registro público de cabilderos y grupos de interés en el Congreso."},
+		Identifier:  "JAL0001",
 		PolicyAreas: []string{"Anti-Corruption"}, Completion: ogp.CompletionNotStarted,
 		Values: []ogp.Value{ogp.ValuePublicAccountability},
 	})
 	commit(JaliscoActor, "http://jalisco.localhost:8080/plans/2016", ogp.Commitment{
-		Post: ogp.Post{ID: JalTeacher, Name: "Plataforma de formación docente", NameMap: ogp.LangMap{"en": "Tech platform for teacher training"}, Summary: "Plataforma tecnológica de formación continua para docentes."},
-		Identifier: "JAL0005",
+		Post:        ogp.Post{ID: JalTeacher, Name: "Plataforma de formación docente", NameMap: ogp.LangMap{"en": "Tech platform for teacher training"}, Summary: "Plataforma tecnológica de formación continua para docentes."},
+		Identifier:  "JAL0005",
 		PolicyAreas: []string{"Education"}, Completion: ogp.CompletionLimited,
 		Values: []ogp.Value{ogp.ValueTechnologyInnovation, ogp.ValueCivicParticipation},
 		Milestones: []ogp.Milestone{
@@ -134,7 +134,7 @@ func Fill(t testing.TB) *readmodel.Model {
 			Summary:    "Les Parisiens décident de 5 % du budget d'investissement.",
 			SummaryMap: ogp.LangMap{"en": "Residents decide how to spend five percent of the investment budget: participatory budgeting."},
 		},
-		Identifier: "PAR0001",
+		Identifier:  "PAR0001",
 		PolicyAreas: []string{"public participation", "Fiscal Openness"}, Completion: ogp.CompletionLimited,
 		Values: []ogp.Value{ogp.ValueCivicParticipation},
 	})
