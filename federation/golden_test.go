@@ -1,19 +1,16 @@
 package federation_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/ogpnet/ogpnet/internal/golden"
+)
 
 // normalize replaces what changes run to run (ports, keys, random ids,
 // times) so the golden files hold the stable shape of our documents.
@@ -34,23 +31,10 @@ func normalize(t *testing.T, body []byte, base string) []byte {
 	return append(out, '\n')
 }
 
-func golden(t *testing.T, name string, got []byte) {
+// goldenDoc compares got with testdata/golden/name.json (-update rewrites it).
+func goldenDoc(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".json")
-	if *update {
-		_ = os.MkdirAll(filepath.Dir(path), 0o755)
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./federation -run Golden -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s:\n%s", name, path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name+".json"), got)
 }
 
 // TestGolden pins the documents other servers parse: reviewed against
@@ -65,20 +49,20 @@ func TestGolden(t *testing.T) {
 		}
 		return normalize(t, body, node.URL)
 	}
-	golden(t, "actor", fetch(node.ActorID(), "application/activity+json"))
-	golden(t, "application", fetch(node.AppID(), "application/activity+json"))
-	golden(t, "application-outbox", fetch(node.AppOutboxID(), "application/activity+json"))
-	golden(t, "featured", fetch(node.FeaturedID(), "application/activity+json"))
-	golden(t, "featured-tags", fetch(node.FeaturedTagsID(), "application/activity+json"))
-	golden(t, "webfinger", fetch(node.URL+"/.well-known/webfinger?resource=acct:jalisco@"+host, ""))
-	golden(t, "nodeinfo-links", fetch(node.URL+"/.well-known/nodeinfo", ""))
-	golden(t, "nodeinfo", fetch(node.URL+"/nodeinfo/2.1", ""))
+	goldenDoc(t, "actor", fetch(node.ActorID(), "application/activity+json"))
+	goldenDoc(t, "application", fetch(node.AppID(), "application/activity+json"))
+	goldenDoc(t, "application-outbox", fetch(node.AppOutboxID(), "application/activity+json"))
+	goldenDoc(t, "featured", fetch(node.FeaturedID(), "application/activity+json"))
+	goldenDoc(t, "featured-tags", fetch(node.FeaturedTagsID(), "application/activity+json"))
+	goldenDoc(t, "webfinger", fetch(node.URL+"/.well-known/webfinger?resource=acct:jalisco@"+host, ""))
+	goldenDoc(t, "nodeinfo-links", fetch(node.URL+"/.well-known/nodeinfo", ""))
+	goldenDoc(t, "nodeinfo", fetch(node.URL+"/nodeinfo/2.1", ""))
 
 	publishNote(t, node, "Golden note")
-	golden(t, "outbox", fetch(node.OutboxID(), "application/activity+json"))
+	goldenDoc(t, "outbox", fetch(node.OutboxID(), "application/activity+json"))
 	page := fetch(node.OutboxID()+"?page=true", "application/activity+json")
 	page = regexp.MustCompile(`"published": "[^"]*"`).ReplaceAll(page, []byte(`"published": "TIME"`))
-	golden(t, "outbox-page", page)
+	goldenDoc(t, "outbox-page", page)
 
 	r := newRemote(t, "mastodon", "mastodon-actor")
 	follow := r.activityWithID(r.base+"/follows/1", "Follow", node.ActorID())
@@ -87,11 +71,11 @@ func TestGolden(t *testing.T) {
 	}
 	select {
 	case accept := <-r.inbox:
-		golden(t, "accept", normalize(t, accept, node.URL))
+		goldenDoc(t, "accept", normalize(t, accept, node.URL))
 	case <-time.After(10 * time.Second):
 		t.Fatal("no Accept")
 	}
-	golden(t, "followers-page", fetch(node.FollowersID()+"?page=true", "application/activity+json"))
+	goldenDoc(t, "followers-page", fetch(node.FollowersID()+"?page=true", "application/activity+json"))
 }
 
 // TestActorCollectionsAnswer: every collection an actor document names

@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-)
 
-var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/fediverse")
+	"github.com/ogpnet/ogpnet/internal/golden"
+)
 
 // fediverseNormalize keeps the stable shape of a document: the node's base
 // URL, times, activity and update ids change run to run.
@@ -44,22 +42,11 @@ func fediverseNormalize(t *testing.T, doc any, base string) []byte {
 	return buf.Bytes()
 }
 
+// fediverseGolden compares got with testdata/fediverse/name.json (-update
+// rewrites it).
 func fediverseGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "fediverse", name+".json")
-	if *updateGolden {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./node -run FediverseGolden -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s (review, then -update):\n%s", name, path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "fediverse", name+".json"), got)
 }
 
 // TestFediverseGolden pins every object and activity as a follower (a

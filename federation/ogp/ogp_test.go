@@ -4,39 +4,24 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ogpnet/ogpnet/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got (indented) with testdata/name, or rewrites it.
-func golden(t *testing.T, name string, got []byte) {
+// goldenJSON compares got (indented) with testdata/name, or rewrites it.
+func goldenJSON(t *testing.T, name string, got []byte) {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, got, "", "  "); err != nil {
 		t.Fatalf("%s: output is not JSON: %v", name, err)
 	}
 	buf.WriteByte('\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("%s differs from golden file; got:\n%s", name, buf.String())
-	}
+	golden.Check(t, filepath.Join("testdata", name), buf.Bytes())
 }
 
 func mustMarshal(t *testing.T, v any) []byte {
@@ -49,10 +34,10 @@ func mustMarshal(t *testing.T, v any) []byte {
 }
 
 func TestGoldenObjects(t *testing.T) {
-	golden(t, "commitment.json", mustMarshal(t, exampleCommitment()))
-	golden(t, "progress-update.json", mustMarshal(t, exampleUpdate()))
-	golden(t, "action-plan.json", mustMarshal(t, examplePlan()))
-	golden(t, "context.json", ContextDocument())
+	goldenJSON(t, "commitment.json", mustMarshal(t, exampleCommitment()))
+	goldenJSON(t, "progress-update.json", mustMarshal(t, exampleUpdate()))
+	goldenJSON(t, "action-plan.json", mustMarshal(t, examplePlan()))
+	goldenJSON(t, "context.json", ContextDocument())
 }
 
 func TestGoldenActivities(t *testing.T) {
@@ -61,18 +46,18 @@ func TestGoldenActivities(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "create.json", create)
+	goldenJSON(t, "create.json", create)
 	upd, err := NewActivity(ActivityUpdate, exIRIs.Activity("update-1"), exIRIs.Actor(), exampleCommitment(), to, cc, exUpdated)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "update.json", upd)
+	goldenJSON(t, "update.json", upd)
 	// Deleting a commitment must send a Tombstone, never the content.
 	del, err := NewActivity(ActivityDelete, exIRIs.Activity("delete-1"), exIRIs.Actor(), exampleCommitment(), to, cc, exUpdated)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "delete.json", del)
+	goldenJSON(t, "delete.json", del)
 	if bytes.Contains(del, []byte("Lomas")) {
 		t.Error("Delete carries the deleted commitment's content")
 	}
