@@ -528,36 +528,31 @@ func TestForeignEmbeddedObjectIsRefetched(t *testing.T) {
 	origin.docs["/notes/1"] = `{"@context":"https://www.w3.org/ns/activitystreams","id":"` + noteID +
 		`","type":"Note","attributedTo":"` + origin.actorID + `","content":"the original"}`
 
-	forged, _ := json.Marshal(map[string]any{
-		"@context": "https://www.w3.org/ns/activitystreams",
-		"id":       sender.base + "/activities/forged", "type": "Create", "actor": sender.actorID,
-		"object": map[string]any{"id": noteID, "type": "Note", "attributedTo": origin.actorID, "content": "forged words"},
-	})
-	if code, msg := sender.post(t, node.InboxID(), forged, nil); code != 202 {
-		t.Fatalf("create: %d %s", code, msg)
+	// create is sender's Create of a Note embedded whole, as Mastodon sends it.
+	create := func(activity, noteID, attributedTo, content string) []byte {
+		b, _ := json.Marshal(map[string]any{
+			"@context": "https://www.w3.org/ns/activitystreams",
+			"id":       sender.base + "/activities/" + activity, "type": "Create", "actor": sender.actorID,
+			"object": map[string]any{"id": noteID, "type": "Note", "attributedTo": attributedTo, "content": content},
+		})
+		return b
 	}
-	if c := <-got; c != "the original" {
-		t.Errorf("Create used the embedded copy: %q", c)
-	}
-	boost := sender.activityWithID(sender.base+"/activities/boost", "Announce", noteID)
-	if code, msg := sender.post(t, node.InboxID(), boost, nil); code != 202 {
-		t.Fatalf("announce: %d %s", code, msg)
-	}
-	if c := <-got; c != "the original" {
-		t.Errorf("Announce: %q", c)
-	}
-	// An own object embedded by its author is used as sent (no fetch).
-	ownID := sender.base + "/notes/own"
-	own, _ := json.Marshal(map[string]any{
-		"@context": "https://www.w3.org/ns/activitystreams",
-		"id":       sender.base + "/activities/own", "type": "Create", "actor": sender.actorID,
-		"object": map[string]any{"id": ownID, "type": "Note", "attributedTo": sender.actorID, "content": "mine"},
-	})
-	if code, msg := sender.post(t, node.InboxID(), own, nil); code != 202 {
-		t.Fatalf("own create: %d %s", code, msg)
-	}
-	if c := <-got; c != "mine" {
-		t.Errorf("own object: %q", c)
+	for _, c := range []struct {
+		name     string
+		activity []byte
+		want     string
+	}{
+		{"a Create embedding a forged copy uses the original", create("forged", noteID, origin.actorID, "forged words"), "the original"},
+		{"an Announce fetches the original", sender.activityWithID(sender.base+"/activities/boost", "Announce", noteID), "the original"},
+		// An own object embedded by its author is used as sent (no fetch).
+		{"an own object is used as sent", create("own", sender.base+"/notes/own", sender.actorID, "mine"), "mine"},
+	} {
+		if code, msg := sender.post(t, node.InboxID(), c.activity, nil); code != 202 {
+			t.Fatalf("%s: %d %s", c.name, code, msg)
+		}
+		if content := <-got; content != c.want {
+			t.Errorf("%s: content %q, want %q", c.name, content, c.want)
+		}
 	}
 }
 
