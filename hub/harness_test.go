@@ -200,7 +200,21 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 // getJSON fetches url and decodes JSON into v.
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	resp, err := http.Get(url) //nolint:gosec // loopback test server
+	fetchJSON(t, http.DefaultClient, url, "", v)
+}
+
+// fetchJSON GETs url with client (asking for accept, when set), fails t
+// unless the answer is 200, and decodes the JSON body into v.
+func fetchJSON(t *testing.T, client *http.Client, url, accept string, v any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,23 +328,11 @@ func liveInOutbox(t *testing.T, outbox string) map[string]bool {
 	return created
 }
 
+// getJSONAP fetches the ActivityPub document at url into v.
 func getJSONAP(t *testing.T, url string, v any) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	req.Header.Set("Accept", "application/activity+json")
 	// The node is reached by its *.localhost name on loopback.
-	resp, err := loopbackClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, body)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		t.Fatal(err)
-	}
+	fetchJSON(t, loopbackClient, url, "application/activity+json", v)
 }
 
 // loopbackClient dials every *.localhost name on 127.0.0.1, as browsers do.
