@@ -156,24 +156,36 @@ func TestTailerFollowsAnotherReplica(t *testing.T) {
 		t.Fatalf("own write read back as %+v", got)
 	}
 
+	// reserve takes A's next number for iri, as a write in flight does;
+	// land stores that write late, under the number it took.
+	reserve := func(iri string) int64 {
+		t.Helper()
+		n, _, err := a.seq.next(ctx, iri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	land := func(iri string, n int64, raw string) {
+		t.Helper()
+		o := commitment(iri, time.Time{}, raw)
+		o.Seq = n
+		if _, err := a.coll.InsertOne(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// A number taken before another that lands first: A takes n, B
 	// stores n+1, the tailer sees n+1 and keeps looking for n.
 	late := "http://a.localhost/commitments/A0003"
-	n, _, err := a.seq.next(ctx, late)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := reserve(late)
 	if _, err := b.Put(ctx, commitment("http://a.localhost/commitments/A0004", time.Time{}, "quick")); err != nil {
 		t.Fatal(err)
 	}
 	if got = poll(t, tb); len(got) != 1 || got[0].Seq != n+1 {
 		t.Fatalf("read %+v, want only number %d", got, n+1)
 	}
-	o := commitment(late, time.Time{}, "slow")
-	o.Seq = n
-	if _, err := a.coll.InsertOne(ctx, o); err != nil {
-		t.Fatal(err)
-	}
+	land(late, n, "slow")
 	if got = poll(t, tb); len(got) != 1 || got[0].ID != late {
 		t.Fatalf("late write not read: %+v", got)
 	}
@@ -188,10 +200,7 @@ func TestTailerFollowsAnotherReplica(t *testing.T) {
 	// A replica started now continues above everything stored, and keeps
 	// looking for a recent number whose write has not landed.
 	pending := "http://a.localhost/commitments/A0005"
-	p, _, err := a.seq.next(ctx, pending)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := reserve(pending)
 	if _, err := a.Put(ctx, commitment("http://a.localhost/commitments/A0006", time.Time{}, "after")); err != nil {
 		t.Fatal(err)
 	}
@@ -200,11 +209,7 @@ func TestTailerFollowsAnotherReplica(t *testing.T) {
 	if got = poll(t, tc); len(got) != 0 {
 		t.Fatalf("a fresh replica re-read %d loaded objects", len(got))
 	}
-	o = commitment(pending, time.Time{}, "landed")
-	o.Seq = p
-	if _, err := a.coll.InsertOne(ctx, o); err != nil {
-		t.Fatal(err)
-	}
+	land(pending, p, "landed")
 	if got = poll(t, tc); len(got) != 1 || got[0].ID != pending {
 		t.Fatalf("write in flight at load: %+v", got)
 	}
