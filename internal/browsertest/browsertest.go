@@ -129,30 +129,18 @@ func New(t testing.TB, opts ...Option) context.Context {
 // New or Start (the page opens in that browser's tab); any other context
 // starts a browser for this one call (for `make screenshots`).
 func Screenshot(ctx context.Context, url, path string) error {
-	if chromedp.FromContext(ctx) == nil {
-		bctx, stop, err := Start(ctx)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		ctx = bctx
-	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
-		return fmt.Errorf("screenshot %s: %w", url, err)
-	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		return fmt.Errorf("screenshot %s: %w", url, err)
-	}
-	if len(png) == 0 {
-		return errors.New("screenshot: empty image")
-	}
-	return os.WriteFile(path, png, 0o644)
+	return screenshot(ctx, url, path, nil, chromedp.FullScreenshot(100))
 }
 
 // ScreenshotViewport saves a PNG of the first width×height pixels of url:
 // what a visitor sees first (README pictures), rather than the whole page.
 func ScreenshotViewport(ctx context.Context, url, path string, width, height int64) error {
+	return screenshot(ctx, url, path, []chromedp.Action[chromedp.Void]{chromedp.EmulateViewport(width, height)}, chromedp.CaptureScreenshot())
+}
+
+// screenshot runs setup, opens url and saves the PNG capture takes to path,
+// in ctx's browser or, when ctx has none, in one started for this call.
+func screenshot(ctx context.Context, url, path string, setup []chromedp.Action[chromedp.Void], capture chromedp.Action[[]byte]) error {
 	if chromedp.FromContext(ctx) == nil {
 		bctx, stop, err := Start(ctx)
 		if err != nil {
@@ -161,13 +149,10 @@ func ScreenshotViewport(ctx context.Context, url, path string, width, height int
 		defer stop()
 		ctx = bctx
 	}
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
+	if err := chromedp.Do(ctx, append(setup, chromedp.Navigate(url))...); err != nil {
 		return fmt.Errorf("screenshot %s: %w", url, err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
-		return fmt.Errorf("screenshot %s: %w", url, err)
-	}
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	png, err := chromedp.Run(ctx, capture)
 	if err != nil {
 		return fmt.Errorf("screenshot %s: %w", url, err)
 	}

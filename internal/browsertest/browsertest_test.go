@@ -159,7 +159,7 @@ func TestWebLayerInBrowser(t *testing.T) {
 }
 
 // TestScreenshotStartsItsOwnBrowser covers the `make screenshots` path: a
-// plain context, no browser from New.
+// plain context, no browser from New; a full page and a first viewport.
 func TestScreenshotStartsItsOwnBrowser(t *testing.T) {
 	if os.Getenv("OGPNET_SKIP_BROWSER") == "1" {
 		t.Skip("OGPNET_SKIP_BROWSER=1")
@@ -185,5 +185,19 @@ func TestScreenshotStartsItsOwnBrowser(t *testing.T) {
 	}
 	if h := img.Bounds().Dy(); h < 2000 {
 		t.Errorf("full-page screenshot is %d px tall, want ≥ 2000", h)
+	}
+
+	// The viewport picture is what a visitor sees first: exactly the size asked.
+	if err := ScreenshotViewport(ctx, srv.URL, path, 800, 600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = os.ReadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if img, err = png.Decode(bytes.NewReader(b)); err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	if got := img.Bounds().Size(); got.X != 800 || got.Y != 600 {
+		t.Errorf("viewport screenshot is %v, want 800×600", got)
 	}
 }
