@@ -96,6 +96,19 @@ func sameAsURL(c echo.Context, ids ...urlID) error {
 	return nil
 }
 
+// bindPut decodes a PUT body (as bindJSON) whose id, when it gives one,
+// must be the URL's; afterwards *id is the URL's.
+func bindPut(c echo.Context, v any, id *string) error {
+	if err := bindJSON(c, v); err != nil {
+		return err
+	}
+	if err := sameAsURL(c, urlID{"id", *id, "id"}); err != nil {
+		return err
+	}
+	*id = c.Param("id")
+	return nil
+}
+
 // bindJSON decodes the request body strictly: unknown fields and trailing
 // data are errors (a typo must not be silently dropped).
 func bindJSON(c echo.Context, v any) error {
@@ -181,13 +194,9 @@ func (h *Handlers) apiPlan(c echo.Context) error {
 
 func (h *Handlers) apiPutPlan(c echo.Context) error {
 	var in jsonshape.Plan
-	if err := bindJSON(c, &in); err != nil {
+	if err := bindPut(c, &in, &in.ID); err != nil {
 		return err
 	}
-	if err := sameAsURL(c, urlID{"id", in.ID, "id"}); err != nil {
-		return err
-	}
-	in.ID = c.Param("id")
 	p, err := h.planFromJSON(in)
 	if err != nil {
 		return err
@@ -247,13 +256,9 @@ func (h *Handlers) apiCreateCommitment(c echo.Context) error {
 
 func (h *Handlers) apiPutCommitment(c echo.Context) error {
 	var in jsonshape.Commitment
-	if err := bindJSON(c, &in); err != nil {
+	if err := bindPut(c, &in, &in.ID); err != nil {
 		return err
 	}
-	if err := sameAsURL(c, urlID{"id", in.ID, "id"}); err != nil {
-		return err
-	}
-	in.ID = c.Param("id")
 	cm, err := h.commitmentFromJSON(in)
 	if err != nil {
 		return err
