@@ -87,6 +87,22 @@ func (r *rp) exchange(ctx context.Context, code, verifier string) (map[string]an
 	return claims, nil
 }
 
+// login signs user in at r's start page from a fresh browser and returns
+// the final answer (its body read and closed).
+func (r *rp) login(t *testing.T, user, password string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := oidcdev.Login(context.Background(), browser(t), r.srv.URL+"/start", user, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
 func browser(t *testing.T) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, Timeout: 10 * time.Second}
@@ -120,12 +136,7 @@ func TestDiscovery(t *testing.T) {
 func TestLoginFlowClaims(t *testing.T) {
 	p, issuer := oidcdev.StartTest(t, users, nil)
 	r := newRP(t, p, issuer)
-	resp, err := oidcdev.Login(context.Background(), browser(t), r.srv.URL+"/start", "alice@gov.example", "pw-alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	resp, body := r.login(t, "alice@gov.example", "pw-alice")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("login: %s %s", resp.Status, body)
 	}
@@ -175,12 +186,7 @@ func TestLoginFlowClaims(t *testing.T) {
 func TestWrongPasswordAndLabel(t *testing.T) {
 	p, issuer := oidcdev.StartTest(t, users, nil)
 	r := newRP(t, p, issuer)
-	resp, err := oidcdev.Login(context.Background(), browser(t), r.srv.URL+"/start", "alice", "nope")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	resp, body := r.login(t, "alice", "nope")
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("wrong password: %s", resp.Status)
 	}
@@ -246,22 +252,12 @@ func TestTamperForeignKey(t *testing.T) {
 	p, issuer := oidcdev.StartTest(t, users, nil)
 	r := newRP(t, p, issuer)
 	p.TamperIDTokens(func(c map[string]any) { c["aud"] = "someone-else" }, false)
-	resp, err := oidcdev.Login(context.Background(), browser(t), r.srv.URL+"/start", "alice", "pw-alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, body := r.login(t, "alice", "pw-alice")
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "audience") {
 		t.Fatalf("tampered audience: %s %s", resp.Status, body)
 	}
 	p.TamperIDTokens(nil, true)
-	resp, err = oidcdev.Login(context.Background(), browser(t), r.srv.URL+"/start", "alice", "pw-alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, body = r.login(t, "alice", "pw-alice")
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "signature") {
 		t.Fatalf("foreign key: %s %s", resp.Status, body)
 	}
