@@ -96,6 +96,15 @@ func sameAsURL(c echo.Context, ids ...urlID) error {
 	return nil
 }
 
+// jsonList converts each item for a JSON answer; none is [] (never null).
+func jsonList[T, J any](items []T, toJSON func(T) J) []J {
+	out := make([]J, 0, len(items))
+	for _, it := range items {
+		out = append(out, toJSON(it))
+	}
+	return out
+}
+
 // bindPut decodes a PUT body (as bindJSON) whose id, when it gives one,
 // must be the URL's; afterwards *id is the URL's.
 func bindPut(c echo.Context, v any, id *string) error {
@@ -222,11 +231,7 @@ func (h *Handlers) apiCommitments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := []jsonshape.Commitment{}
-	for _, cm := range cs {
-		out = append(out, h.commitmentToJSON(cm))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"commitments": out})
+	return c.JSON(http.StatusOK, map[string]any{"commitments": jsonList(cs, h.commitmentToJSON)})
 }
 
 func (h *Handlers) apiCommitment(c echo.Context) error {
@@ -287,11 +292,7 @@ func (h *Handlers) apiUpdates(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := []jsonshape.Update{}
-	for _, u := range ups {
-		out = append(out, h.updateToJSON(u))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"updates": out})
+	return c.JSON(http.StatusOK, map[string]any{"updates": jsonList(ups, h.updateToJSON)})
 }
 
 func (h *Handlers) apiPostUpdate(c echo.Context) error {

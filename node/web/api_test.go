@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -68,5 +69,18 @@ func TestSameAsURL(t *testing.T) {
 	if !errors.As(err, &we) || we.Status != http.StatusUnprocessableEntity || len(we.Fields) != 2 ||
 		we.Fields[0].Field != "id" || we.Fields[1].Field != "commitmentId" || !strings.Contains(we.Fields[0].Message, "must match the URL") {
 		t.Errorf("mismatched ids: %#v", err)
+	}
+}
+
+// TestJSONListIsNeverNull: an empty list answers [], which clients iterate,
+// never null.
+func TestJSONListIsNeverNull(t *testing.T) {
+	for _, items := range [][]int{nil, {}} {
+		if b, _ := json.Marshal(jsonList(items, func(i int) int { return i })); string(b) != "[]" {
+			t.Errorf("jsonList(%#v) = %s, want []", items, b)
+		}
+	}
+	if got := jsonList([]int{1, 2}, func(i int) string { return string(rune('a' - 1 + i)) }); len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Errorf("jsonList = %q, want [a b]", got)
 	}
 }
