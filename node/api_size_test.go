@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,10 +10,7 @@ import (
 // Content-Length (chunked), is answered 413 "too large", not "malformed".
 func TestAPIBodyTooLarge(t *testing.T) {
 	tn := startNode(t, "madrid")
-	tok, err := tn.CreateAPIToken(context.Background(), "size")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := tn.token(t, "size")
 	body := `{"id":"MAD0009","title":{"es":"` + strings.Repeat("x", 3<<20) + `"}}`
 	req, _ := http.NewRequest(http.MethodPost, tn.base+"/api/v1/commitments", struct{ *strings.Reader }{strings.NewReader(body)})
 	req.ContentLength = -1 // chunked: the cap trips while decoding

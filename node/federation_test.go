@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -49,12 +48,8 @@ func sampleCommitment(id string) map[string]any {
 // commitment, and of a progress update's Note, in the forms Mastodon
 // renders; the objects dereference at their IRIs (410 once deleted).
 func TestFollowerReceivesCreateUpdateDelete(t *testing.T) {
-	ctx := context.Background()
 	tn, f := startFollowed(t, "jalisco")
-	tok, err := tn.CreateAPIToken(ctx, "federation test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := tn.token(t, "federation test")
 	c := loopbackClient()
 	api := tn.base + "/api/v1"
 	cIRI := tn.base + "/commitments/JAL0004"

@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"path/filepath"
@@ -56,12 +55,8 @@ func fediverseGolden(t *testing.T, name string, got []byte) {
 // docs/vocabulary.md reviews these documents field by field against how
 // both servers show them; a change here is a change in what people see.
 func TestFediverseGolden(t *testing.T) {
-	ctx := context.Background()
 	tn, f := startFollowed(t, "jalisco")
-	tok, err := tn.CreateAPIToken(ctx, "golden")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := tn.token(t, "golden")
 	c := loopbackClient()
 	api := tn.base + "/api/v1"
 	pIRI, cIRI := tn.base+"/plans/2016-2018", tn.base+"/commitments/JAL0004"

@@ -15,11 +15,17 @@ import (
 func startWithToken(t *testing.T, slug string) (*testNode, *http.Client, string) {
 	t.Helper()
 	tn := startNode(t, slug)
-	tok, err := tn.CreateAPIToken(context.Background(), "setup")
+	return tn, loopbackClient(), tn.token(t, "setup")
+}
+
+// token issues an operator API token labelled label on tn.
+func (tn *testNode) token(t *testing.T, label string) string {
+	t.Helper()
+	tok, err := tn.CreateAPIToken(context.Background(), label)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tn, loopbackClient(), tok
+	return tok
 }
 
 // seed creates the sample plan and then commitments through the API.
