@@ -150,6 +150,27 @@ type IRM struct {
 	DidItOpenGovernment EarlyResults    `json:"ogp:didItOpenGovernment"`
 }
 
+// Post is the ActivityStreams head a Commitment and an ActionPlan share:
+// what fediverse servers read and show as a post. It is embedded, so its
+// fields stand at the top level of the JSON document.
+type Post struct {
+	Context      []any     `json:"@context,omitempty"`
+	ID           string    `json:"id"`
+	Type         string    `json:"type"`
+	AttributedTo string    `json:"attributedTo"`
+	URL          string    `json:"url,omitempty"`
+	Name         string    `json:"name"`
+	NameMap      LangMap   `json:"nameMap,omitempty"`
+	Summary      string    `json:"summary,omitempty"`
+	SummaryMap   LangMap   `json:"summaryMap,omitempty"`
+	Content      string    `json:"content,omitempty"`
+	ContentMap   LangMap   `json:"contentMap,omitempty"`
+	Published    time.Time `json:"published,omitzero"`
+	Updated      time.Time `json:"updated,omitzero"`
+	To           IRIList   `json:"to,omitempty"`
+	CC           IRIList   `json:"cc,omitempty"`
+}
+
 // Commitment is the wire form of a commitment: an ActivityStreams Article
 // with ogp fields. Fediverse servers read only the ActivityStreams part:
 // Mastodon shows name and link, GoToSocial name (as the post's topic line)
@@ -188,27 +209,6 @@ type Commitment struct {
 	Milestones      []Milestone  `json:"ogp:milestones,omitempty"`
 	Completion      Completion   `json:"ogp:completion"`
 	IRM             *IRM         `json:"ogp:irm,omitempty"`
-}
-
-// Post is the ActivityStreams head a Commitment and an ActionPlan share:
-// what fediverse servers read and show as a post. It is embedded, so its
-// fields stand at the top level of the JSON document.
-type Post struct {
-	Context      []any     `json:"@context,omitempty"`
-	ID           string    `json:"id"`
-	Type         string    `json:"type"`
-	AttributedTo string    `json:"attributedTo"`
-	URL          string    `json:"url,omitempty"`
-	Name         string    `json:"name"`
-	NameMap      LangMap   `json:"nameMap,omitempty"`
-	Summary      string    `json:"summary,omitempty"`
-	SummaryMap   LangMap   `json:"summaryMap,omitempty"`
-	Content      string    `json:"content,omitempty"`
-	ContentMap   LangMap   `json:"contentMap,omitempty"`
-	Published    time.Time `json:"published,omitzero"`
-	Updated      time.Time `json:"updated,omitzero"`
-	To           IRIList   `json:"to,omitempty"`
-	CC           IRIList   `json:"cc,omitempty"`
 }
 
 // MilestoneChange records a milestone's new status in a progress update.
