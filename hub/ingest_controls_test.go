@@ -75,9 +75,17 @@ func TestIngestControls(t *testing.T) {
 	// attributedTo rule can refuse it (member, own host, valid document).
 	othersIRIs := ogp.NewIRIs(rbase, "rogue")
 	others := ogp.Commitment{
-		ID: othersIRIs.Commitment("ROG0002"), Type: ogp.TypeCommitment, AttributedTo: rbase + "/users/other", URL: othersIRIs.Commitment("ROG0002"),
-		Name: "Not the member's", Published: time.Now().UTC().Add(-time.Minute), Identifier: "ROG0002", ActionPlan: othersIRIs.Plan("2024-2026"),
-		LeadInstitution: "X", Completion: ogp.CompletionLimited, To: []string{ogp.Public},
+		Post: ogp.Post{
+			ID:           othersIRIs.Commitment("ROG0002"),
+			Type:         ogp.TypeCommitment,
+			AttributedTo: rbase + "/users/other",
+			URL:          othersIRIs.Commitment("ROG0002"),
+			Name:         "Not the member's",
+			Published:    time.Now().UTC().Add(-time.Minute),
+			To:           []string{ogp.Public},
+		},
+		Identifier: "ROG0002", ActionPlan: othersIRIs.Plan("2024-2026"),
+		LeadInstitution: "X", Completion: ogp.CompletionLimited,
 	}
 	e.GET("/commitments/ROG0002", func(c echo.Context) error {
 		doc, _ := json.Marshal(others)
@@ -96,10 +104,18 @@ func TestIngestControls(t *testing.T) {
 	iris := ogp.NewIRIs(rbase, "rogue")
 	commitment := func(owner *federation.Server, iris ogp.IRIs, id, name string) ogp.Commitment {
 		return ogp.Commitment{
-			ID: iris.Commitment(id), Type: ogp.TypeCommitment, AttributedTo: owner.ActorID(), URL: iris.Commitment(id),
-			Name: name, Published: time.Now().UTC().Add(-time.Minute), Identifier: id, ActionPlan: iris.Plan("2024-2026"),
+			Post: ogp.Post{
+				ID:           iris.Commitment(id),
+				Type:         ogp.TypeCommitment,
+				AttributedTo: owner.ActorID(),
+				URL:          iris.Commitment(id),
+				Name:         name,
+				Published:    time.Now().UTC().Add(-time.Minute),
+				To:           []string{ogp.Public},
+				CC:           []string{owner.FollowersID()},
+			},
+			Identifier: id, ActionPlan: iris.Plan("2024-2026"),
 			LeadInstitution: "Secre\u2066taría\u2069", Completion: ogp.CompletionLimited,
-			To: []string{ogp.Public}, CC: []string{owner.FollowersID()},
 		}
 	}
 	send := func(s *federation.Server, typ string, obj any) {
