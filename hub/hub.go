@@ -39,6 +39,7 @@ import (
 	"github.com/ogpnet/ogpnet/hub/reshare"
 	"github.com/ogpnet/ogpnet/internal/auth"
 	"github.com/ogpnet/ogpnet/internal/store"
+	"github.com/ogpnet/ogpnet/internal/store/migrate"
 	"github.com/ogpnet/ogpnet/internal/web"
 )
 
@@ -109,6 +110,10 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		cfg.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	h := &Hub{cfg: cfg, log: cfg.Logger.With("component", "hub"), inbox: newInbox()}
+	// The data's layout first, before anything reads or writes it.
+	if _, err := migrate.Up(ctx, cfg.DB, migrate.Options{BinaryVersion: cfg.Version, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
 	var err error
 	h.fed, err = federation.New(ctx, federation.Config{
 		BaseURL: cfg.BaseURL, Username: "hub", ActorType: "Group",

@@ -35,6 +35,7 @@ import (
 	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/internal/auth"
 	"github.com/ogpnet/ogpnet/internal/store"
+	"github.com/ogpnet/ogpnet/internal/store/migrate"
 	"github.com/ogpnet/ogpnet/internal/web"
 	"github.com/ogpnet/ogpnet/node/plan"
 	"github.com/ogpnet/ogpnet/node/planstore"
@@ -109,6 +110,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, iris: ogp.NewIRIs(cfg.BaseURL, cfg.Slug)}
 
+	// The data's layout first, before anything reads or writes it.
+	if _, err := migrate.Up(ctx, cfg.DB, migrate.Options{BinaryVersion: cfg.Version, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
 	var err error
 	n.fed, err = federation.New(ctx, federation.Config{
 		BaseURL: cfg.BaseURL, Username: cfg.Slug, ActorType: "Organization",
