@@ -6,6 +6,9 @@
 //	ogpnet demo  [--addr 127.0.0.1:8080] [--data ./data/demo] [--reset]
 //	ogpnet token --name jalisco --data /var/lib/ogpnet
 //	ogpnet store --addr 127.0.0.1:27017 --data /var/lib/ogpnet
+//	ogpnet migrate --data /var/lib/ogpnet [--dry-run]
+//	ogpnet backup  --data /var/lib/ogpnet --out ogpnet-backup.tar.gz
+//	ogpnet restore --in ogpnet-backup.tar.gz --data /var/lib/ogpnet
 //	ogpnet version
 //
 // Every flag can also be set with an OGPNET_* environment variable
@@ -24,6 +27,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ogpnet/ogpnet/internal/store/migrate"
 )
 
 // version is set at build time (-ldflags -X main.version=…).
@@ -48,8 +53,14 @@ func main() {
 		err = runToken(ctx, args)
 	case "store":
 		err = runStore(ctx, args)
+	case "migrate":
+		err = runMigrate(ctx, args)
+	case "backup":
+		err = runBackup(ctx, args)
+	case "restore":
+		err = runRestore(ctx, args)
 	case "version", "--version", "-v":
-		fmt.Println("ogpnet", version)
+		runVersion(os.Stdout)
 	case "help", "-h", "--help":
 		usage()
 	default:
@@ -59,6 +70,9 @@ func main() {
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "ogpnet:", err)
+		if ne := (*migrate.NewerError)(nil); errors.As(err, &ne) {
+			os.Exit(migrate.ExitCode)
+		}
 		os.Exit(1)
 	}
 }
@@ -72,7 +86,12 @@ Usage:
   ogpnet demo  [--addr 127.0.0.1:8080] [--data ./data/demo] [--reset]
   ogpnet token --name <slug> [--data <folder>] [--label <text>]   (operator API token for a node)
   ogpnet store [--addr 127.0.0.1:27017] [--data <folder>]   (the embedded store, shared over --mongo-uri)
+  ogpnet migrate --data <folder> [--mongo-uri <URI>] [--dry-run]   (data layout: list or apply migrations)
+  ogpnet backup  --data <folder> --out <file.tar.gz>   (embedded store, while the server runs)
+  ogpnet restore --in <file.tar.gz> --data <empty folder>
   ogpnet version
+
+Exit status: 0 done, 1 failed, 2 usage, 3 the data is newer than this binary.
 
 Run "ogpnet <command> -h" for the flags of a command. Every flag may also be
 given as an environment variable: --mongo-uri is OGPNET_MONGO_URI.
