@@ -4,7 +4,9 @@ PKGS      := ./...
 STATICCHECK_VERSION := v0.8.2
 BIN       := bin/ogpnet
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -X main.version=$(VERSION)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
 # The container image's binary (make static) and image (make image).
 STATIC_BIN ?= bin/ogpnet-static
 # Image tags drop the tag's "v" (v0.2.0 → :0.2.0), as the charts' appVersion does.

@@ -70,7 +70,9 @@ type backupFile struct {
 // file of the embedded store through SQLite's own VACUUM INTO (a
 // consistent snapshot, read inside one transaction; the live files are
 // never copied byte by byte), and the folder's other files as they are.
-func runBackup(ctx context.Context, args []string) error {
+func runBackup(ctx context.Context, args []string) error { return backupCmd(ctx, os.Stdout, args) }
+
+func backupCmd(ctx context.Context, w io.Writer, args []string) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	data := fs.String("data", "./data/node", "the server's data folder (embedded store)")
 	out := fs.String("out", "", "archive to write (.tar.gz); must not exist (required)")
@@ -89,12 +91,12 @@ func runBackup(ctx context.Context, args []string) error {
 		return err
 	}
 	st, _ := os.Stat(*out)
-	fmt.Printf("wrote %s (%d bytes, mode 0600): %d database(s), data schema version %d, %d file(s)\n",
+	fmt.Fprintf(w, "wrote %s (%d bytes, mode 0600): %d database(s), data schema version %d, %d file(s)\n",
 		*out, st.Size(), len(m.Databases), m.SchemaVersion, len(m.Files))
 	for _, d := range m.Databases {
-		fmt.Printf("  %s (schema %d): %d collections\n", d.Name, d.SchemaVersion, len(d.Collections))
+		fmt.Fprintf(w, "  %s (schema %d): %d collections\n", d.Name, d.SchemaVersion, len(d.Collections))
 	}
-	fmt.Println("SECRET: " + secretNotice)
+	fmt.Fprintln(w, "SECRET: "+secretNotice)
 	return nil
 }
 
@@ -293,7 +295,9 @@ func hashFile(p string) (int64, string, error) {
 
 // runRestore unpacks a backup into an empty data folder, checking every
 // file against the manifest; on any failure it removes what it wrote.
-func runRestore(ctx context.Context, args []string) error {
+func runRestore(ctx context.Context, args []string) error { return restoreCmd(ctx, os.Stdout, args) }
+
+func restoreCmd(ctx context.Context, w io.Writer, args []string) error {
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	in := fs.String("in", "", "backup archive written by ogpnet backup (required)")
 	data := fs.String("data", "", "data folder to restore into; must be empty or absent (required)")
@@ -307,12 +311,12 @@ func runRestore(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("restored %d file(s) into %s from the backup of %s taken %s by ogpnet %s (data schema version %d)\n",
+	fmt.Fprintf(w, "restored %d file(s) into %s from the backup of %s taken %s by ogpnet %s (data schema version %d)\n",
 		len(m.Files), *data, m.Source, m.Created.Format(time.RFC3339), m.OgpnetVersion, m.SchemaVersion)
 	for _, d := range m.Databases {
-		fmt.Printf("  %s: %d collections\n", d.Name, len(d.Collections))
+		fmt.Fprintf(w, "  %s: %d collections\n", d.Name, len(d.Collections))
 	}
-	fmt.Println("Start the server on this folder with the same --url (and --name) as before: its identity is its URL and its keys.")
+	fmt.Fprintln(w, "Start the server on this folder with the same --url (and --name) as before: its identity is its URL and its keys.")
 	return ctx.Err()
 }
 

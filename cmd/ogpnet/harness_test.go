@@ -148,8 +148,8 @@ func (r *reader) Object(_ context.Context, a *federation.Activity) error {
 	return nil
 }
 func (r *reader) Delete(ctx context.Context, a *federation.Activity) error { return r.Object(ctx, a) }
-func (r *reader) FollowAnswered(context.Context, *federation.Activity, bool) error {
-	return nil
+func (r *reader) FollowAnswered(ctx context.Context, a *federation.Activity, _ bool) error {
+	return r.Object(ctx, a)
 }
 
 func (r *reader) received(id string) bool {
@@ -238,17 +238,26 @@ func publicKeyPEM(t *testing.T, actorIRI string) string {
 // postUpdate posts a progress update through the operator API with token.
 func postUpdate(t *testing.T, base, token, commitment, text string) (int, string) {
 	t.Helper()
+	status, body, err := tryPostUpdate(base, token, commitment, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return status, body
+}
+
+// tryPostUpdate is postUpdate for goroutines other than the test's.
+func tryPostUpdate(base, token, commitment, text string) (int, string, error) {
 	body, _ := json.Marshal(map[string]any{"date": "2017-07-01", "text": map[string]string{"es": text}})
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/commitments/"+commitment+"/updates", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := testClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(raw)
+	return resp.StatusCode, string(raw), nil
 }
 
 func importPlan(t *testing.T, n *node.Node) {

@@ -204,7 +204,8 @@ func buildBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "ogpnet")
-		cmd := exec.Command("go", "build", "-ldflags", "-X main.version=v1.2.3-test -X main.buildDate=2026-01-02T03:04:05Z", "-o", binPath, ".")
+		head, _ := exec.Command("git", "rev-parse", "HEAD").Output()
+		cmd := exec.Command("go", "build", "-buildvcs=auto", "-ldflags", "-X main.version=v1.2.3-test -X main.buildDate=2026-01-02T03:04:05Z -X main.commit="+strings.TrimSpace(string(head)), "-o", binPath, ".")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			binErr = errors.New(string(out))

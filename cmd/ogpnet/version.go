@@ -12,6 +12,11 @@ import (
 // Makefile sets it. Without it, the commit's time stands in.
 var buildDate = ""
 
+// commit may be set at build time (-ldflags -X main.commit=…), for builds
+// without the toolchain's VCS stamp (-buildvcs=false, or a source tree
+// without .git); the stamp's vcs.revision wins when present.
+var commit = ""
+
 // build is what `ogpnet version` reports.
 type build struct {
 	Version, Commit, CommitTime, Date, Go string
@@ -21,7 +26,7 @@ type build struct {
 // readBuild merges the ldflags values with the build info the Go toolchain
 // stamps into every binary built from a git checkout (vcs.*).
 func readBuild(info *debug.BuildInfo, ok bool) build {
-	b := build{Version: version, Date: buildDate}
+	b := build{Version: version, Date: buildDate, Commit: commit}
 	if !ok {
 		return b
 	}
@@ -44,14 +49,14 @@ func readBuild(info *debug.BuildInfo, ok bool) build {
 
 func (b build) write(w io.Writer) {
 	fmt.Fprintf(w, "ogpnet %s\n", b.Version)
-	commit := b.Commit
+	c := b.Commit
 	switch {
-	case commit == "":
-		commit = "unknown (built outside a git checkout)"
+	case c == "":
+		c = "unknown (built outside a git checkout)"
 	case b.Modified:
-		commit += " (modified: uncommitted changes)"
+		c += " (modified: uncommitted changes)"
 	}
-	fmt.Fprintf(w, "commit:      %s\n", commit)
+	fmt.Fprintf(w, "commit:      %s\n", c)
 	if b.CommitTime != "" {
 		fmt.Fprintf(w, "commit date: %s\n", b.CommitTime)
 	}
