@@ -181,7 +181,7 @@ func Plan(ctx context.Context, db *mongo.Database) (Schema, []Pending, error) {
 // is a *NewerError. It returns the steps it took.
 func Up(ctx context.Context, db *mongo.Database, o Options) ([]Step, error) {
 	o.defaults()
-	s, fresh, err := Read(ctx, db)
+	s, _, err := Read(ctx, db)
 	if err != nil {
 		return nil, err
 	}
@@ -198,14 +198,16 @@ func Up(ctx context.Context, db *mongo.Database, o Options) ([]Step, error) {
 	defer release()
 	// Read again under the lock: another process may have migrated while
 	// this one waited, or created the first collections.
-	if s, fresh, err = Read(ctx, db); err != nil {
+	s, fresh, err := Read(ctx, db)
+	if err != nil {
 		return nil, err
 	}
 	if s.Version > Latest() {
 		return nil, &NewerError{DB: db.Name(), DataVersion: s.Version, Known: Latest(), WrittenBy: s.BinaryVersion}
 	}
 	if fresh || s.Version == 0 && onlyMeta(ctx, db) {
-		// A new database has the newest layout by construction.
+		// A new database (nothing in it but the lock just taken) has the
+		// newest layout by construction.
 		st := Step{Version: Latest(), Name: "new database", AppliedAt: o.Now().UTC(), BinaryVersion: o.BinaryVersion}
 		return []Step{st}, save(ctx, db, &s, st)
 	}
