@@ -192,6 +192,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.ensureIndexes(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.announceRotation(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -293,6 +296,12 @@ func IsDevHost(host string) bool {
 type keyDoc struct {
 	ID  string `bson:"_id"`
 	PEM string `bson:"pem"`
+	// RotatedAt is when RotateKey last replaced the key.
+	RotatedAt time.Time `bson:"rotatedAt,omitempty"`
+	// Announce, on the actor's key, is the id (tail) of the Update that
+	// tells followers of a rotation; set by RotateKey, cleared by New once
+	// the Update is queued.
+	Announce string `bson:"announce,omitempty"`
 }
 
 // loadKey returns the stored RSA key named name, generating and storing it
@@ -307,8 +316,7 @@ func (s *Server) loadKey(ctx context.Context, name string) (*rsa.PrivateKey, err
 		if gerr != nil {
 			return nil, gerr
 		}
-		der := x509.MarshalPKCS1PrivateKey(key)
-		doc = keyDoc{ID: name, PEM: string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: der}))}
+		doc = keyDoc{ID: name, PEM: privateKeyPEM(key)}
 		if _, err = coll.InsertOne(ctx, doc); err == nil {
 			return key, nil
 		}
