@@ -9,6 +9,7 @@
 //	ogpnet migrate --data /var/lib/ogpnet [--dry-run]
 //	ogpnet backup  --data /var/lib/ogpnet --out ogpnet-backup.tar.gz
 //	ogpnet restore --in ogpnet-backup.tar.gz --data /var/lib/ogpnet
+//	ogpnet rotate-key --data /var/lib/ogpnet [--key actor|application]
 //	ogpnet version
 //
 // Every flag can also be set with an OGPNET_* environment variable
@@ -59,6 +60,8 @@ func main() {
 		err = runBackup(ctx, args)
 	case "restore":
 		err = runRestore(ctx, args)
+	case "rotate-key":
+		err = runRotateKey(ctx, args)
 	case "version", "--version", "-v":
 		runVersion(os.Stdout)
 	case "help", "-h", "--help":
@@ -72,6 +75,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ogpnet:", err)
 		if ne := (*migrate.NewerError)(nil); errors.As(err, &ne) {
 			os.Exit(migrate.ExitCode)
+		}
+		if errors.As(err, new(usageError)) {
+			os.Exit(2)
 		}
 		os.Exit(1)
 	}
@@ -89,6 +95,8 @@ Usage:
   ogpnet migrate --data <folder> [--mongo-uri <URI>] [--dry-run]   (data layout: list or apply migrations)
   ogpnet backup  --data <folder> --out <file.tar.gz>   (embedded store, while the server runs)
   ogpnet restore --in <file.tar.gz> --data <empty folder>
+  ogpnet rotate-key --data <folder> [--mongo-uri <URI>] [--db <name>] [--key actor|application]
+                 (server stopped: a new signing key, announced to followers at the next start)
   ogpnet version
 
 Exit status: 0 done, 1 failed, 2 usage, 3 the data is newer than this binary.
