@@ -65,6 +65,10 @@ type Config struct {
 	// Notice is a catalogue message id shown as a banner on every page
 	// (the demo labels its sample data with "site_demo_notice").
 	Notice string
+	// Timeouts are the per-request deadlines; zero fields take
+	// web.DefaultTimeouts. Serve Handler with web.NewHTTPServer and the
+	// same value.
+	Timeouts web.Timeouts
 }
 
 // Hub is one running hub.
@@ -170,7 +174,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 
 func (h *Hub) routes() *echo.Echo {
 	e := web.NewEcho(web.Options{
-		Logger: h.cfg.Logger, Registry: h.cfg.Metrics,
+		Logger: h.cfg.Logger, Registry: h.cfg.Metrics, Timeouts: h.cfg.Timeouts,
 		Ready: func(ctx context.Context) error { return h.cfg.DB.Client().Ping(ctx, nil) },
 	})
 	if h.cfg.Notice != "" {

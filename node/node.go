@@ -68,6 +68,10 @@ type Config struct {
 	// Notice is a catalogue message id shown as a banner on every page
 	// (the demo labels its sample data with "site_demo_notice").
 	Notice string
+	// Timeouts are the per-request deadlines (the import routes get the
+	// long ones); zero fields take web.DefaultTimeouts. Serve Handler with
+	// web.NewHTTPServer and the same value.
+	Timeouts web.Timeouts
 }
 
 // Node is a running node.
@@ -174,8 +178,8 @@ func (n *Node) setupEcho() error {
 	}
 	e := web.NewEcho(web.Options{
 		Logger: n.log, Registry: n.cfg.Metrics, Renderer: r, StatusOf: nodeweb.StatusOf,
-		LargeBodies: nodeweb.LargeBodies(),
-		Ready:       func(ctx context.Context) error { return n.cfg.DB.Client().Ping(ctx, nil) },
+		LargeBodies: nodeweb.LargeBodies(), Timeouts: n.cfg.Timeouts, LongRoutes: nodeweb.LongRoutes(),
+		Ready: func(ctx context.Context) error { return n.cfg.DB.Client().Ping(ctx, nil) },
 	})
 	if n.cfg.Notice != "" {
 		e.Use(web.SiteNotice(n.cfg.Notice))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ogpnet/ogpnet/cmd/ogpnet/demo"
@@ -16,6 +17,18 @@ func runDemo(ctx context.Context, args []string) error {
 	reset := fs.Bool("reset", false, "delete the data folder first and start over")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checks(
+		func() error { return checkAddr("--addr", *addr) },
+		func() error {
+			if strings.TrimSpace(*data) == "" {
+				return usagef("--data: must not be empty")
+			}
+			return nil
+		},
+		func() error { return checkLogLevel(*logLevel) },
+	); err != nil {
 		return err
 	}
 	c := common{logLevel: *logLevel, logFormat: "text"}

@@ -21,13 +21,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/ogpnet/ogpnet/internal/store/migrate"
 )
@@ -36,14 +35,21 @@ import (
 var version = "dev"
 
 func main() {
-	if len(os.Args) < 2 {
-		usage()
-		os.Exit(2)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	code := run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run runs the command in args and returns the exit code: 0, 1 when it
+// failed, 2 for a bad command line (then nothing was created or bound).
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	if len(args) < 1 {
+		usage()
+		return 2
+	}
 	var err error
-	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	switch cmd, args := args[0], args[1:]; cmd {
 	case "node":
 		err = runNode(ctx, args)
 	case "hub":
@@ -67,19 +73,22 @@ func main() {
 	case "help", "-h", "--help":
 		usage()
 	default:
-		fmt.Fprintf(os.Stderr, "ogpnet: unknown command %q\n\n", cmd)
+		fmt.Fprintf(stderr, "ogpnet: unknown command %q\n\n", cmd)
 		usage()
-		os.Exit(2)
+		return 2
 	}
-	if err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintln(os.Stderr, "ogpnet:", err)
-		if ne := (*migrate.NewerError)(nil); errors.As(err, &ne) {
-			os.Exit(migrate.ExitCode)
-		}
-		if errors.As(err, new(usageError)) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+	switch {
+	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, new(*migrate.NewerError)):
+		fmt.Fprintln(stderr, "ogpnet:", err)
+		return migrate.ExitCode
+	case isUsage(err):
+		fmt.Fprintln(stderr, "ogpnet:", err)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "ogpnet:", err)
+		return 1
 	}
 }
 
@@ -133,14 +142,26 @@ func (c *common) logger() *slog.Logger {
 
 // parse reads args, then fills every flag not given on the command line
 // from OGPNET_<FLAG_NAME>, and finally checks that the required flags are
-// not empty.
+// not empty. Its errors are usage errors (exit code 2), except
+// flag.ErrHelp after -h has printed the flags.
 func parse(fs *flag.FlagSet, args []string, required ...string) error {
-	if err := fs.Parse(args); err != nil {
+	// The flag package prints its own error and the whole flag list; one
+	// line naming the flag is clearer, and -h still prints the list.
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
 		return err
+	}
+	if err != nil {
+		return usagef("%s: %v (see ogpnet %s -h)", fs.Name(), err, fs.Name())
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q (flags start with --)", fs.Name(), fs.Arg(0))
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		if given[f.Name] {
 			return
@@ -148,7 +169,7 @@ func parse(fs *flag.FlagSet, args []string, required ...string) error {
 		env := "OGPNET_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok {
 			if e := f.Value.Set(v); e != nil && err == nil {
-				err = fmt.Errorf("%s: %w", env, e)
+				err = usagef("%s (--%s) %q: %v", env, f.Name, v, e)
 			}
 		}
 	})
@@ -164,9 +185,9 @@ func requireFlags(fs *flag.FlagSet, required []string) error {
 		if f := fs.Lookup(name); f == nil || f.Value.String() == "" {
 			names := "--" + strings.Join(required, " and --")
 			if len(required) == 1 {
-				return fmt.Errorf("%s: %s is required", fs.Name(), names)
+				return usagef("%s: %s is required", fs.Name(), names)
 			}
-			return fmt.Errorf("%s: %s are required", fs.Name(), names)
+			return usagef("%s: %s are required", fs.Name(), names)
 		}
 	}
 	return nil
@@ -180,28 +201,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// serve runs h on addr until ctx ends, then shuts down gracefully: the
-// listener closes, in-flight requests get 20 s to finish.
-func serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler) error {
-	srv := &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	return srv.Shutdown(sctx)
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -41,21 +41,49 @@ func newServerFlags(name, defaultData string) (*flag.FlagSet, *serverFlags) {
 	return fs, s
 }
 
-// start is what every server command does first: read the flags (args,
-// then OGPNET_* variables) and check the required ones, make the logger,
-// parse the address allow-list and open the store (MongoDB or the embedded
-// one in --data). The caller closes the store with closeStore.
-func (s *serverFlags) start(ctx context.Context, fs *flag.FlagSet, args []string, required ...string) (*slog.Logger, fetch.Guard, *store.Store, error) {
-	if err := parse(fs, args, required...); err != nil {
-		return nil, fetch.Guard{}, nil, err
+// started is what start opened: the caller closes the listener and the
+// store (close).
+type started struct {
+	log   *slog.Logger
+	guard fetch.Guard
+	ln    net.Listener
+	st    *store.Store
+}
+
+func (s *started) close() {
+	if s.ln != nil {
+		_ = s.ln.Close()
 	}
-	log := s.logger()
+	if s.st != nil {
+		closeStore(s.st)
+	}
+}
+
+// start is what every server command does first: read the flags (args,
+// then OGPNET_* variables), check the required ones, the shared ones and
+// the command's own (check), all before anything is created; then make the
+// logger, bind --addr and open the store (MongoDB or the embedded one in
+// --data). On error nothing stays open.
+func (s *serverFlags) start(ctx context.Context, fs *flag.FlagSet, args []string, check func() error, required ...string) (*started, error) {
+	if err := parse(fs, args, required...); err != nil {
+		return nil, err
+	}
+	if err := checks(s.validate, check); err != nil {
+		return nil, err
+	}
 	g, err := guard(s.allow)
 	if err != nil {
-		return log, g, nil, err
+		return nil, err
 	}
-	st, err := s.openStore(ctx, log)
-	return log, g, st, err
+	r := &started{log: s.logger(), guard: g}
+	if r.ln, err = listen(s.addr); err != nil {
+		return nil, err
+	}
+	if r.st, err = s.openStore(ctx, r.log); err != nil {
+		r.close()
+		return nil, err
+	}
+	return r, nil
 }
 
 // oidcFlags configure operator (node) or staff (hub) login.
@@ -87,7 +115,7 @@ func guard(allow string) (fetch.Guard, error) {
 	for _, p := range splitList(allow) {
 		prefix, err := netip.ParsePrefix(p)
 		if err != nil {
-			return g, fmt.Errorf("--allow-private %q: %w", p, err)
+			return g, usagef("--allow-private %q: not a CIDR prefix such as 10.0.0.0/8", p)
 		}
 		g.Allow = append(g.Allow, prefix)
 	}
@@ -107,11 +135,28 @@ func runNode(ctx context.Context, args []string) error {
 	display := fs.String("display-name", "", "the government's display name (default: the slug)")
 	lang := fs.String("lang", "en", "default content language (BCP 47)")
 	langs := fs.String("languages", "", "comma-separated languages the node publishes (default: --lang and en)")
-	log, g, st, err := c.start(ctx, fs, args, "name", "url")
+	check := func() error {
+		return checks(
+			func() error { return checkSlug("--name", *slug) },
+			func() error { return checkBaseURL("--url", *base) },
+			func() error { return checkText("--display-name", *display, 200) },
+			func() error { return checkLang("--lang", *lang) },
+			func() error {
+				for _, l := range splitList(*langs) {
+					if err := checkLang("--languages", l); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		)
+	}
+	r, err := c.start(ctx, fs, args, check, "name", "url")
 	if err != nil {
 		return err
 	}
-	defer closeStore(st)
+	defer r.close()
+	log, g, st := r.log, r.guard, r.st
 	name := *display
 	if name == "" {
 		name = *slug
@@ -126,13 +171,13 @@ func runNode(ctx context.Context, args []string) error {
 	n, err := node.New(ctx, node.Config{
 		BaseURL: *base, Slug: *slug, Name: name, Lang: *lang, Languages: languages,
 		DB: st.DB("ogpnet_" + dbSafe(*slug)), Auth: c.oidc.config(*base), Guard: g,
-		Version: version, Logger: log, Metrics: newRegistry(),
+		Version: version, Logger: log, Metrics: newRegistry(), Timeouts: serverTimeouts,
 	})
 	if err != nil {
 		return err
 	}
-	log.Info("node listening", "addr", c.addr, "url", *base, "actor", n.Federation().ActorID())
-	return runAll(ctx, func(ctx context.Context) error { return serve(ctx, log, c.addr, n.Handler()) }, n.Run)
+	log.Info("node listening", "addr", r.ln.Addr().String(), "url", *base, "actor", n.Federation().ActorID())
+	return runAll(ctx, func(ctx context.Context) error { return serve(ctx, log, r.ln, n.Handler()) }, n.Run)
 }
 
 func runHub(ctx context.Context, args []string) error {
@@ -141,20 +186,36 @@ func runHub(ctx context.Context, args []string) error {
 	display := fs.String("display-name", "OGP subnational learning hub", "the hub's display name")
 	members := fs.String("members", "", "comma-separated handles or actor URLs to follow at start")
 	backfill := fs.Duration("backfill-interval", 10*time.Minute, "how often to page members' outboxes")
-	log, g, st, err := c.start(ctx, fs, args, "url")
+	check := func() error {
+		return checks(
+			func() error { return checkBaseURL("--url", *base) },
+			func() error { return checkText("--display-name", *display, 200) },
+			func() error {
+				for _, m := range splitList(*members) {
+					if err := checkMember(m); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+			func() error { return checkPositive("--backfill-interval", *backfill) },
+		)
+	}
+	r, err := c.start(ctx, fs, args, check, "url")
 	if err != nil {
 		return err
 	}
-	defer closeStore(st)
+	defer r.close()
+	log, g, st := r.log, r.guard, r.st
 	h, err := hub.New(ctx, hub.Config{
 		BaseURL: *base, Name: *display, Lang: "en", DB: st.DB("ogpnet_hub"),
 		Auth: c.oidc.config(*base), Guard: g, BackfillInterval: *backfill,
-		Version: version, Logger: log, Metrics: newRegistry(),
+		Version: version, Logger: log, Metrics: newRegistry(), Timeouts: serverTimeouts,
 	})
 	if err != nil {
 		return err
 	}
-	log.Info("hub listening", "addr", c.addr, "url", *base, "actor", h.Federation().ActorID())
+	log.Info("hub listening", "addr", r.ln.Addr().String(), "url", *base, "actor", h.Federation().ActorID())
 	follow := func(ctx context.Context) error {
 		for _, m := range splitList(*members) {
 			if _, err := h.AddMember(ctx, m); err != nil {
@@ -163,7 +224,7 @@ func runHub(ctx context.Context, args []string) error {
 		}
 		return nil
 	}
-	return runAll(ctx, func(ctx context.Context) error { return serve(ctx, log, c.addr, h.Handler()) }, h.Run, follow)
+	return runAll(ctx, func(ctx context.Context) error { return serve(ctx, log, r.ln, h.Handler()) }, h.Run, follow)
 }
 
 // runAll runs fns until ctx ends or one fails; all stop together.

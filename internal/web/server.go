@@ -67,15 +67,21 @@ type Options struct {
 	// Renderer renders pages and the error page. Default: a renderer with the
 	// layout and the error page only. NewEcho sets e.Renderer to it.
 	Renderer *Renderer
-	// Timeouts of e.Server; zero values take the defaults of NewHTTPServer.
-	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// Timeouts: the per-request read and write deadlines every route gets
+	// (and e.Server's); zero fields take DefaultTimeouts. Serve the Echo
+	// with NewHTTPServer and the same Timeouts.
+	Timeouts Timeouts
+	// LongRoutes (registered paths, e.g. "/api/v1/import") get
+	// Timeouts.LongRead and LongWrite instead: uploads.
+	LongRoutes []string
 }
 
 // NewEcho returns an Echo v4 instance with the shared middleware chain and
 // the operational routes (/metrics, /healthz, /readyz, /static/*). Every
 // GET route also answers HEAD (HeadAsGet, before routing).
 //
-// Middleware, outermost first: request id; observe (access log, metrics,
+// Middleware, outermost first: deadlines (per-request read and write
+// deadlines, longer on Options.LongRoutes); request id; observe (access log, metrics,
 // and the hand-off of returned errors to the central error handler, so the
 // recorded status is the one sent); recover (panics become 500s, logged once
 // with their stack); secure headers; body limit; gzip (not for /metrics,
@@ -109,15 +115,13 @@ func NewEcho(opts Options) *echo.Echo {
 	} else {
 		e.Renderer = defaultRenderer()
 	}
-	srv := NewHTTPServer("", nil)
-	setTimeout(&srv.ReadHeaderTimeout, opts.ReadHeaderTimeout)
-	setTimeout(&srv.ReadTimeout, opts.ReadTimeout)
-	setTimeout(&srv.WriteTimeout, opts.WriteTimeout)
-	setTimeout(&srv.IdleTimeout, opts.IdleTimeout)
+	timeouts := opts.Timeouts.WithDefaults()
+	// e.Start serves e.Server: give it the shared timeouts too.
+	srv := NewHTTPServer("", nil, timeouts)
 	e.Server.ReadHeaderTimeout = srv.ReadHeaderTimeout
-	e.Server.ReadTimeout = srv.ReadTimeout
 	e.Server.WriteTimeout = srv.WriteTimeout
 	e.Server.IdleTimeout = srv.IdleTimeout
+	e.Server.MaxHeaderBytes = srv.MaxHeaderBytes
 
 	bodyLimit := opts.BodyLimit
 	if bodyLimit == "" {
@@ -129,6 +133,7 @@ func NewEcho(opts Options) *echo.Echo {
 	}
 
 	e.Use(
+		deadlines(timeouts, opts.LongRoutes),
 		middleware.RequestID(),
 		observe(logger, m),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -173,27 +178,6 @@ func NewEcho(opts Options) *echo.Echo {
 	})
 	registerStatic(e)
 	return e
-}
-
-func setTimeout(dst *time.Duration, v time.Duration) {
-	if v > 0 {
-		*dst = v
-	}
-}
-
-// NewHTTPServer returns an http.Server with production timeouts, for callers
-// that serve a handler themselves (the demo routes many Echo instances by
-// Host behind one listener): slow clients cannot hold connections forever.
-func NewHTTPServer(addr string, h http.Handler) *http.Server {
-	return &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second, // exports can be large
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
 }
 
 // panicError is a recovered panic with its stack.

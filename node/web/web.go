@@ -97,6 +97,10 @@ func LargeBodies() map[string]string {
 	return map[string]string{"/api/v1/import": importBodyLimit, "/admin/import": importBodyLimit}
 }
 
+// LongRoutes are the routes that get web.Timeouts' long deadlines: the
+// imports, whose upload may be slow and whose commit may take minutes.
+func LongRoutes() []string { return []string{"/api/v1/import", "/admin/import"} }
+
 // ActorPage is the node's home page, served at the actor IRI to browsers.
 func (h *Handlers) ActorPage(c echo.Context) error { return h.withCSRF(h.home)(c) }
 

@@ -35,6 +35,7 @@ import (
 	"github.com/ogpnet/ogpnet/internal/auth"
 	"github.com/ogpnet/ogpnet/internal/oidcdev"
 	"github.com/ogpnet/ogpnet/internal/store"
+	"github.com/ogpnet/ogpnet/internal/web"
 	"github.com/ogpnet/ogpnet/node"
 )
 
@@ -73,6 +74,9 @@ type Options struct {
 	Out     io.Writer // where the start-up banner goes (default os.Stdout)
 	// BackfillInterval of the hub (default 1 min in the demo).
 	BackfillInterval time.Duration
+	// Timeouts of the listener and of every server behind it; zero fields
+	// take web.DefaultTimeouts, as for the standalone servers.
+	Timeouts web.Timeouts
 }
 
 // Demo is a running demo.
@@ -163,7 +167,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, err
 	}
 	router := &hostRouter{port: port, hosts: map[string]http.Handler{"login": d.Provider.Handler()}}
-	d.server = &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second}
+	d.server = web.NewHTTPServer("", router, opts.Timeouts)
 	go func() { _ = d.server.Serve(ln) }()
 
 	devClient := fetch.NewClient(fetch.Guard{DevLocalhost: true}, 15*time.Second)
@@ -172,7 +176,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 			BaseURL: d.URL(p.Slug), Slug: p.Slug, Name: p.Name, Summary: p.Summary,
 			Lang: p.Lang, Languages: p.Languages,
 			DB:   d.store.DB("ogpnet_" + strings.ReplaceAll(p.Slug, "-", "_")),
-			Auth: d.authConfig(p.Slug, devClient), Version: opts.Version,
+			Auth: d.authConfig(p.Slug, devClient), Version: opts.Version, Timeouts: opts.Timeouts,
 			Logger: opts.Logger.With("node", p.Slug), Metrics: prometheus.NewRegistry(),
 			Notice: "site_demo_notice",
 		})
@@ -186,7 +190,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		BaseURL: d.URL("hub"), Name: "OGP Subnational Learning Hub (demo)",
 		Summary: "Compare the 15 subnational pilots' action plans, commitments and progress.",
 		Lang:    "en", DB: d.store.DB("ogpnet_hub"), Auth: d.authConfig("hub", devClient),
-		BackfillInterval: opts.BackfillInterval, Version: opts.Version,
+		BackfillInterval: opts.BackfillInterval, Version: opts.Version, Timeouts: opts.Timeouts,
 		Logger: opts.Logger.With("server", "hub"), Metrics: prometheus.NewRegistry(),
 		Notice: "site_demo_notice",
 	})
