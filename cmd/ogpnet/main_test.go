@@ -36,6 +36,7 @@ func TestFlagsFromEnvironment(t *testing.T) {
 // node's database, where the node's auth finds it.
 func TestTokenCommand(t *testing.T) {
 	dir := t.TempDir()
+	seedNodeDB(t, dir, "jalisco")
 	if err := runToken(context.Background(), []string{"--name", "jalisco", "--data", dir, "--label", "imports", "--log-level", "error"}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/ogpnet/ogpnet/internal/auth"
-	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // runToken creates an operator API token for a node from the command line:

@@ -80,10 +80,11 @@ type Options struct {
 // the operational routes (/metrics, /healthz, /readyz, /static/*). Every
 // GET route also answers HEAD (HeadAsGet, before routing).
 //
-// Middleware, outermost first: deadlines (per-request read and write
-// deadlines, longer on Options.LongRoutes); request id; observe (access log, metrics,
+// Middleware, outermost first: request id; observe (access log, metrics,
 // and the hand-off of returned errors to the central error handler, so the
-// recorded status is the one sent); recover (panics become 500s, logged once
+// recorded status is the one sent); deadlines (per-request read and write
+// deadlines, longer on Options.LongRoutes; a body cut off answers 408);
+// recover (panics become 500s, logged once
 // with their stack); secure headers; body limit; gzip (not for /metrics,
 // which compresses itself); i18n (language and localizer in the context).
 func NewEcho(opts Options) *echo.Echo {
@@ -133,9 +134,9 @@ func NewEcho(opts Options) *echo.Echo {
 	}
 
 	e.Use(
-		deadlines(timeouts, opts.LongRoutes),
 		middleware.RequestID(),
 		observe(logger, m),
+		deadlines(timeouts, opts.LongRoutes),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			DisablePrintStack:   false,
 			DisableErrorHandler: true, // observe hands the error on, once

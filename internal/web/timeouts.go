@@ -1,7 +1,12 @@
 package web
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -95,6 +100,8 @@ func setDeadlines(w http.ResponseWriter, read, write time.Duration) {
 // deadlines is the Echo side of Deadlines, after routing: every route gets
 // the default deadlines (so an Echo served by any http.Server is bounded),
 // the long routes (registered paths, e.g. "/api/v1/import") the long ones.
+// A body cut off by its deadline answers 408 with the allowance, whatever
+// the handler made of the read error.
 func deadlines(t Timeouts, long []string) echo.MiddlewareFunc {
 	isLong := map[string]bool{}
 	for _, p := range long {
@@ -102,12 +109,38 @@ func deadlines(t Timeouts, long []string) echo.MiddlewareFunc {
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			read, write := t.Read, t.Write
 			if isLong[c.Path()] {
-				setDeadlines(c.Response(), t.LongRead, t.LongWrite)
-			} else {
-				setDeadlines(c.Response(), t.Read, t.Write)
+				read, write = t.LongRead, t.LongWrite
 			}
-			return next(c)
+			setDeadlines(c.Response(), read, write)
+			req := c.Request()
+			var body *deadlineBody
+			if req.Body != nil && req.Body != http.NoBody {
+				body = &deadlineBody{ReadCloser: req.Body}
+				req.Body = body
+			}
+			err := next(c)
+			if body != nil && body.timedOut && !c.Response().Committed {
+				return &Error{Status: http.StatusRequestTimeout, Err: err,
+					Message: fmt.Sprintf("the request body did not arrive within %s", read)}
+			}
+			return err
 		}
 	}
+}
+
+// deadlineBody notes whether reading the body hit the read deadline.
+type deadlineBody struct {
+	io.ReadCloser
+	timedOut bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var ne net.Error
+	if err != nil && (errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()) {
+		b.timedOut = true
+	}
+	return n, err
 }
