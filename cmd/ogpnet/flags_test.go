@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // childArgs, when set, makes the test binary run ogpnet with these
@@ -36,7 +37,12 @@ func TestMain(m *testing.M) {
 func runChild(t *testing.T, env []string, args ...string) (int, string) {
 	t.Helper()
 	raw, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	// A command that accepted its flags would run until stopped: give it
+	// time to fail at start (the embedded store takes a few seconds), then
+	// stop it (exit -1).
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), childArgs+"="+string(raw)), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
