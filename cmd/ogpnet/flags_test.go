@@ -19,7 +19,9 @@ import (
 // arguments (JSON) instead of the tests: the real main, exit code and all.
 const childArgs = "OGPNET_TEST_CHILD_ARGS"
 
-func TestMain(m *testing.M) {
+// childMain runs main instead of the tests when childArgs is set (called
+// first by TestMain).
+func childMain() {
 	if raw := os.Getenv(childArgs); raw != "" {
 		var args []string
 		if err := json.Unmarshal([]byte(raw), &args); err != nil {
@@ -29,7 +31,6 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
 }
 
 // runChild runs ogpnet args as a child process with env (NAME=value) and

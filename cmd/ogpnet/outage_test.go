@@ -35,6 +35,7 @@ import (
 const storeChildEnv = "OGPNET_TEST_STORE_CHILD"
 
 func TestMain(m *testing.M) {
+	childMain() // flags_test.go: `ogpnet <args>` as a child process
 	if os.Getenv(storeChildEnv) == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		err := runStore(ctx, nil)
