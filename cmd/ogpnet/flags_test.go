@@ -110,6 +110,9 @@ func TestBadFlags(t *testing.T) {
 		{"demo log level", nil, []string{"demo", "--log-level", "loud"}, `--log-level "loud"`},
 		{"token slug", nil, []string{"token", "--name", "Bad Name"}, `--name "Bad Name": must be lower-case letters`},
 		{"token label", nil, []string{"token", "--name", "x", "--label", " "}, `--label: must not be empty`},
+		{"store addr", nil, []string{"store", "--addr", "nonsense"}, `--addr "nonsense": must be host:port`},
+		{"migrate log level", nil, []string{"migrate", "--log-level", "loud"}, `--log-level "loud"`},
+		{"rotate-key mongo uri", nil, []string{"rotate-key", "--mongo-uri", "x"}, `--mongo-uri: must be a mongodb://`},
 		{"token no node", nil, []string{"token", "--name", "x"}, `--name "x": no node store in --data`},
 	}
 	for _, tc := range cases {

@@ -29,6 +29,9 @@ func migrateTo(ctx context.Context, w io.Writer, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := c.validate(); err != nil {
+		return err
+	}
 	log := c.logger()
 	st, err := store.Open(ctx, store.Options{URI: c.mongoURI, DataDir: c.data, Logger: log})
 	if err != nil {

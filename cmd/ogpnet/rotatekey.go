@@ -39,6 +39,9 @@ func rotateKeyCmd(ctx context.Context, w io.Writer, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := c.validate(); err != nil {
+		return err
+	}
 	if *key != federation.KeyActor && *key != federation.KeyApplication {
 		return usageError{fmt.Errorf("rotate-key: --key %q: want %q or %q", *key, federation.KeyActor, federation.KeyApplication)}
 	}

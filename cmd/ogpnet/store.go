@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 
 	"github.com/ogpnet/ogpnet/internal/store"
@@ -21,7 +20,10 @@ func runStore(ctx context.Context, args []string) error {
 		return err
 	}
 	if c.mongoURI != "" {
-		return errors.New("store: --mongo-uri makes no sense here: this command is the store")
+		return usagef("store: --mongo-uri makes no sense here: this command is the store")
+	}
+	if err := checks(func() error { return checkAddr("--addr", c.addr) }, c.validate); err != nil {
+		return err
 	}
 	log := c.logger()
 	err := store.Serve(ctx, store.ServeOptions{
