@@ -81,10 +81,10 @@ func backupCmd(ctx context.Context, w io.Writer, args []string) error {
 		return err
 	}
 	if *mongoURI != "" {
-		return errors.New("backup: with MongoDB, back up with mongodump --uri … --oplog (see docs/operations.md, \"Backup and restore\"); ogpnet backup archives the embedded store")
+		return usagef("--mongo-uri: with MongoDB, back up with mongodump --uri … --oplog (see docs/operations.md, \"Backup and restore\"); ogpnet backup archives the embedded store")
 	}
 	if *out == "" {
-		return errors.New("backup: --out is required")
+		return usagef("--out: required (the archive to write)")
 	}
 	m, err := backup(ctx, *data, *out, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -304,8 +304,11 @@ func restoreCmd(ctx context.Context, w io.Writer, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *in == "" || *data == "" {
-		return errors.New("restore: --in and --data are required")
+	switch {
+	case *in == "":
+		return usagef("--in: required (the archive written by ogpnet backup)")
+	case *data == "":
+		return usagef("--data: required (an empty or absent folder to restore into)")
 	}
 	m, err := restore(*in, *data)
 	if err != nil {

@@ -113,6 +113,9 @@ func TestBadFlags(t *testing.T) {
 		{"store addr", nil, []string{"store", "--addr", "nonsense"}, `--addr "nonsense": must be host:port`},
 		{"migrate log level", nil, []string{"migrate", "--log-level", "loud"}, `--log-level "loud"`},
 		{"rotate-key mongo uri", nil, []string{"rotate-key", "--mongo-uri", "x"}, `--mongo-uri: must be a mongodb://`},
+		{"backup without --out", nil, []string{"backup"}, `--out: required`},
+		{"backup with mongo", nil, []string{"backup", "--out", "b.tar.gz", "--mongo-uri", "mongodb://db"}, `--mongo-uri: with MongoDB, back up with mongodump`},
+		{"restore without --in", nil, []string{"restore"}, `--in: required`},
 		{"token no node", nil, []string{"token", "--name", "x"}, `--name "x": no node store in --data`},
 	}
 	for _, tc := range cases {
