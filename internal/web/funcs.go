@@ -15,12 +15,12 @@ import (
 // funcMap returns the template functions bound to one language:
 //
 //	T id [args...]      translate (see TLang for args)
-//	date v              "March 5, 2025" / "5 de marzo de 2025" (time.Time, *time.Time, "2006-01-02" or RFC 3339 string)
-//	monthYear v         "March 2025" / "marzo de 2025"
+//	date v              "March 5, 2025" / "5 de marzo de 2025" / "5 mars 2025" / "5 de março de 2025" / "2025년 3월 5일" (time.Time, *time.Time, "2006-01-02" or RFC 3339 string)
+//	monthYear v         "March 2025" / "marzo de 2025" / "mars 2025" / "março de 2025" / "2025년 3월"
 //	datetime v          date plus "15:04 UTC"
 //	isoDate v           "2006-01-02", for <time datetime="...">
-//	pct v               a percentage 0–100: "42%" / "42 %"
-//	num v               thousands separators: "1,234" / "1.234"
+//	pct v               a percentage 0–100: "42%" / "42 %" (es, fr)
+//	num v               thousands separators: "1,234" (en, ko) / "1.234" (es, pt) / "1 234" (fr)
 //	join list sep       strings.Join over any slice
 //	dict k v ...        a map for passing several values to a partial
 //	sanitize s          untrusted HTML through bluemonday's UGC policy
@@ -71,14 +71,20 @@ func toTime(v any) (time.Time, bool) {
 }
 
 // FormatDate formats a date in lang's long form ("March 5, 2025", "5 de
-// marzo de 2025"), or "—" when v is zero or not a date. The pattern and
-// month names come from the catalogue (date_format, month_N).
+// marzo de 2025", "5 mars 2025", "5 de março de 2025", "2025년 3월 5일"),
+// or "—" when v is zero or not a date. The pattern and month names come
+// from the catalogue (date_format, month_N); French writes the first of the
+// month as an ordinal ("1er mars 2025").
 func FormatDate(lang string, v any) string {
 	t, ok := toTime(v)
 	if !ok {
 		return TLang(lang, "date_none")
 	}
-	return TLang(lang, "date_format", "Day", t.Day(), "Month", TLang(lang, "month_"+strconv.Itoa(int(t.Month()))), "Year", t.Year())
+	day := strconv.Itoa(t.Day())
+	if lang == "fr" && t.Day() == 1 {
+		day = "1er"
+	}
+	return TLang(lang, "date_format", "Day", day, "Month", TLang(lang, "month_"+strconv.Itoa(int(t.Month()))), "Year", t.Year())
 }
 
 func formatMonthYear(lang string, v any) string {
@@ -113,30 +119,35 @@ func toFloat(v any) (float64, bool) {
 }
 
 // FormatPct formats a percentage given on a 0–100 scale, rounded to an
-// integer: "42%" in English, "42 %" in Spanish (RAE spacing).
+// integer: "42%" in English, Portuguese and Korean, "42 %" in Spanish (RAE
+// spacing) and French (a no-break space before the sign).
 func FormatPct(lang string, v any) string {
 	f, ok := toFloat(v)
 	if !ok || math.IsNaN(f) {
 		return TLang(lang, "date_none")
 	}
 	n := strconv.FormatFloat(math.Round(f), 'f', 0, 64)
-	if lang == "es" {
+	if lang == "es" || lang == "fr" {
 		return n + "\u00a0%"
 	}
 	return n + "%"
 }
 
 // FormatNum formats an integer part with the language's thousands
-// separator ("1,234" / "1.234"); fractions keep up to one decimal with the
-// language's decimal mark.
+// separator ("1,234" in English and Korean, "1.234" in Spanish and
+// Portuguese, "1 234" with a narrow no-break space in French); fractions keep
+// up to one decimal with the language's decimal mark.
 func FormatNum(lang string, v any) string {
 	f, ok := toFloat(v)
 	if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
 		return fmt.Sprint(v)
 	}
 	thousands, decimal := ",", "."
-	if lang == "es" {
+	switch lang {
+	case "es", "pt":
 		thousands, decimal = ".", ","
+	case "fr":
+		thousands, decimal = "\u202f", ","
 	}
 	neg := f < 0
 	f = math.Abs(f)

@@ -39,7 +39,7 @@ var catalogue = mustLoadCatalogue()
 
 type loadedCatalogue struct {
 	bundle     *i18n.Bundle
-	langs      []string // e.g. ["en", "es"], DefaultLang first
+	langs      []string // e.g. ["en", "es", "fr", "ko", "pt"], DefaultLang first
 	tags       []language.Tag
 	matcher    language.Matcher
 	localizers map[string]*i18n.Localizer
@@ -157,7 +157,7 @@ func I18n() echo.MiddlewareFunc {
 	}
 }
 
-// Lang returns the request's language code ("en", "es").
+// Lang returns the request's language code ("en", "es", "fr", "ko", "pt").
 func Lang(c echo.Context) string {
 	if l, ok := c.Get(ctxLang).(string); ok {
 		return l

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -31,8 +32,8 @@ func readCatalogue(t *testing.T, lang string) map[string]any {
 
 func TestCatalogueComplete(t *testing.T) {
 	langs := Languages()
-	if !slices.Equal(langs, []string{"en", "es"}) {
-		t.Fatalf("languages = %v, want [en es]", langs)
+	if !slices.Equal(langs, []string{"en", "es", "fr", "ko", "pt"}) {
+		t.Fatalf("languages = %v, want [en es fr ko pt]", langs)
 	}
 	en := readCatalogue(t, "en")
 	for _, lang := range langs[1:] {
@@ -168,8 +169,13 @@ func TestLanguageChoice(t *testing.T) {
 	}{
 		{name: "default", want: "en"},
 		{name: "accept-language regional", acceptLang: "es-AR,es;q=0.9", want: "es"},
-		{name: "accept-language q-values", acceptLang: "fr;q=1, en;q=0.3, es;q=0.8", want: "es"},
-		{name: "unsupported falls back", acceptLang: "fr, de", want: "en"},
+		{name: "accept-language q-values", acceptLang: "de;q=1, en;q=0.3, es;q=0.8", want: "es"},
+		{name: "unsupported falls back", acceptLang: "de, it", want: "en"},
+		{name: "accept-language fr", acceptLang: "fr-CA,fr;q=0.9,en;q=0.5", want: "fr"},
+		{name: "accept-language pt-BR", acceptLang: "pt-BR", want: "pt"},
+		{name: "accept-language ko", acceptLang: "ko-KR,ko;q=0.9", want: "ko"},
+		{name: "accept-language q-values pick pt", acceptLang: "en;q=0.3, pt;q=0.9, fr;q=0.5", want: "pt"},
+		{name: "query fr sets cookie", query: "fr", acceptLang: "es", want: "fr", setsCookie: true},
 		{name: "cookie beats header", cookie: "es", acceptLang: "en", want: "es"},
 		{name: "query beats cookie and sets it", query: "en", cookie: "es", acceptLang: "es", want: "en", setsCookie: true},
 		{name: "unknown query ignored", query: "xx", acceptLang: "es", want: "es"},
@@ -210,11 +216,81 @@ func TestTLangArgs(t *testing.T) {
 		{"es", "common_commitments", []any{12}, "12 compromisos"},
 		{"es", "auth_logged_in_as", []any{"Name", "Ana"}, "Sesión iniciada como Ana"},
 		{"en", "pager_page_of", []any{map[string]any{"Page": 2, "Pages": 5}}, "Page 2 of 5"},
-		{"fr", "nav_home", nil, "Home"}, // unknown language: English
+		{"fr", "common_commitments", []any{1}, "1 engagement"},
+		{"fr", "common_commitments", []any{12}, "12 engagements"},
+		{"fr", "auth_logged_in_as", []any{"Name", "Ana"}, "Connecté en tant que Ana"},
+		{"pt", "common_commitments", []any{1}, "1 compromisso"},
+		{"pt", "common_commitments", []any{12}, "12 compromissos"},
+		{"pt", "pager_page_of", []any{map[string]any{"Page": 2, "Pages": 5}}, "Página 2 de 5"},
+		{"ko", "common_commitments", []any{1}, "과제 1개"},
+		{"ko", "common_commitments", []any{12}, "과제 12개"},
+		{"ko", "pager_page_of", []any{map[string]any{"Page": 2, "Pages": 5}}, "5페이지 중 2페이지"},
+		{"de", "nav_home", nil, "Home"}, // unknown language: English
 		{"es", "no_such_id", nil, "no_such_id"},
 	} {
 		if got := TLang(tc.lang, tc.id, tc.args...); got != tc.want {
 			t.Errorf("TLang(%s, %s, %v) = %q, want %q", tc.lang, tc.id, tc.args, got, tc.want)
+		}
+	}
+}
+
+// TestPluralForms checks every plural message has exactly the CLDR forms
+// go-i18n asks for in each language (fr and pt: one, many, other; ko: other).
+func TestPluralForms(t *testing.T) {
+	want := map[string][]string{
+		"en": {"one", "other"},
+		"es": {"many", "one", "other"},
+		"fr": {"many", "one", "other"},
+		"pt": {"many", "one", "other"},
+		"ko": {"other"},
+	}
+	for _, lang := range Languages() {
+		forms, ok := want[lang]
+		if !ok {
+			t.Errorf("no expected plural forms for %s", lang)
+			continue
+		}
+		for id, v := range readCatalogue(t, lang) {
+			m, ok := v.(map[string]any)
+			if !ok {
+				continue
+			}
+			var got []string
+			for k := range m {
+				got = append(got, k)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, forms) {
+				t.Errorf("%s %s: plural forms %v, want %v", lang, id, got, forms)
+			}
+		}
+	}
+}
+
+func TestFormatsPerLanguage(t *testing.T) {
+	d := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	first := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct{ lang, date, first, monthYear, pct, num string }{
+		{"en", "December 3, 2026", "March 1, 2026", "December 2026", "42%", "1,234,567.5"},
+		{"es", "3 de diciembre de 2026", "1 de marzo de 2026", "diciembre de 2026", "42\u00a0%", "1.234.567,5"},
+		{"fr", "3 décembre 2026", "1er mars 2026", "décembre 2026", "42\u00a0%", "1\u202f234\u202f567,5"},
+		{"pt", "3 de dezembro de 2026", "1 de março de 2026", "dezembro de 2026", "42%", "1.234.567,5"},
+		{"ko", "2026년 12월 3일", "2026년 3월 1일", "2026년 12월", "42%", "1,234,567.5"},
+	} {
+		if got := FormatDate(tc.lang, d); got != tc.date {
+			t.Errorf("%s date = %q, want %q", tc.lang, got, tc.date)
+		}
+		if got := FormatDate(tc.lang, first); got != tc.first {
+			t.Errorf("%s date = %q, want %q", tc.lang, got, tc.first)
+		}
+		if got := formatMonthYear(tc.lang, d); got != tc.monthYear {
+			t.Errorf("%s monthYear = %q, want %q", tc.lang, got, tc.monthYear)
+		}
+		if got := FormatPct(tc.lang, 42.4); got != tc.pct {
+			t.Errorf("%s pct = %q, want %q", tc.lang, got, tc.pct)
+		}
+		if got := FormatNum(tc.lang, 1234567.5); got != tc.num {
+			t.Errorf("%s num = %q, want %q", tc.lang, got, tc.num)
 		}
 	}
 }

@@ -38,7 +38,7 @@ const (
 type Page struct {
 	Title       string // page title, already translated; the layout appends the site name
 	Description string // optional <meta name="description">
-	Lang        string // "en", "es": filled from the request
+	Lang        string // "en", "es", "fr", "ko", "pt": filled from the request
 	Data        any    // the page's own view model
 	User        any    // the logged-in principal (c.Get("principal")), nil when anonymous
 	UserName    string // display name of User (see userName)

@@ -294,3 +294,60 @@ func TestChartIDsAreStable(t *testing.T) {
 		t.Fatalf("charts with one title but other data share the id %q and %q", x, y)
 	}
 }
+
+// TestRenderPageByAcceptLanguage: a page asked for with Accept-Language in
+// one of the newer catalogues renders in it, with <html lang> set and the
+// switch marking it current.
+func TestRenderPageByAcceptLanguage(t *testing.T) {
+	for _, tc := range []struct {
+		header, lang string
+		want         []string
+	}{
+		{"fr-FR,fr;q=0.9", "fr", []string{
+			`<title>Plans d&#39;action · ogpnet</title>`,
+			`<p class="n">3 engagements</p>`,
+			`<p class="d">5 mars 2025</p>`,
+			"<p class=\"p\">42\u00a0%</p>",
+			"<p class=\"num\">1\u202f234\u202f567</p>",
+			`Aller au contenu`,
+			`aria-current="true">FR</a>`,
+		}},
+		{"pt-BR,pt;q=0.9,en;q=0.5", "pt", []string{
+			`<title>Planos de ação · ogpnet</title>`,
+			`<p class="n">3 compromissos</p>`,
+			`<p class="d">5 de março de 2025</p>`,
+			`<p class="num">1.234.567</p>`,
+			`Pular para o conteúdo`,
+			`aria-current="true">PT</a>`,
+		}},
+		{"ko-KR,ko;q=0.9", "ko", []string{
+			`<title>실행계획 · ogpnet</title>`,
+			`<p class="n">과제 3개</p>`,
+			`<p class="d">2025년 3월 5일</p>`,
+			`<p class="num">1,234,567</p>`,
+			`본문으로 건너뛰기`,
+			`aria-current="true">KO</a>`,
+		}},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			body, w := renderPage(t, "/plans", map[string]string{"Accept-Language": tc.header}, nil)
+			want := append([]string{`<html lang="` + tc.lang + `">`}, tc.want...)
+			for _, s := range want {
+				if !strings.Contains(body, s) {
+					t.Errorf("page lacks %q", s)
+				}
+			}
+			if got := w.Header().Get("Content-Language"); got != tc.lang {
+				t.Errorf("Content-Language = %q, want %q", got, tc.lang)
+			}
+			for _, l := range Languages() {
+				if !strings.Contains(body, `hreflang="`+l+`"`) {
+					t.Errorf("language switch lacks %s", l)
+				}
+			}
+			if t.Failed() {
+				t.Log(body)
+			}
+		})
+	}
+}

@@ -55,7 +55,7 @@ func (h *Handlers) choices(c echo.Context) (choices, error) {
 		Guidelines:  optionsOf(c, "guideline", ogp.GuidelineKeys[:]),
 	}
 	for _, a := range plan.PolicyAreas() {
-		ch.Policy = append(ch.Policy, option{a.Slug, a.Label(lang)})
+		ch.Policy = append(ch.Policy, option{a.Slug, policyLabel(lang, a)})
 	}
 	ps, err := h.store.ListPlans(c.Request().Context())
 	if err != nil {

@@ -60,6 +60,19 @@ func enumLabel(c echo.Context, kind, v string) string {
 	return web.T(c, "node_"+kind+"_"+strings.ReplaceAll(v, "-", "_"))
 }
 
+// policyLabel names a taxonomy policy area in lang. The taxonomy itself
+// carries English and Spanish (kept as they are); other UI languages take the
+// shared catalogue's policy_<slug> label, falling back to the English name.
+func policyLabel(lang string, pa plan.PolicyArea) string {
+	if lang != "en" && !strings.HasPrefix(lang, "es") {
+		id := "policy_" + strings.ReplaceAll(pa.Slug, "-", "_")
+		if l := web.TLang(lang, id); l != id && l != "" {
+			return l
+		}
+	}
+	return pa.Label(lang)
+}
+
 func isOperator(c echo.Context) bool {
 	p := auth.CurrentPrincipal(c)
 	return p != nil && p.Operator
@@ -262,7 +275,7 @@ func (h *Handlers) commitmentPage(c echo.Context, cm plan.Commitment) error {
 	}
 	for _, a := range cm.PolicyAreas {
 		if pa, ok := plan.LookupPolicyArea(a); ok {
-			v.PolicyAreas = append(v.PolicyAreas, pa.Label(lang))
+			v.PolicyAreas = append(v.PolicyAreas, policyLabel(lang, pa))
 		} else {
 			v.PolicyAreas = append(v.PolicyAreas, a)
 		}
