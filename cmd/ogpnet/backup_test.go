@@ -29,25 +29,9 @@ import (
 // followers, and delivers what its queue held when the backup was taken.
 func TestBackupRestoreMidPublishing(t *testing.T) {
 	ctx := context.Background()
-	rst, err := store.Open(ctx, store.Options{DataDir: t.TempDir(), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { closeStore(rst) })
-	r := startReader(t, rst)
-
 	dir1 := t.TempDir()
-	l, base := listenAt(t, "jalisco", "127.0.0.1:0")
-	n1 := startNode(t, dir1, l, base, fastDelivery)
-	importPlan(t, n1.Node)
-	token, err := n1.CreateAPIToken(ctx, "backup test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Follow(ctx, n1.Federation().ActorID()); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the reader following", 20*time.Second, func() bool { return len(n1.Federation().Followers()) == 1 })
+	n1, r, token := followedNode(t, dir1)
+	base := n1.base
 	pem := publicKeyPEM(t, n1.Federation().ActorID())
 
 	// The reader's inbox goes down; the node publishes 20 updates, and the
@@ -95,7 +79,7 @@ func TestBackupRestoreMidPublishing(t *testing.T) {
 
 	// Restore refuses a folder with data in it, and writes nothing there.
 	before, _ := os.ReadDir(dir1)
-	err = restoreCmd(ctx, io.Discard, []string{"--in", archive, "--data", dir1})
+	err := restoreCmd(ctx, io.Discard, []string{"--in", archive, "--data", dir1})
 	if err == nil || !strings.Contains(err.Error(), "is not empty") {
 		t.Fatalf("restore into a used folder: %v", err)
 	}

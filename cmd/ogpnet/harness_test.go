@@ -271,3 +271,33 @@ func importPlan(t *testing.T, n *node.Node) {
 		t.Fatalf("import: %v %s", err, rep.Summary())
 	}
 }
+
+// followedNode starts node jalisco with its sample plan on the embedded
+// store in dir, makes an operator API token, and has a reader (on a store of
+// its own) follow it until both sides see the follow accepted: the reader
+// has verified the Accept, so the node's key is in its cache.
+func followedNode(t *testing.T, dir string) (n *testNode, r *reader, token string) {
+	t.Helper()
+	ctx := context.Background()
+	rst, err := store.Open(ctx, store.Options{DataDir: t.TempDir(), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeStore(rst) })
+	r = startReader(t, rst)
+	l, base := listenAt(t, "jalisco", "127.0.0.1:0")
+	n = startNode(t, dir, l, base, fastDelivery)
+	importPlan(t, n.Node)
+	if token, err = n.CreateAPIToken(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	actor := n.Federation().ActorID()
+	if _, err := r.Follow(ctx, actor); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reader's follow accepted on both sides", 20*time.Second, func() bool {
+		f, err := r.FollowingOf(ctx, actor)
+		return err == nil && f.State == "accepted" && len(n.Federation().Followers()) == 1
+	})
+	return n, r, token
+}

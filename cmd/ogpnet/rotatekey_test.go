@@ -24,29 +24,9 @@ import (
 // with the new key, and a new progress update reaches it too.
 func TestRotateKeyCommand(t *testing.T) {
 	ctx := context.Background()
-	rst, err := store.Open(ctx, store.Options{DataDir: t.TempDir(), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { closeStore(rst) })
-	r := startReader(t, rst)
-
 	dir := t.TempDir()
-	l, base := listenAt(t, "jalisco", "127.0.0.1:0")
-	n1 := startNode(t, dir, l, base, fastDelivery)
-	importPlan(t, n1.Node)
-	token, err := n1.CreateAPIToken(ctx, "rotation test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	actor := n1.Federation().ActorID()
-	if _, err := r.Follow(ctx, actor); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the reader's follow accepted", 20*time.Second, func() bool {
-		f, err := r.FollowingOf(ctx, actor)
-		return err == nil && f.State == "accepted" // it verified the Accept: the old key is in its cache
-	})
+	n1, r, token := followedNode(t, dir)
+	base, actor := n1.base, n1.Federation().ActorID()
 	oldPEM := publicKeyPEM(t, actor)
 	n1.stop()
 
