@@ -390,3 +390,22 @@ func startFollower(t *testing.T, name string) *follower {
 	f.stop = serve(t, ln, e, s.Run)
 	return f
 }
+
+// followHub has f follow the hub h, which has member n, and waits until the
+// hub accepted the follow and has backfilled n once: from then on, what n
+// publishes reaches f only as the hub's Announces of new objects and changes.
+func followHub(t *testing.T, f *follower, h *testHub, n *testNode) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := f.Follow(ctx, h.Federation().ActorID()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the hub accepts the follower", func() bool {
+		fo, err := f.FollowingOf(ctx, h.Federation().ActorID())
+		return err == nil && fo.State == federation.FollowAccepted
+	})
+	eventually(t, 10*time.Second, "the first backfill", func() bool {
+		m, _ := h.Members().Get(n.actor())
+		return !m.LastBackfill.IsZero()
+	})
+}

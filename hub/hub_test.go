@@ -269,18 +269,8 @@ func TestGroupAnnouncesOnce(t *testing.T) {
 	h := startHub(t, storetest.DB(t), "")
 	join(t, h, n)
 	f := startFollower(t, "fan")
+	followHub(t, f, h, n)
 	ctx := context.Background()
-	if _, err := f.Follow(ctx, h.Federation().ActorID()); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 10*time.Second, "the hub accepts the follower", func() bool {
-		fo, err := f.FollowingOf(ctx, h.Federation().ActorID())
-		return err == nil && fo.State == federation.FollowAccepted
-	})
-	eventually(t, 10*time.Second, "the first backfill", func() bool {
-		m, _ := h.Members().Get(n.actor())
-		return !m.LastBackfill.IsZero()
-	})
 
 	n.create(t, 1, "Open budgets", "fiscal-openness")
 	if _, err := n.Service().PostUpdate(ctx, plan.ProgressUpdate{CommitmentID: n.cid(1), Date: "2025-01-10",

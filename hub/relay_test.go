@@ -86,18 +86,8 @@ func TestFollowerOfTheHubSeesEditsAndRemovals(t *testing.T) {
 	h := startHub(t, storetest.DB(t), "")
 	join(t, h, n)
 	f := startFollower(t, "onlyhub")
+	followHub(t, f, h, n)
 	ctx := context.Background()
-	if _, err := f.Follow(ctx, h.Federation().ActorID()); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 10*time.Second, "the hub accepts the follower", func() bool {
-		fo, err := f.FollowingOf(ctx, h.Federation().ActorID())
-		return err == nil && fo.State == federation.FollowAccepted
-	})
-	eventually(t, 10*time.Second, "the first backfill", func() bool {
-		m, _ := h.Members().Get(n.actor())
-		return !m.LastBackfill.IsZero()
-	})
 	iri := n.commitmentIRI(1)
 	hubActor, hubFollowers := h.Federation().ActorID(), h.Federation().FollowersID()
 
