@@ -1,14 +1,18 @@
 // Package planstore keeps a node's action plans, commitments and progress
 // updates in MongoDB (or the embedded store). Plans are keyed by their slug,
 // commitments by their OGP identifier, progress updates by a sortable id
-// generated here; every read on a request path is an _id lookup or a scan
-// of one node's small collections (design §3).
+// generated here. Every read is served from an in-memory model (memory.go)
+// rebuilt at start and kept current by the writes, which go to the store
+// first: the embedded store scans a whole collection for any query but a
+// single _id lookup.
 package planstore
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ogpnet/ogpnet/internal/store"
@@ -46,6 +50,13 @@ type Store struct {
 	plans, commitments, updates *mongo.Collection
 	ids                         *IDGenerator
 	now                         func() time.Time
+
+	// wmu serialises writes, each a store write then its memory update,
+	// so memory applies them in the store's order.
+	wmu sync.Mutex
+	// loadMu guards the first (lazy) load of mem.
+	loadMu sync.Mutex
+	mem    atomic.Pointer[memory]
 }
 
 // Option configures New.
@@ -69,9 +80,8 @@ func New(db *mongo.Database, opts ...Option) *Store {
 	return s
 }
 
-// EnsureIndexes creates the secondary indexes, idempotently. On MongoDB
-// they serve the per-plan and per-commitment listings; the embedded store
-// scans anyway, which is fine at one government's size.
+// EnsureIndexes creates the secondary indexes, idempotently. Reads are
+// served from memory; the indexes serve ad-hoc queries on MongoDB.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	if err := store.EnsureIndexes(ctx, s.commitments, mongo.IndexModel{Keys: bson.D{{Key: "planId", Value: 1}, {Key: "_id", Value: 1}}}); err != nil {
 		return err
@@ -89,6 +99,8 @@ func (s *Store) PutPlan(ctx context.Context, p plan.ActionPlan) (ChangeKind, err
 	if err := p.Validate(); err != nil {
 		return "", err
 	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	old, err := s.GetPlan(ctx, p.ID)
 	kind := Created
 	switch {
@@ -109,6 +121,7 @@ func (s *Store) PutPlan(ctx context.Context, p plan.ActionPlan) (ChangeKind, err
 	if err != nil {
 		return "", fmt.Errorf("planstore: put plan %s: %w", p.ID, err)
 	}
+	s.mem.Load().putPlan(p)
 	return kind, nil
 }
 
@@ -125,33 +138,38 @@ func byID[T any](ctx context.Context, coll *mongo.Collection, id string) (T, err
 
 // GetPlan returns the plan with id, or ErrNotFound.
 func (s *Store) GetPlan(ctx context.Context, id string) (plan.ActionPlan, error) {
-	p, err := byID[plan.ActionPlan](ctx, s.plans, id)
-	if err == nil {
-		p.NormalizeGuidelines()
+	m, err := s.memory(ctx)
+	if err != nil {
+		return plan.ActionPlan{}, err
 	}
-	return p, err
+	p, ok := m.plan(id)
+	if !ok {
+		return plan.ActionPlan{}, ErrNotFound
+	}
+	return p, nil
 }
 
 // ListPlans returns every plan, newest period first.
 func (s *Store) ListPlans(ctx context.Context) ([]plan.ActionPlan, error) {
-	cur, err := s.plans.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "period.start", Value: -1}, {Key: "_id", Value: 1}}))
+	m, err := s.memory(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("planstore: list plans: %w", err)
+		return nil, err
 	}
-	var out []plan.ActionPlan
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("planstore: list plans: %w", err)
-	}
-	for i := range out {
-		out[i].NormalizeGuidelines()
-	}
-	return out, nil
+	return m.planList(), nil
 }
 
 // GetCommitment returns the commitment with id, deleted or not (a deleted
 // one must still answer its IRI with a Tombstone), or ErrNotFound.
 func (s *Store) GetCommitment(ctx context.Context, id string) (plan.Commitment, error) {
-	return byID[plan.Commitment](ctx, s.commitments, id)
+	m, err := s.memory(ctx)
+	if err != nil {
+		return plan.Commitment{}, err
+	}
+	c, ok := m.commitment(id)
+	if !ok {
+		return plan.Commitment{}, ErrNotFound
+	}
+	return c, nil
 }
 
 // UpsertCommitment validates c and stores it under its identifier:
@@ -163,6 +181,8 @@ func (s *Store) UpsertCommitment(ctx context.Context, c plan.Commitment) (plan.C
 	if err := c.Validate(); err != nil {
 		return plan.Commitment{}, "", err
 	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	old, err := s.GetCommitment(ctx, c.ID)
 	kind := Created
 	switch {
@@ -184,12 +204,15 @@ func (s *Store) UpsertCommitment(ctx context.Context, c plan.Commitment) (plan.C
 	if _, err := s.commitments.ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, c, options.Replace().SetUpsert(true)); err != nil {
 		return plan.Commitment{}, "", fmt.Errorf("planstore: upsert commitment %s: %w", c.ID, err)
 	}
+	s.mem.Load().putCommitment(c)
 	return c, kind, nil
 }
 
 // DeleteCommitment withdraws a commitment (soft delete) and returns it as
 // stored. Deleting an already deleted commitment changes nothing.
 func (s *Store) DeleteCommitment(ctx context.Context, id string) (plan.Commitment, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	c, err := s.GetCommitment(ctx, id)
 	if err != nil {
 		return plan.Commitment{}, err
@@ -204,25 +227,18 @@ func (s *Store) DeleteCommitment(ctx context.Context, id string) (plan.Commitmen
 	if err != nil {
 		return plan.Commitment{}, fmt.Errorf("planstore: delete commitment %s: %w", id, err)
 	}
+	s.mem.Load().putCommitment(c)
 	return c, nil
 }
 
 // ListCommitments returns the live (not deleted) commitments of planID, or
 // of every plan when planID is empty, ordered by identifier.
 func (s *Store) ListCommitments(ctx context.Context, planID string) ([]plan.Commitment, error) {
-	filter := bson.D{{Key: "deleted", Value: bson.D{{Key: "$ne", Value: true}}}}
-	if planID != "" {
-		filter = append(filter, bson.E{Key: "planId", Value: planID})
-	}
-	cur, err := s.commitments.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	m, err := s.memory(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("planstore: list commitments: %w", err)
+		return nil, err
 	}
-	var out []plan.Commitment
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("planstore: list commitments: %w", err)
-	}
-	return out, nil
+	return m.liveCommitments(planID), nil
 }
 
 // AddUpdate records a progress update on its commitment: it validates u
@@ -235,6 +251,8 @@ func (s *Store) ListCommitments(ctx context.Context, planID string) ([]plan.Comm
 // fails, the error says so and the caller can retry with
 // UpsertCommitment(ctx, u.Apply(c)) rather than adding the update twice.
 func (s *Store) AddUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, plan.Commitment, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	u, c, err := s.insertUpdate(ctx, u)
 	if err != nil {
 		return plan.ProgressUpdate{}, plan.Commitment{}, err
@@ -245,6 +263,7 @@ func (s *Store) AddUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.Prog
 		if _, err := s.commitments.ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, applied); err != nil {
 			return u, c, fmt.Errorf("planstore: apply update to %s: %w", c.ID, err)
 		}
+		s.mem.Load().putCommitment(applied)
 	}
 	return u, applied, nil
 }
@@ -253,7 +272,18 @@ func (s *Store) AddUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.Prog
 // commitment. The importer uses it: an imported file states each
 // commitment's current state itself, and applying old updates on top would
 // make re-imports flip-flop.
+//
+// An update that comes with an ID (an import job's deterministic one) is
+// stored under it; when that ID is stored already (a job resumed after a
+// crash), the stored update is returned and nothing is written.
 func (s *Store) RecordUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if u.ID != "" {
+		if old, err := s.GetUpdate(ctx, u.ID); err == nil {
+			return old, nil
+		}
+	}
 	u, _, err := s.insertUpdate(ctx, u)
 	return u, err
 }
@@ -273,18 +303,29 @@ func (s *Store) insertUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.P
 		return plan.ProgressUpdate{}, plan.Commitment{}, err
 	}
 	now := s.stamp()
-	u.ID = s.ids.New(now)
+	if u.ID == "" {
+		u.ID = s.ids.New(now)
+	}
 	u.Created = now
 	if _, err := s.updates.InsertOne(ctx, u); err != nil {
 		return plan.ProgressUpdate{}, plan.Commitment{}, fmt.Errorf("planstore: add update: %w", err)
 	}
+	s.mem.Load().putUpdate(u)
 	return u, c, nil
 }
 
 // GetUpdate returns the progress update with id, deleted or not (a
 // deleted one must still answer its IRI with a Tombstone), or ErrNotFound.
 func (s *Store) GetUpdate(ctx context.Context, id string) (plan.ProgressUpdate, error) {
-	return byID[plan.ProgressUpdate](ctx, s.updates, id)
+	m, err := s.memory(ctx)
+	if err != nil {
+		return plan.ProgressUpdate{}, err
+	}
+	u, ok := m.update(id)
+	if !ok {
+		return plan.ProgressUpdate{}, ErrNotFound
+	}
+	return u, nil
 }
 
 // later returns now, or 1 ms after the latest of prev when now is not
@@ -310,6 +351,8 @@ func later(now time.Time, prev ...time.Time) time.Time {
 // ErrNotFound for an unknown update (or one of another commitment, or
 // whose commitment is missing or withdrawn); ErrDeleted for a deleted one.
 func (s *Store) UpdateUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, ChangeKind, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	old, err := s.GetUpdate(ctx, u.ID)
 	if err != nil {
 		return plan.ProgressUpdate{}, "", fmt.Errorf("planstore: update %s: %w", u.ID, err)
@@ -337,14 +380,16 @@ func (s *Store) UpdateUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.P
 	u.Created = old.Created
 	u.Updated = later(s.stamp(), old.Created, old.Updated)
 	u.Deleted, u.DeletedAt = false, time.Time{}
-	res, err := s.updates.ReplaceOne(ctx, bson.D{{Key: "_id", Value: u.ID}, {Key: "deleted", Value: bson.D{{Key: "$ne", Value: true}}}}, u)
+	// An _id lookup (the one query the embedded store does not scan for):
+	// writes are serialised by wmu, so memory's "not deleted" still holds.
+	res, err := s.updates.ReplaceOne(ctx, bson.D{{Key: "_id", Value: u.ID}}, u)
 	if err != nil {
 		return plan.ProgressUpdate{}, "", fmt.Errorf("planstore: edit update %s: %w", u.ID, err)
 	}
 	if res.MatchedCount == 0 {
-		// Deleted between the read and the write.
-		return plan.ProgressUpdate{}, "", fmt.Errorf("planstore: update %s: %w", u.ID, ErrDeleted)
+		return plan.ProgressUpdate{}, "", fmt.Errorf("planstore: update %s: %w", u.ID, ErrNotFound)
 	}
+	s.mem.Load().putUpdate(u)
 	return u, Updated, nil
 }
 
@@ -353,6 +398,8 @@ func (s *Store) UpdateUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.P
 // stored. Deleting an already deleted update changes nothing and returns it
 // as it is. It never touches the commitment.
 func (s *Store) DeleteUpdate(ctx context.Context, id string) (plan.ProgressUpdate, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	u, err := s.GetUpdate(ctx, id)
 	if err != nil {
 		return plan.ProgressUpdate{}, fmt.Errorf("planstore: delete update %s: %w", id, err)
@@ -367,6 +414,7 @@ func (s *Store) DeleteUpdate(ctx context.Context, id string) (plan.ProgressUpdat
 		return plan.ProgressUpdate{}, fmt.Errorf("planstore: delete update %s: %w", id, err)
 	}
 	u.Deleted, u.DeletedAt = true, now
+	s.mem.Load().putUpdate(u)
 	return u, nil
 }
 
@@ -374,22 +422,19 @@ func (s *Store) DeleteUpdate(ctx context.Context, id string) (plan.ProgressUpdat
 // oldest first (ids sort by creation time), at most limit of them from the
 // newest end when limit > 0.
 func (s *Store) ListUpdates(ctx context.Context, commitmentID string, limit int) ([]plan.ProgressUpdate, error) {
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: -1}})
-	if limit > 0 {
-		opts.SetLimit(int64(limit))
-	}
-	filter := bson.D{{Key: "commitmentId", Value: commitmentID}, {Key: "deleted", Value: bson.D{{Key: "$ne", Value: true}}}}
-	cur, err := s.updates.Find(ctx, filter, opts)
+	m, err := s.memory(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("planstore: list updates: %w", err)
+		return nil, err
 	}
-	var out []plan.ProgressUpdate
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("planstore: list updates: %w", err)
+	return m.liveUpdates(commitmentID, limit), nil
+}
+
+// HasUpdate reports whether commitmentID has a live progress update for
+// which same is true, without copying them all out.
+func (s *Store) HasUpdate(ctx context.Context, commitmentID string, same func(plan.ProgressUpdate) bool) (bool, error) {
+	m, err := s.memory(ctx)
+	if err != nil {
+		return false, err
 	}
-	// Fetched newest first so the limit keeps the latest; shown oldest first.
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out, nil
+	return m.hasUpdate(commitmentID, same), nil
 }

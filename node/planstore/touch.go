@@ -2,7 +2,6 @@ package planstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -32,14 +31,11 @@ func (s *Store) touchedColl() *mongo.Collection {
 // PlanTouched returns when plan id's list of commitments last changed, the
 // zero time when it never did.
 func (s *Store) PlanTouched(ctx context.Context, id string) (time.Time, error) {
-	t, err := byID[planTouch](ctx, s.touchedColl(), id)
-	if errors.Is(err, ErrNotFound) {
-		return time.Time{}, nil
-	}
+	m, err := s.memory(ctx)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("planstore: plan %s touched: %w", id, err)
 	}
-	return t.At, nil
+	return m.touch(id), nil
 }
 
 // TouchPlan records that plan id's list of commitments changed now and
@@ -47,6 +43,8 @@ func (s *Store) PlanTouched(ctx context.Context, id string) (time.Time, error) {
 // notBefore (the plan's own "updated"), so a follower that keeps the newest
 // "updated" always takes the republished plan.
 func (s *Store) TouchPlan(ctx context.Context, id string, notBefore time.Time) (time.Time, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	prev, err := s.PlanTouched(ctx, id)
 	if err != nil {
 		return time.Time{}, err
@@ -56,5 +54,6 @@ func (s *Store) TouchPlan(ctx context.Context, id string, notBefore time.Time) (
 		options.Replace().SetUpsert(true)); err != nil {
 		return time.Time{}, fmt.Errorf("planstore: touch plan %s: %w", id, err)
 	}
+	s.mem.Load().putTouch(id, at)
 	return at, nil
 }
