@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ogpnet/ogpnet/node/service"
 	nodeweb "github.com/ogpnet/ogpnet/node/web"
 )
 
@@ -61,9 +63,47 @@ func postImport(t *testing.T, c *http.Client, u, tok string, files map[string]st
 	_ = mw.Close()
 	resp, body := do(t, c, http.MethodPost, u, buf.String(), map[string]string{
 		"Authorization": "Bearer " + tok, "Content-Type": mw.FormDataContentType()})
+	if resp.StatusCode == http.StatusAccepted {
+		// Queued as a job: wait for its result, and answer with the job's
+		// last GET, whose result is the import's report.
+		return awaitImportJob(t, c, u, tok, resp, body)
+	}
 	var rep ImportReport
 	_ = json.Unmarshal([]byte(body), &rep)
 	return resp, rep, body
+}
+
+// awaitImportJob polls the job a 202 answer points at until it is done and
+// returns the last GET with the job's result as the report and body.
+func awaitImportJob(t *testing.T, c *http.Client, posted, tok string, resp *http.Response, body string) (*http.Response, ImportReport, string) {
+	t.Helper()
+	loc := resp.Header.Get("Location")
+	var st service.ImportStatus
+	if err := json.Unmarshal([]byte(body), &st); err != nil || !strings.HasPrefix(loc, "/api/v1/import/jobs/") || st.ID == "" || st.Total == 0 {
+		t.Fatalf("202 without a job: Location %q, body %s", loc, body)
+	}
+	base, _, _ := strings.Cut(posted, "/api/")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, body = do(t, c, http.MethodGet, base+loc, nil, bearer(tok))
+		mustStatus(t, resp, body, http.StatusOK)
+		st = service.ImportStatus{}
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Finished() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("import job not done after 30 s: %s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st.State != "done" || st.Result == nil || st.Done != st.Total {
+		t.Fatalf("import job ended %s: %s", st.State, body)
+	}
+	raw, _ := json.Marshal(st.Result)
+	return resp, *st.Result, string(raw)
 }
 
 // TestImportOverHTTP: a dry run reports and writes nothing; commit writes
@@ -83,11 +123,23 @@ func TestImportOverHTTP(t *testing.T) {
 		t.Fatalf("a dry run wrote %d commitments", len(cs))
 	}
 
-	resp, rep, body = postImport(t, c, api, tok, map[string]string{"file": importJSON})
-	mustStatus(t, resp, body, http.StatusOK)
+	// A commit answers 202 at once with the job's location; the job then
+	// applies it and says so.
+	raw, ctype := multipartFile(importJSON)
+	resp, body = do(t, c, http.MethodPost, api, raw, map[string]string{"Authorization": "Bearer " + tok, "Content-Type": ctype})
+	mustStatus(t, resp, body, http.StatusAccepted)
+	if !strings.Contains(body, `"state":"queued"`) && !strings.Contains(body, `"state":"running"`) || !strings.Contains(body, `"rowsTotal":4`) {
+		t.Errorf("202 body: %s", body)
+	}
+	resp, rep, body = awaitImportJob(t, c, api, tok, resp, body)
 	if !rep.Committed || rep.Created != 2 || rep.UpdatesAdded != 1 {
 		t.Fatalf("commit report: %s", body)
 	}
+	// Only operators see jobs.
+	resp, body = do(t, loopbackClient(), http.MethodGet, tn.base+"/api/v1/import/jobs/x", nil, nil)
+	mustStatus(t, resp, body, http.StatusUnauthorized)
+	resp, body = do(t, c, http.MethodGet, tn.base+"/api/v1/import/jobs/no-such-job", nil, bearer(tok))
+	mustStatus(t, resp, body, http.StatusNotFound)
 	// Published: the outbox holds the plan, both commitments and the note.
 	_, outbox := get(t, c, tn.Federation().OutboxID(), "application/activity+json")
 	if !strings.Contains(outbox, `"totalItems":`) {
@@ -212,8 +264,29 @@ func TestImportForm(t *testing.T) {
 	_ = mw.Close()
 	resp, body = do(t, ana, http.MethodPost, tn.base+"/admin/import", buf.String(),
 		map[string]string{"Content-Type": mw.FormDataContentType(), "Accept": "text/html"})
+	// The commit sends the operator to the job's page, which reloads itself
+	// (no JavaScript) until the job is done.
 	mustStatus(t, resp, body, http.StatusOK)
+	if !strings.HasPrefix(resp.Request.URL.Path, "/admin/import/jobs/") {
+		t.Fatalf("commit ended at %s", resp.Request.URL)
+	}
+	jobPage := resp.Request.URL.String()
+	waitFor(t, "the import job to finish", func() bool {
+		resp, body = get(t, ana, jobPage, "text/html")
+		return resp.Header.Get("Refresh") == "" && strings.Contains(body, "2 created")
+	})
 	if cs, _ := tn.svc.Store().ListCommitments(context.Background(), ""); len(cs) != 2 {
 		t.Fatalf("commit wrote %d commitments, want 2", len(cs))
 	}
+}
+
+// multipartFile is file as a multipart upload in field "file": the body
+// and its content type.
+func multipartFile(file string) (string, string) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	w, _ := mw.CreateFormFile("file", "import.json")
+	_, _ = w.Write([]byte(file))
+	_ = mw.Close()
+	return buf.String(), mw.FormDataContentType()
 }

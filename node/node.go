@@ -134,6 +134,14 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err := st.EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}
+	// Pages, API and imports read the plans from memory: build it now,
+	// before anything is served.
+	loaded, err := st.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Logger.Info("plans loaded into memory", "plans", loaded.Plans, "commitments", loaded.Commitments,
+		"progressUpdates", loaded.Updates, "took", loaded.Took)
 	wire := plan.Wire{IRIs: n.iris, Lang: cfg.Lang, Jurisdiction: cfg.Name}
 	n.svc = service.New(st, n.fed, wire, cfg.Logger)
 
@@ -195,7 +203,8 @@ func (n *Node) setupEcho() error {
 func (n *Node) Handler() http.Handler { return n.e }
 
 // Run reconciles, then delivers queued activities until ctx ends, then
-// drains. A reconcile that failed (the store away at start), or a write
+// drains; meanwhile it runs import jobs, first those a previous run left
+// unfinished. A reconcile that failed (the store away at start), or a write
 // stored whose activity could not be published (the store went away in
 // between), is reconciled again every few seconds until it succeeds: a
 // store that comes back heals the node without a restart.
@@ -205,8 +214,14 @@ func (n *Node) Run(ctx context.Context) error {
 		defer close(done)
 		n.reconcileLoop(ctx)
 	}()
+	imports := make(chan struct{})
+	go func() {
+		defer close(imports)
+		_ = n.svc.RunImports(ctx)
+	}()
 	err := n.fed.Run(ctx)
 	<-done
+	<-imports
 	return err
 }
 

@@ -19,8 +19,9 @@ type Store interface {
 	PutPlan(ctx context.Context, p plan.ActionPlan) (planstore.ChangeKind, error)
 	GetCommitment(ctx context.Context, id string) (plan.Commitment, error)
 	UpsertCommitment(ctx context.Context, c plan.Commitment) (plan.Commitment, planstore.ChangeKind, error)
-	ListUpdates(ctx context.Context, commitmentID string, limit int) ([]plan.ProgressUpdate, error)
+	HasUpdate(ctx context.Context, commitmentID string, same func(plan.ProgressUpdate) bool) (bool, error)
 	RecordUpdate(ctx context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, error)
+	GetUpdate(ctx context.Context, id string) (plan.ProgressUpdate, error)
 }
 
 var _ Store = (*planstore.Store)(nil)
@@ -323,11 +324,11 @@ func (k *checker) checkUpdate(ur UpdateRow) error {
 	}
 	k.seen[u.CommitmentID] = append(k.seen[u.CommitmentID], ur)
 	if ok {
-		stored, err := k.st.ListUpdates(k.ctx, u.CommitmentID, 0)
+		stored, err := k.st.HasUpdate(k.ctx, u.CommitmentID, func(s plan.ProgressUpdate) bool { return sameUpdate(s, u) })
 		if err != nil {
 			return err
 		}
-		if slices.ContainsFunc(stored, func(s plan.ProgressUpdate) bool { return sameUpdate(s, u) }) {
+		if stored {
 			rr.Action = ActionUnchanged
 		}
 	}
@@ -353,60 +354,121 @@ func errKey(e RowError) string { return fmt.Sprintf("%s/%d/%s", e.Source, e.Row,
 //
 // With errors, nothing is written and the error is ErrInvalid. A store
 // failure part-way returns what was written so far; since every write is
-// keyed and idempotent, running the same import again completes it.
+// keyed and idempotent, running the same import again completes it. The
+// node runs imports as jobs instead (Check, NewSteps, Steps.Apply), which
+// resume by themselves after a crash.
 func Commit(ctx context.Context, st Store, b *Batch) (Result, Report, error) {
-	ck, err := check(ctx, st, b)
+	rep, err := Check(ctx, st, b)
 	if err != nil {
-		return Result{}, ck.report, err
+		return Result{}, rep, err
 	}
-	if !ck.report.OK() {
-		return Result{}, ck.report, fmt.Errorf("%w (%d problems)", ErrInvalid, len(ck.report.Errors))
+	if !rep.OK() {
+		return Result{}, rep, fmt.Errorf("%w (%d problems)", ErrInvalid, len(rep.Errors))
 	}
+	steps := NewSteps(b, rep)
+	res, err := steps.Apply(ctx, st, 0, steps.Len(), nil)
+	return res, rep, err
+}
+
+// Check is DryRun: the report says whether (and what) the batch would
+// write.
+func Check(ctx context.Context, st Store, b *Batch) (Report, error) { return DryRun(ctx, st, b) }
+
+// Steps are the writes of a checked batch, in order: the plan (when it is
+// new or changed), every commitment row, then the progress updates not yet
+// stored, oldest first. They are computed from the batch and its report
+// alone, so a job that stopped part-way computes the same steps again from
+// its stored file and report and carries on where it stopped.
+type Steps struct {
+	b    *Batch
+	list []step
+}
+
+type step struct {
+	kind  stepKind
+	index int // into Batch.Rows or Batch.Updates
+}
+
+type stepKind uint8
+
+const (
+	stepPlan stepKind = iota
+	stepCommitment
+	stepUpdate
+)
+
+// NewSteps lists the writes of b, checked with report rep (which must be
+// OK).
+func NewSteps(b *Batch, rep Report) *Steps {
+	s := &Steps{b: b}
+	if b.Plan != nil && rep.Plan != nil && rep.Plan.Action != ActionUnchanged {
+		s.list = append(s.list, step{kind: stepPlan})
+	}
+	for i := range b.Rows {
+		s.list = append(s.list, step{kind: stepCommitment, index: i})
+	}
+	var todo []int
+	for i := range b.Updates {
+		if i < len(rep.Updates) && rep.Updates[i].Action == ActionCreate {
+			todo = append(todo, i)
+		}
+	}
+	// Oldest first, so the sortable ids follow the dates.
+	slices.SortStableFunc(todo, func(x, y int) int { return cmp.Compare(b.Updates[x].Update.Date, b.Updates[y].Update.Date) })
+	for _, i := range todo {
+		s.list = append(s.list, step{kind: stepUpdate, index: i})
+	}
+	return s
+}
+
+// Len is the number of steps.
+func (s *Steps) Len() int { return len(s.list) }
+
+// Apply runs steps [from, to) and returns what they wrote. Each step is
+// idempotent: the plan and commitments are upserts that leave equal
+// content alone, and progress update k (counting from 0 among the
+// updates) is stored under updateID(k) when updateID is given, so running
+// a step again after a crash writes nothing twice. Without updateID, new
+// ids are generated.
+func (s *Steps) Apply(ctx context.Context, st Store, from, to int, updateID func(k int) string) (Result, error) {
 	var res Result
-	if b.Plan != nil && ck.report.Plan.Action != ActionUnchanged {
-		kind, err := st.PutPlan(ctx, *b.Plan)
-		if err != nil {
-			return res, ck.report, err
-		}
-		res.Plan = &PlanChange{Kind: kind, Plan: *b.Plan}
-	}
-	written := map[string]plan.Commitment{}
-	for i, row := range b.Rows {
-		if ck.report.Commitments[i].Action == ActionUnchanged {
-			old := ck.existing[row.Commitment.ID]
-			res.Commitments = append(res.Commitments, Change{Kind: planstore.Unchanged, Commitment: old})
-			written[old.ID] = old
-			continue
-		}
-		c, kind, err := st.UpsertCommitment(ctx, row.Commitment)
-		if err != nil {
-			return res, ck.report, err
-		}
-		res.Commitments = append(res.Commitments, Change{Kind: kind, Commitment: c})
-		written[c.ID] = c
-	}
-	var todo []UpdateRow
-	for i, ur := range b.Updates {
-		if ck.report.Updates[i].Action == ActionCreate {
-			todo = append(todo, ur)
-		}
-	}
-	// Oldest first, so the generated sortable ids follow the dates.
-	slices.SortStableFunc(todo, func(a, b UpdateRow) int { return cmp.Compare(a.Update.Date, b.Update.Date) })
-	for _, ur := range todo {
-		u, err := st.RecordUpdate(ctx, ur.Update)
-		if err != nil {
-			return res, ck.report, err
-		}
-		c, ok := written[u.CommitmentID]
-		if !ok {
-			if c, err = st.GetCommitment(ctx, u.CommitmentID); err != nil {
-				return res, ck.report, err
+	firstUpdate := slices.IndexFunc(s.list, func(x step) bool { return x.kind == stepUpdate })
+	for i := from; i < to && i < len(s.list); i++ {
+		switch x := s.list[i]; x.kind {
+		case stepPlan:
+			kind, err := st.PutPlan(ctx, *s.b.Plan)
+			if err != nil {
+				return res, err
 			}
+			res.Plan = &PlanChange{Kind: kind, Plan: *s.b.Plan}
+		case stepCommitment:
+			c, kind, err := st.UpsertCommitment(ctx, s.b.Rows[x.index].Commitment)
+			if err != nil {
+				return res, err
+			}
+			res.Commitments = append(res.Commitments, Change{Kind: kind, Commitment: c})
+		case stepUpdate:
+			u := s.b.Updates[x.index].Update
+			if updateID != nil {
+				u.ID = updateID(i - firstUpdate)
+				// Written before a crash: not again, and not reported (the
+				// node's reconcile publishes it if it never went out).
+				if _, err := st.GetUpdate(ctx, u.ID); err == nil {
+					continue
+				}
+			}
+			u, err := st.RecordUpdate(ctx, u)
+			if err != nil {
+				return res, err
+			}
+			c, err := st.GetCommitment(ctx, u.CommitmentID)
+			if err != nil {
+				return res, err
+			}
+			res.Updates = append(res.Updates, UpdateChange{Update: u, Commitment: c})
 		}
-		res.Updates = append(res.Updates, UpdateChange{Update: u, Commitment: c})
 	}
-	return res, ck.report, nil
+	return res, nil
 }
 
 // fieldErrors turns a validation error into row errors named the way the

@@ -2,6 +2,8 @@ package planstore
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"sync"
 	"time"
 )
@@ -75,4 +77,17 @@ func encode(ms uint64, r [10]byte) string {
 		}
 	}
 	return string(out[:])
+}
+
+// DerivedID returns the k-th of a series of ULID-shaped ids fixed by t and
+// seed: the same arguments give the same id, and within one series ids
+// grow with k. An import job stores its progress updates under these
+// (seed = the job's id), so a job resumed after a crash finds the updates
+// it had written rather than adding them twice.
+func DerivedID(t time.Time, seed string, k int) string {
+	sum := sha256.Sum256([]byte(seed))
+	var r [10]byte
+	copy(r[:6], sum[:6])
+	binary.BigEndian.PutUint32(r[6:], uint32(k))
+	return encode(uint64(t.UnixMilli()), r)
 }

@@ -46,12 +46,14 @@ type Service struct {
 	// unpublished is set when a publish failed after its write was stored,
 	// and cleared by a Reconcile that succeeded.
 	unpublished atomic.Bool
+	// jobs are the import jobs waiting to run (import.go).
+	jobs jobQueue
 }
 
 // New wires a Service: st stores, fed publishes, wire maps the domain
 // onto the ogp vocabulary.
 func New(st *planstore.Store, fed *federation.Server, wire plan.Wire, log *slog.Logger) *Service {
-	return &Service{store: st, fed: fed, wire: wire, log: log, now: fed.Now}
+	return &Service{store: st, fed: fed, wire: wire, log: log, now: fed.Now, jobs: jobQueue{wake: make(chan struct{}, 1)}}
 }
 
 // Store returns the domain store, for reads.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ogpnet/ogpnet/internal/web"
 	"github.com/ogpnet/ogpnet/node/importer"
+	"github.com/ogpnet/ogpnet/node/planstore"
 	"github.com/ogpnet/ogpnet/node/service"
 )
 
@@ -101,32 +102,59 @@ func formatFromName(name string) string {
 	return ""
 }
 
-func (h *Handlers) runImport(c echo.Context, dryRun bool) (service.ImportReport, string, []byte, []byte, error) {
+// submitImport reads the request's file(s) and either dry-runs them (the
+// report) or validates them and queues them as a job (the report, and the
+// job when there was no error).
+func (h *Handlers) submitImport(c echo.Context, dryRun bool) (service.ImportReport, *planstore.ImportJob, importView, error) {
 	format, data, ms, err := importInput(c)
 	if err != nil {
-		return service.ImportReport{}, "", nil, nil, err
+		return service.ImportReport{}, nil, importView{}, err
 	}
-	var msr io.Reader
-	if ms != nil {
-		msr = bytes.NewReader(ms)
+	v := importView{Format: format, Data: string(data), MilestoneData: string(ms),
+		Columns: importer.CommitmentColumns(), MColumns: importer.MilestoneColumns()}
+	if dryRun {
+		var msr io.Reader
+		if ms != nil {
+			msr = bytes.NewReader(ms)
+		}
+		rep, err := h.svc.Import(c.Request().Context(), format, bytes.NewReader(data), msr, true)
+		return rep, nil, v, err
 	}
-	rep, err := h.svc.Import(c.Request().Context(), format, bytes.NewReader(data), msr, dryRun)
-	return rep, format, data, ms, err
+	rep, job, err := h.svc.SubmitImport(c.Request().Context(), format, data, ms)
+	if err == nil && job != nil {
+		h.svc.QueueImport(job.ID)
+	}
+	return rep, job, v, err
 }
 
-// apiImport: POST /api/v1/import?format=csv|json&dryRun=true. A report
-// with errors is 422 (nothing written); otherwise 200.
+// apiImport: POST /api/v1/import?format=csv|json&dryRun=true. A file with
+// errors is 422 (nothing written, every error listed); a dry run is 200
+// with its report; otherwise the import is queued as a job: 202, Location
+// of the job, and the job's state.
 func (h *Handlers) apiImport(c echo.Context) error {
 	dry, _ := strconv.ParseBool(c.QueryParam("dryRun"))
-	rep, _, _, _, err := h.runImport(c, dry)
+	rep, job, _, err := h.submitImport(c, dry)
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if rep.HasErrors() {
-		status = http.StatusUnprocessableEntity
+	switch {
+	case rep.HasErrors():
+		return c.JSON(http.StatusUnprocessableEntity, rep)
+	case job == nil:
+		return c.JSON(http.StatusOK, rep)
 	}
-	return c.JSON(status, rep)
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/import/jobs/"+job.ID)
+	return c.JSON(http.StatusAccepted, service.ImportStatus{ImportJob: *job})
+}
+
+// apiImportJob: GET /api/v1/import/jobs/{id}: the job's state and rows
+// done / total, then its result.
+func (h *Handlers) apiImportJob(c echo.Context) error {
+	st, err := h.svc.ImportStatus(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
 }
 
 type importView struct {
@@ -142,18 +170,38 @@ func (h *Handlers) importForm(c echo.Context) error {
 }
 
 // importSubmit: the "dry run" button checks and shows the report with a
-// "commit" button that re-posts the same text; "commit" writes.
+// "commit" button that re-posts the same text; "commit" validates again,
+// queues the job and sends the operator to its status page.
 func (h *Handlers) importSubmit(c echo.Context) error {
 	dry := c.FormValue("action") != "commit"
-	rep, format, data, ms, err := h.runImport(c, dry)
+	rep, job, v, err := h.submitImport(c, dry)
 	if err != nil {
 		return err
 	}
-	v := importView{Report: &rep, Format: format, Data: string(data), MilestoneData: string(ms),
-		Columns: importer.CommitmentColumns(), MColumns: importer.MilestoneColumns()}
+	if job != nil {
+		return c.Redirect(http.StatusSeeOther, "/admin/import/jobs/"+job.ID)
+	}
+	v.Report = &rep
 	status := http.StatusOK
 	if rep.HasErrors() {
 		status = http.StatusUnprocessableEntity
 	}
 	return c.Render(status, "import.html", web.Page{Title: web.T(c, "node_import_title"), Data: v})
+}
+
+// importJobRefresh is how often the job page reloads itself while the job
+// runs (the Refresh header: no JavaScript needed).
+const importJobRefresh = "2"
+
+// importJobPage: GET /admin/import/jobs/{id}: the job's progress, reloading
+// itself until it is done, then its result.
+func (h *Handlers) importJobPage(c echo.Context) error {
+	st, err := h.svc.ImportStatus(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if !st.Finished() {
+		c.Response().Header().Set("Refresh", importJobRefresh)
+	}
+	return c.Render(http.StatusOK, "import_job.html", web.Page{Title: web.T(c, "node_import_job_title"), Data: st})
 }

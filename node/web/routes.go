@@ -55,6 +55,7 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	admin.POST("/commitments/:id/updates/:uid/delete", h.updateDeleteSubmit)
 	admin.GET("/import", h.importForm)
 	admin.POST("/import", h.importSubmit)
+	admin.GET("/import/jobs/:id", h.importJobPage)
 	admin.GET("/tokens", h.tokensPage)
 	admin.POST("/tokens", h.tokenCreate)
 	admin.POST("/tokens/:id/revoke", h.tokenRevoke)
@@ -77,4 +78,5 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	api.PUT("/commitments/:id/updates/:uid", h.apiPutUpdate, op...)
 	api.DELETE("/commitments/:id/updates/:uid", h.apiDeleteUpdate, op...)
 	api.POST("/import", h.apiImport, op...)
+	api.GET("/import/jobs/:id", h.apiImportJob, auth.RequireOperator)
 }
