@@ -41,7 +41,7 @@ const (
 
 // listen opens a loopback listener and returns it with the dev base URL
 // for host name slug.
-func listen(t *testing.T, slug string) (net.Listener, string) {
+func listen(t testing.TB, slug string) (net.Listener, string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,14 +51,14 @@ func listen(t *testing.T, slug string) (net.Listener, string) {
 	return l, "http://" + slug + ".localhost:" + port
 }
 
-func serve(t *testing.T, l net.Listener, h http.Handler) {
+func serve(t testing.TB, l net.Listener, h http.Handler) {
 	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
 	srv.Start()
 	t.Cleanup(srv.Close)
 }
 
 // runBackground runs fn until the test ends, waiting for it to return.
-func runBackground(t *testing.T, fn func(context.Context) error) {
+func runBackground(t testing.TB, fn func(context.Context) error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = fn(ctx) }()
@@ -145,14 +145,14 @@ func csrf(t *testing.T, c *http.Client, page string) string {
 }
 
 // get fetches u asking for accept.
-func get(t *testing.T, c *http.Client, u, accept string) (*http.Response, string) {
+func get(t testing.TB, c *http.Client, u, accept string) (*http.Response, string) {
 	t.Helper()
 	return do(t, c, http.MethodGet, u, nil, map[string]string{"Accept": accept})
 }
 
 // do sends a request with an optional JSON body and headers, returning the
 // response and its body.
-func do(t *testing.T, c *http.Client, method, u string, body any, hdr map[string]string) (*http.Response, string) {
+func do(t testing.TB, c *http.Client, method, u string, body any, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
@@ -228,7 +228,7 @@ func (f *follower) record(in *federation.Activity) error {
 	return nil
 }
 
-func startFollower(t *testing.T) *follower {
+func startFollower(t testing.TB) *follower {
 	t.Helper()
 	l, base := listen(t, "follower")
 	f := &follower{}
@@ -284,7 +284,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-func mustStatus(t *testing.T, resp *http.Response, body string, want int) {
+func mustStatus(t testing.TB, resp *http.Response, body string, want int) {
 	t.Helper()
 	if resp.StatusCode != want {
 		t.Fatalf("%s %s: status %d, want %d; body: %s", resp.Request.Method, resp.Request.URL, resp.StatusCode, want, body)

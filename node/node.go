@@ -85,7 +85,13 @@ type Node struct {
 	e     *echo.Echo
 	iris  ogp.IRIs
 	log   *slog.Logger
+	// loaded is what the start-up rebuild of the plans' memory read.
+	loaded planstore.LoadStats
 }
+
+// Loaded says what the node's start-up rebuild of its in-memory plans,
+// commitments and progress updates read, and how long it took.
+func (n *Node) Loaded() planstore.LoadStats { return n.loaded }
 
 // New opens (or initialises) the node's keys, storage and sign-in, and
 // builds its site.
@@ -140,6 +146,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	n.loaded = loaded
 	cfg.Logger.Info("plans loaded into memory", "plans", loaded.Plans, "commitments", loaded.Commitments,
 		"progressUpdates", loaded.Updates, "took", loaded.Took)
 	wire := plan.Wire{IRIs: n.iris, Lang: cfg.Lang, Jurisdiction: cfg.Name}

@@ -438,3 +438,6 @@ func (s *Store) HasUpdate(ctx context.Context, commitmentID string, same func(pl
 	}
 	return m.hasUpdate(commitmentID, same), nil
 }
+
+// Database is the database the store writes to (benchmarks seed it).
+func (s *Store) Database() *mongo.Database { return s.plans.Database() }
