@@ -117,12 +117,29 @@ func (s *Store) PutPlan(ctx context.Context, p plan.ActionPlan) (ChangeKind, err
 		return "", err
 	}
 	p.Updated = s.stamp()
-	_, err = s.plans.ReplaceOne(ctx, bson.D{{Key: "_id", Value: p.ID}}, p, options.Replace().SetUpsert(true))
-	if err != nil {
+	if err = s.putDoc(ctx, s.plans, p.ID, p, kind == Updated); err != nil {
 		return "", fmt.Errorf("planstore: put plan %s: %w", p.ID, err)
 	}
 	s.mem.Load().putPlan(p)
 	return kind, nil
+}
+
+// putDoc stores doc under id: a replace when it is stored (exists), an
+// insert when it is new. On the embedded store an insert costs the same
+// whatever the collection's size, while a replace (or update, or delete)
+// by _id reads the whole collection (FerretDB 1.24's SQLite query does not
+// use its _id index), so a 1,500-row import of new commitments must not
+// replace. An insert that finds the id taken (written by someone memory
+// does not know of) replaces after all.
+func (s *Store) putDoc(ctx context.Context, coll *mongo.Collection, id string, doc any, exists bool) error {
+	if !exists {
+		_, err := coll.InsertOne(ctx, doc)
+		if !store.IsDuplicate(err) {
+			return err
+		}
+	}
+	_, err := coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc, options.Replace().SetUpsert(true))
+	return err
 }
 
 // byID reads the document with _id id from coll: the zero T and
@@ -201,7 +218,7 @@ func (s *Store) UpsertCommitment(ctx context.Context, c plan.Commitment) (plan.C
 	}
 	c.Updated = s.stamp()
 	c.Deleted, c.DeletedAt = false, time.Time{}
-	if _, err := s.commitments.ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, c, options.Replace().SetUpsert(true)); err != nil {
+	if err := s.putDoc(ctx, s.commitments, c.ID, c, err == nil); err != nil {
 		return plan.Commitment{}, "", fmt.Errorf("planstore: upsert commitment %s: %w", c.ID, err)
 	}
 	s.mem.Load().putCommitment(c)
