@@ -281,7 +281,7 @@ noFollow:
 		if st.Finished() {
 			break
 		}
-		if time.Since(start) > 30*time.Second {
+		if time.Since(start) > 80*time.Second {
 			b.Fatalf("import not done after 80 s: %s", body)
 		}
 		time.Sleep(20 * time.Millisecond)
