@@ -54,6 +54,46 @@ func (s *Server) Publish(ctx context.Context, activity []byte, extraInboxes ...s
 	return s.queue.Enqueue(ctx, head.ID, activity, inboxes)
 }
 
+// PublishAll is Publish for many activities at once (an import's batch):
+// their outbox entries are written with one command, one transaction on
+// the embedded store instead of one each, then each is queued for
+// delivery.
+func (s *Server) PublishAll(ctx context.Context, activities [][]byte) error {
+	prefix := s.BaseURL() + "/activities/"
+	docs := make([]any, 0, len(activities))
+	ids := make([]string, 0, len(activities))
+	for _, activity := range activities {
+		var head struct {
+			ID     string          `json:"id"`
+			Type   string          `json:"type"`
+			Object json.RawMessage `json:"object"`
+		}
+		if err := json.Unmarshal(activity, &head); err != nil {
+			return fmt.Errorf("federation: publish: %w", err)
+		}
+		if !strings.HasPrefix(head.ID, prefix) {
+			return fmt.Errorf("federation: publish: activity id %q was not minted by NewActivityID", head.ID)
+		}
+		docs = append(docs, outboxEntry{
+			ID: strings.TrimPrefix(head.ID, prefix), ActivityID: head.ID, Type: head.Type,
+			ObjectID: linkID(head.Object), Raw: string(activity), Published: s.cfg.Now().UTC(),
+		})
+		ids = append(ids, head.ID)
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	if _, err := s.cfg.DB.Collection("outbox").InsertMany(ctx, docs); err != nil {
+		return fmt.Errorf("federation: publish: %w", err)
+	}
+	inboxes := s.FollowerInboxes()
+	var errs []error
+	for i, activity := range activities {
+		errs = append(errs, s.queue.Enqueue(ctx, ids[i], activity, inboxes))
+	}
+	return errors.Join(errs...)
+}
+
 // Send queues a non-public activity (Accept, Follow, Undo) to inboxes.
 func (s *Server) Send(ctx context.Context, activity any, inboxes []string) error {
 	body, ok := activity.([]byte)

@@ -26,6 +26,14 @@ type Store interface {
 
 var _ Store = (*planstore.Store)(nil)
 
+// BatchStore is a Store that writes many commitments in one go (fewer
+// round trips and transactions); Steps.Apply uses it when it can.
+type BatchStore interface {
+	UpsertCommitments(ctx context.Context, cs []plan.Commitment) ([]planstore.CommitmentChange, error)
+}
+
+var _ BatchStore = (*planstore.Store)(nil)
+
 // Action is what an import would do with one entry.
 type Action string
 
@@ -442,6 +450,22 @@ func (s *Steps) Apply(ctx context.Context, st Store, from, to int, updateID func
 			}
 			res.Plan = &PlanChange{Kind: kind, Plan: *s.b.Plan}
 		case stepCommitment:
+			if bs, ok := st.(BatchStore); ok {
+				// This and the following commitment steps in one write.
+				var cs []plan.Commitment
+				for ; i < to && i < len(s.list) && s.list[i].kind == stepCommitment; i++ {
+					cs = append(cs, s.b.Rows[s.list[i].index].Commitment)
+				}
+				i--
+				chs, err := bs.UpsertCommitments(ctx, cs)
+				if err != nil {
+					return res, err
+				}
+				for _, ch := range chs {
+					res.Commitments = append(res.Commitments, Change{Kind: ch.Kind, Commitment: ch.Commitment})
+				}
+				continue
+			}
 			c, kind, err := st.UpsertCommitment(ctx, s.b.Rows[x.index].Commitment)
 			if err != nil {
 				return res, err

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -458,3 +459,81 @@ func (s *Store) HasUpdate(ctx context.Context, commitmentID string, same func(pl
 
 // Database is the database the store writes to (benchmarks seed it).
 func (s *Store) Database() *mongo.Database { return s.plans.Database() }
+
+// CommitmentChange is what UpsertCommitments did with one commitment.
+type CommitmentChange struct {
+	Commitment plan.Commitment
+	Kind       ChangeKind
+}
+
+// UpsertCommitments is UpsertCommitment for many commitments at once, as
+// an import applies them: the new ones are inserted with one command (one
+// transaction on the embedded store, instead of one per commitment), the
+// changed ones replaced one by one. It stops at the first invalid
+// commitment, having written none.
+func (s *Store) UpsertCommitments(ctx context.Context, cs []plan.Commitment) ([]CommitmentChange, error) {
+	if _, err := s.memory(ctx); err != nil {
+		return nil, err
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	m := s.mem.Load()
+	out := make([]CommitmentChange, len(cs))
+	var fresh []any
+	var freshAt []int
+	seen := map[string]bool{}
+	now := s.stamp()
+	for i, c := range cs {
+		c.StripBidi()
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+		old, ok := m.commitment(c.ID)
+		switch {
+		case ok && !old.Deleted && old.SameContent(c):
+			out[i] = CommitmentChange{Commitment: old, Kind: Unchanged}
+			continue
+		case ok:
+			c.Created = old.Created
+			out[i].Kind = Updated
+			if old.Deleted {
+				out[i].Kind = Created
+			}
+		default:
+			c.Created = now
+			out[i].Kind = Created
+		}
+		c.Updated = now
+		c.Deleted, c.DeletedAt = false, time.Time{}
+		out[i].Commitment = c
+		if !ok && !seen[c.ID] {
+			seen[c.ID] = true
+			fresh = append(fresh, c)
+			freshAt = append(freshAt, i)
+		}
+	}
+	if len(fresh) > 0 {
+		if _, err := s.commitments.InsertMany(ctx, fresh); err != nil {
+			// Some were stored already (by someone memory does not know
+			// of): write them one by one, which replaces those.
+			for _, i := range freshAt {
+				if err := s.putDoc(ctx, s.commitments, cs[i].ID, out[i].Commitment, false); err != nil {
+					return nil, fmt.Errorf("planstore: upsert commitment %s: %w", cs[i].ID, err)
+				}
+			}
+		}
+		for _, i := range freshAt {
+			m.putCommitment(out[i].Commitment)
+		}
+	}
+	for i, ch := range out {
+		if ch.Kind == Unchanged || slices.Contains(freshAt, i) {
+			continue
+		}
+		if err := s.putDoc(ctx, s.commitments, ch.Commitment.ID, ch.Commitment, true); err != nil {
+			return nil, fmt.Errorf("planstore: upsert commitment %s: %w", ch.Commitment.ID, err)
+		}
+		m.putCommitment(ch.Commitment)
+	}
+	return out, nil
+}

@@ -429,11 +429,10 @@ func (r *ImportReport) count() {
 
 // publishImportBatch federates one batch of an import: the plan first (it
 // is the first step), then each created or updated commitment, then the
-// new progress updates. The plans whose list grew are added to touch, and
-// republished once at the end of the job.
+// new progress updates, their outbox entries written in one go. The plans
+// whose list grew are added to touch, and republished once at the end of
+// the job.
 func (s *Service) publishImportBatch(ctx context.Context, res importer.Result, touch map[string]bool) error {
-	// Every change is stored already: one failure must not keep the rest
-	// from being published, so errors are collected, not returned early.
 	var errs []error
 	if res.Plan != nil && res.Plan.Kind != planstore.Unchanged {
 		p, err := s.store.GetPlan(ctx, res.Plan.Plan.ID)
@@ -442,17 +441,35 @@ func (s *Service) publishImportBatch(ctx context.Context, res importer.Result, t
 		}
 		errs = append(errs, err)
 	}
+	var bodies [][]byte
+	add := func(typ string, object any) {
+		body, err := ogp.NewActivity(typ, s.fed.NewActivityID(), s.fed.ActorID(), object,
+			[]string{ogp.Public}, []string{s.fed.FollowersID()}, s.now().UTC())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("node: build %s: %w", typ, err))
+			return
+		}
+		bodies = append(bodies, body)
+	}
 	for _, ch := range res.Commitments {
 		switch ch.Kind {
 		case planstore.Created:
-			errs = append(errs, s.publish(ctx, ogp.ActivityCreate, s.wire.Commitment(ch.Commitment)))
+			add(ogp.ActivityCreate, s.wire.Commitment(ch.Commitment))
 			touch[ch.Commitment.PlanID] = true
 		case planstore.Updated:
-			errs = append(errs, s.publish(ctx, ogp.ActivityUpdate, s.wire.Commitment(ch.Commitment)))
+			add(ogp.ActivityUpdate, s.wire.Commitment(ch.Commitment))
 		}
 	}
 	for _, u := range res.Updates {
-		errs = append(errs, s.publish(ctx, ogp.ActivityCreate, s.wire.ProgressUpdate(u.Update, u.Commitment)))
+		add(ogp.ActivityCreate, s.wire.ProgressUpdate(u.Update, u.Commitment))
+	}
+	// Stored already: publish even if the job's context ends now.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
+	if err := s.fed.PublishAll(pctx, bodies); err != nil {
+		// Reconcile publishes what did not go out.
+		s.unpublished.Store(true)
+		errs = append(errs, fmt.Errorf("node: publish an import batch: %w", err))
 	}
 	return errors.Join(errs...)
 }
