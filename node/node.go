@@ -226,10 +226,45 @@ func (n *Node) Run(ctx context.Context) error {
 		defer close(imports)
 		_ = n.svc.RunImports(ctx)
 	}()
+	refresh := make(chan struct{})
+	go func() {
+		defer close(refresh)
+		n.refreshLoop(ctx)
+	}()
 	err := n.fed.Run(ctx)
 	<-done
 	<-imports
+	<-refresh
 	return err
+}
+
+// refreshEvery is how often the node announces its writes to, and looks
+// for writes by, other node processes on the same database (replicas).
+var refreshEvery = time.Second
+
+// refreshLoop keeps the in-memory plans current across node replicas
+// (planstore.Store.Refresh): alone, it reads one small document a second.
+func (n *Node) refreshLoop(ctx context.Context) {
+	outage := store.Outage{What: "plans refresh", Log: n.log}
+	st := n.svc.Store()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(refreshEvery):
+		}
+		reloaded, err := st.Refresh(ctx)
+		switch {
+		case err == nil:
+			outage.OK()
+			if reloaded {
+				n.log.Debug("plans reloaded: another node process wrote")
+			}
+		case ctx.Err() != nil || outage.Failed(err):
+		default:
+			n.log.Warn("plans refresh", "err", err)
+		}
+	}
 }
 
 // reconcileEvery is how often reconcileLoop looks whether a reconcile is due.

@@ -3,14 +3,17 @@ package planstore
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ogpnet/ogpnet/node/plan"
 )
@@ -44,11 +47,15 @@ type memory struct {
 	// included), sorted, i.e. oldest first.
 	updatesOf map[string][]string
 	touched   map[string]time.Time
+	// dirty is the Store's: set by every write, cleared when Refresh
+	// announces the writes to other processes.
+	dirty *atomic.Bool
 }
 
-func newMemory() *memory {
+func newMemory(dirty *atomic.Bool) *memory {
 	return &memory{plans: map[string]plan.ActionPlan{}, commitments: map[string]plan.Commitment{},
-		updates: map[string]plan.ProgressUpdate{}, updatesOf: map[string][]string{}, touched: map[string]time.Time{}}
+		updates: map[string]plan.ProgressUpdate{}, updatesOf: map[string][]string{}, touched: map[string]time.Time{},
+		dirty: dirty}
 }
 
 // LoadStats says what Load read and how long it took.
@@ -70,7 +77,13 @@ func (s *Store) Load(ctx context.Context) (LoadStats, error) {
 
 func (s *Store) loadLocked(ctx context.Context) (LoadStats, error) {
 	start := time.Now()
-	m := newMemory()
+	// The generation first: a write another process announces after this
+	// read makes Refresh load again, whether or not this load saw it.
+	gen, err := s.generation(ctx)
+	if err != nil {
+		return LoadStats{}, err
+	}
+	m := newMemory(&s.dirty)
 	plans, err := findAll[plan.ActionPlan](ctx, s.plans)
 	if err != nil {
 		return LoadStats{}, err
@@ -107,6 +120,7 @@ func (s *Store) loadLocked(ctx context.Context) (LoadStats, error) {
 		m.touched[t.PlanID] = t.At
 	}
 	s.mem.Store(m)
+	s.gen.Store(gen)
 	return LoadStats{Plans: len(plans), Commitments: len(cs), Updates: len(ups), Took: time.Since(start)}, nil
 }
 
@@ -158,6 +172,7 @@ func asStored[T any](v T) T {
 // accepted the write.
 
 func (m *memory) putPlan(p plan.ActionPlan) {
+	m.dirty.Store(true)
 	p = asStored(p)
 	p.NormalizeGuidelines()
 	m.mu.Lock()
@@ -166,6 +181,7 @@ func (m *memory) putPlan(p plan.ActionPlan) {
 }
 
 func (m *memory) putCommitment(c plan.Commitment) {
+	m.dirty.Store(true)
 	c = asStored(c)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -177,6 +193,7 @@ func (m *memory) putCommitment(c plan.Commitment) {
 }
 
 func (m *memory) putUpdate(u plan.ProgressUpdate) {
+	m.dirty.Store(true)
 	u = asStored(u)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -189,6 +206,7 @@ func (m *memory) putUpdate(u plan.ProgressUpdate) {
 }
 
 func (m *memory) putTouch(planID string, at time.Time) {
+	m.dirty.Store(true)
 	m.mu.Lock()
 	m.touched[planID] = at
 	m.mu.Unlock()
@@ -372,4 +390,63 @@ func hasRefs(t reflect.Type) bool {
 	}
 	refsCache.Store(t, r)
 	return r
+}
+
+// GenerationCollection holds one document, {_id: "plans", n}: a counter
+// every node process sharing the database increments after it wrote plans,
+// commitments or progress updates, so the others know to reload.
+const GenerationCollection = "node_plan_generation"
+
+type generationDoc struct {
+	ID string `bson:"_id"`
+	N  int64  `bson:"n"`
+}
+
+func (s *Store) generationColl() *mongo.Collection {
+	return s.plans.Database().Collection(GenerationCollection)
+}
+
+func (s *Store) generation(ctx context.Context) (int64, error) {
+	d, err := byID[generationDoc](ctx, s.generationColl(), "plans")
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	return d.N, err
+}
+
+// Refresh keeps memory current when several node processes share one
+// database (replicas on MongoDB): it announces this process's writes since
+// the last call by incrementing the generation counter, and reloads
+// everything when the counter shows writes by another process. It reports
+// whether it reloaded. The node calls it every second; with one process it
+// costs one read of a one-document collection (and one increment after
+// writes), and never reloads.
+func (s *Store) Refresh(ctx context.Context) (bool, error) {
+	if s.mem.Load() == nil {
+		return false, nil // not loaded yet: the first read loads
+	}
+	stale := false
+	if s.dirty.Swap(false) {
+		var d generationDoc
+		err := s.generationColl().FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "plans"}},
+			bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}},
+			options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&d)
+		if err != nil {
+			s.dirty.Store(true) // announce at the next call
+			return false, fmt.Errorf("planstore: announce writes: %w", err)
+		}
+		// Anything but our own increment means another process wrote too.
+		stale = !s.gen.CompareAndSwap(d.N-1, d.N)
+	} else {
+		n, err := s.generation(ctx)
+		if err != nil {
+			return false, fmt.Errorf("planstore: generation: %w", err)
+		}
+		stale = n != s.gen.Load()
+	}
+	if !stale {
+		return false, nil
+	}
+	_, err := s.Load(ctx)
+	return err == nil, err
 }

@@ -58,6 +58,10 @@ type Store struct {
 	// loadMu guards the first (lazy) load of mem.
 	loadMu sync.Mutex
 	mem    atomic.Pointer[memory]
+	// gen is the generation counter as of this process's last load or
+	// announcement; dirty says this process wrote since (Refresh).
+	gen   atomic.Int64
+	dirty atomic.Bool
 }
 
 // Option configures New.
