@@ -131,7 +131,7 @@ func TestImportOverHTTP(t *testing.T) {
 	if !strings.Contains(body, `"state":"queued"`) && !strings.Contains(body, `"state":"running"`) || !strings.Contains(body, `"rowsTotal":4`) {
 		t.Errorf("202 body: %s", body)
 	}
-	resp, rep, body = awaitImportJob(t, c, api, tok, resp, body)
+	_, rep, body = awaitImportJob(t, c, api, tok, resp, body)
 	if !rep.Committed || rep.Created != 2 || rep.UpdatesAdded != 1 {
 		t.Fatalf("commit report: %s", body)
 	}
