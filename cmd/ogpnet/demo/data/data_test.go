@@ -243,8 +243,12 @@ func (s *memStore) UpsertCommitment(_ context.Context, c plan.Commitment) (plan.
 	return c, planstore.Created, nil
 }
 
-func (s *memStore) ListUpdates(context.Context, string, int) ([]plan.ProgressUpdate, error) {
-	return nil, nil
+func (s *memStore) HasUpdate(context.Context, string, func(plan.ProgressUpdate) bool) (bool, error) {
+	return false, nil
+}
+
+func (s *memStore) GetUpdate(context.Context, string) (plan.ProgressUpdate, error) {
+	return plan.ProgressUpdate{}, planstore.ErrNotFound
 }
 
 func (s *memStore) RecordUpdate(_ context.Context, u plan.ProgressUpdate) (plan.ProgressUpdate, error) {
