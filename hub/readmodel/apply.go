@@ -42,8 +42,9 @@ type Model struct {
 	view     atomic.Pointer[view] // derived; stale when version/day moved on
 	maxStale atomic.Int64         // see SetMaxStale
 
-	hookMu sync.Mutex // serialises hook calls so they arrive in ingest order
-	hooks  []func(c Commitment, removed bool)
+	hookMu      sync.Mutex // serialises hook calls so they arrive in ingest order
+	hooks       []func(c Commitment, removed bool)
+	updateHooks []func(pilot, commitment string)
 }
 
 // OnCommitment registers fn to run after every commitment put or delete.
@@ -52,6 +53,23 @@ func (m *Model) OnCommitment(fn func(c Commitment, removed bool)) {
 	m.hookMu.Lock()
 	defer m.hookMu.Unlock()
 	m.hooks = append(m.hooks, fn)
+}
+
+// OnUpdate registers fn to run after every progress update put or removed,
+// with the pilot and the IRI of the commitment whose timeline changed
+// (hub/search re-reads that timeline). Same rules as OnCommitment.
+func (m *Model) OnUpdate(fn func(pilot, commitment string)) {
+	m.hookMu.Lock()
+	defer m.hookMu.Unlock()
+	m.updateHooks = append(m.updateHooks, fn)
+}
+
+func (m *Model) notifyUpdate(pilot, commitment string) {
+	m.hookMu.Lock()
+	defer m.hookMu.Unlock()
+	for _, fn := range m.updateHooks {
+		fn(pilot, commitment)
+	}
 }
 
 func (m *Model) notify(c Commitment, removed bool) {
@@ -233,9 +251,9 @@ func (m *Model) ApplyUpdate(pilot string, u ogp.ProgressUpdate) bool {
 		}
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if old, ok := m.updates[u.ID]; ok {
 		if !newer(old.Updated, old.Published, ru.Updated, ru.Published) {
+			m.mu.Unlock()
 			return false
 		}
 		m.unlinkUpdate(old)
@@ -248,6 +266,8 @@ func (m *Model) ApplyUpdate(pilot string, u ogp.ProgressUpdate) bool {
 	m.timelines[k] = tl
 	m.tlLast[k] = lastTime(tl)
 	m.bump()
+	m.mu.Unlock()
+	m.notifyUpdate(pilot, ru.Commitment)
 	return true
 }
 
@@ -371,9 +391,10 @@ func (m *Model) Remove(iri string) bool {
 		delete(m.commitments, iri)
 		changed = true
 	}
-	if u, ok := m.updates[iri]; ok {
+	removedUpdate, isUpdate := m.updates[iri]
+	if isUpdate {
 		delete(m.updates, iri)
-		m.unlinkUpdate(u)
+		m.unlinkUpdate(removedUpdate)
 		changed = true
 	}
 	if _, ok := m.plans[iri]; ok {
@@ -386,6 +407,9 @@ func (m *Model) Remove(iri string) bool {
 	m.mu.Unlock()
 	if isCommitment {
 		m.notify(*removed, true)
+	}
+	if isUpdate {
+		m.notifyUpdate(removedUpdate.Pilot, removedUpdate.Commitment)
 	}
 	return changed
 }

@@ -266,4 +266,7 @@ type Totals struct {
 //	    model's lock, in ingest order; c.PilotName/PlanName/derived counts
 //	    are not filled in. Hidden pilots' commitments are still reported;
 //	    check Model.Pilot(c.Pilot) (false when hidden) at query time.
+//	OnUpdate(fn func(pilot, commitment string))       fn runs after every
+//	    progress update put or delete, with the commitment whose timeline
+//	    changed (hub/search re-reads it).
 var _ = (*Model)(nil)
