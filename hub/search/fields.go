@@ -36,7 +36,7 @@ var weight = map[Kind]struct {
 	core   bool
 }{
 	KindTitle:       {6, true},
-	KindLead:        {3, true},
+	KindLead:        {2, false}, // nodes write it as the completion and the description's start
 	KindObjective:   {3, true},
 	KindProblem:     {2, true},
 	KindDescription: {2, true},

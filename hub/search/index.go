@@ -49,6 +49,7 @@ type docEntry struct {
 	id     string
 	pilot  uint32
 	areas  []uint16 // sorted
+	langs  []uint8  // languages of its core text
 	terms  []docTerm
 	length float32 // tokens per language version, for BM25
 	norm   float32 // length of the peers' vector; 0: to compute
@@ -62,6 +63,7 @@ type Index struct {
 	dict      map[string]uint32 // term -> id
 	terms     []string          // id -> term ("" when free)
 	surface   []string          // id -> a word as written that gave the term
+	termLang  []uint8           // id -> language of the text that first gave it
 	postings  [][]posting       // id -> postings
 	freeTerms []uint32
 
@@ -77,6 +79,9 @@ type Index struct {
 	areaName []string          // id -> first spelling seen
 	areaDF   []int             // id -> live documents carrying it
 
+	langs    map[string]uint8 // base language -> id (the last id is shared by the rest)
+	langDocs []int            // id -> live documents with core text in it
+
 	// normsValid is false after any change: every vector's IDF weights
 	// moved, so norms are recomputed on the next Related.
 	normsValid bool
@@ -84,7 +89,7 @@ type Index struct {
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{dict: map[string]uint32{}, byID: map[string]uint32{}, pilots: map[string]uint32{}, areas: map[string]uint16{}}
+	return &Index{dict: map[string]uint32{}, byID: map[string]uint32{}, pilots: map[string]uint32{}, areas: map[string]uint16{}, langs: map[string]uint8{}}
 }
 
 // Len is the number of documents held.
@@ -108,6 +113,7 @@ func (x *Index) Put(d Doc) {
 	type acc struct {
 		tf, core int
 		surface  string
+		lang     string
 	}
 	counts := map[string]*acc{}
 	tokens := 0
@@ -121,7 +127,7 @@ func (x *Index) Put(d Doc) {
 		for _, t := range toks {
 			a := counts[t.Term]
 			if a == nil {
-				a = &acc{surface: strings.ToLower(f.Text[t.Start:t.End])}
+				a = &acc{surface: strings.ToLower(f.Text[t.Start:t.End]), lang: baseLang(f.Lang)}
 				counts[t.Term] = a
 			}
 			a.tf += w.halves
@@ -150,8 +156,15 @@ func (x *Index) Put(d Doc) {
 		}
 	}
 	slices.Sort(e.areas)
+	for l := range langs {
+		id := x.langID(l)
+		if !slices.Contains(e.langs, id) {
+			e.langs = append(e.langs, id)
+			x.langDocs[id]++
+		}
+	}
 	for term, a := range counts {
-		id := x.termID(term, a.surface)
+		id := x.termID(term, a.surface, x.langID(a.lang))
 		dt := docTerm{term: id, tf: sat16(a.tf), core: sat16(a.core)}
 		e.terms = append(e.terms, dt)
 		x.postings[id] = append(x.postings[id], posting{doc: n, tf: dt.tf, core: dt.core})
@@ -193,6 +206,9 @@ func (x *Index) removeLocked(id string) {
 	for _, a := range e.areas {
 		x.areaDF[a]--
 	}
+	for _, l := range e.langs {
+		x.langDocs[l]--
+	}
 	x.totalLen -= float64(e.length)
 	x.live--
 	*e = docEntry{}
@@ -201,18 +217,19 @@ func (x *Index) removeLocked(id string) {
 	x.normsValid = false
 }
 
-func (x *Index) termID(term, surface string) uint32 {
+func (x *Index) termID(term, surface string, lang uint8) uint32 {
 	if id, ok := x.dict[term]; ok {
 		return id
 	}
 	var id uint32
 	if k := len(x.freeTerms); k > 0 {
 		id, x.freeTerms = x.freeTerms[k-1], x.freeTerms[:k-1]
-		x.terms[id], x.surface[id] = term, surface
+		x.terms[id], x.surface[id], x.termLang[id] = term, surface, lang
 	} else {
 		id = uint32(len(x.terms))
 		x.terms = append(x.terms, term)
 		x.surface = append(x.surface, surface)
+		x.termLang = append(x.termLang, lang)
 		x.postings = append(x.postings, nil)
 	}
 	x.dict[term] = id
@@ -226,6 +243,20 @@ func (x *Index) pilotID(actor string) uint32 {
 	id := uint32(len(x.pilotIRI))
 	x.pilots[actor] = id
 	x.pilotIRI = append(x.pilotIRI, actor)
+	return id
+}
+
+// langID numbers a base language; past 255 languages the rest share one.
+func (x *Index) langID(l string) uint8 {
+	if id, ok := x.langs[l]; ok {
+		return id
+	}
+	if len(x.langDocs) == math.MaxUint8 {
+		return math.MaxUint8 - 1
+	}
+	id := uint8(len(x.langDocs))
+	x.langs[l] = id
+	x.langDocs = append(x.langDocs, 0)
 	return id
 }
 

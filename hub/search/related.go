@@ -29,11 +29,26 @@ type Related struct {
 // MaxWordsWhy is how many matched words Related gives.
 const MaxWordsWhy = 5
 
+// minWhyIDF is the IDF of a term in about one document in three
+// (ln(1 + 2.5/1.5) ≈ 0.98): commoner words are not named as reasons.
+const minWhyIDF = 0.98
+
 // idf is the BM25 inverse document frequency: near 0 for a term in every
 // document, so boilerplate ("based on the published commitment") weighs
 // nothing in a comparison.
 func idf(n, df int) float64 {
-	return math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
+	return math.Log(1 + (float64(max(n, df))-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+// termIDF weighs a term against the documents that have text in its
+// language, not all of them: a word every Spanish commitment uses is
+// boilerplate even when only a third of the commitments are in Spanish.
+func (x *Index) termIDF(term uint32) float64 {
+	df := x.coreDF(term)
+	if df == 0 {
+		return 0
+	}
+	return idf(x.langDocs[x.termLang[term]], df)
 }
 
 func (x *Index) coreDF(term uint32) int {
@@ -50,9 +65,7 @@ func (x *Index) coreDF(term uint32) int {
 func (x *Index) termWeights() []float64 {
 	w := make([]float64, len(x.terms))
 	for id := range x.terms {
-		if df := x.coreDF(uint32(id)); df > 0 {
-			w[id] = idf(x.live, df)
-		}
+		w[id] = x.termIDF(uint32(id))
 	}
 	return w
 }
@@ -107,7 +120,7 @@ func (x *Index) Related(id string) []Related {
 		if dt.core == 0 {
 			continue
 		}
-		w := idf(x.live, x.coreDF(dt.term))
+		w := x.termIDF(dt.term)
 		idfs[dt.term] = w
 		wq := coreWeight(dt.core, w)
 		if wq == 0 {
@@ -169,7 +182,9 @@ func (x *Index) topWords(q, d *docEntry, idfs map[uint32]float64) []string {
 		case a.term > b.term:
 			j++
 		default:
-			if w := coreWeight(a.core, idfs[a.term]) * coreWeight(b.core, idfs[a.term]); w > 0 {
+			// Only words rarer than one document in three in their
+			// language explain a match; the rest weigh little anyway.
+			if w := coreWeight(a.core, idfs[a.term]) * coreWeight(b.core, idfs[a.term]); w > 0 && idfs[a.term] >= minWhyIDF {
 				ws = append(ws, tw{a.term, w})
 			}
 			i++
