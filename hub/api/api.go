@@ -15,6 +15,7 @@ import (
 	"github.com/ogpnet/ogpnet/hub/members"
 	"github.com/ogpnet/ogpnet/hub/peers"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
+	"github.com/ogpnet/ogpnet/hub/search"
 	"github.com/ogpnet/ogpnet/internal/auth"
 )
 
@@ -43,8 +44,11 @@ type Deps struct {
 	Auth    *auth.Auth
 	BaseURL string // absolute, no trailing slash
 	Title   string // feed titles
+	// Search answers the search endpoint and feeds Peers. Nil: Register
+	// makes one over Model; pass the pages' to keep one index per hub.
+	Search *search.ModelIndex
 	// Peers answers the peers endpoint. Nil: Register makes one over
-	// Model; pass the pages' to keep one index per hub.
+	// Search.
 	Peers *peers.ModelIndex
 }
 
@@ -55,8 +59,11 @@ type handlers struct{ Deps }
 
 // Register mounts the routes on e.
 func Register(e *echo.Echo, d Deps) {
+	if d.Search == nil {
+		d.Search = search.NewModelIndex(d.Model)
+	}
 	if d.Peers == nil {
-		d.Peers = peers.NewModelIndex(d.Model)
+		d.Peers = peers.NewModelIndex(d.Search)
 	}
 	h := &handlers{d}
 	for _, r := range []struct {
@@ -64,7 +71,7 @@ func Register(e *echo.Echo, d Deps) {
 		handler echo.HandlerFunc
 	}{
 		{PathPilots, h.pilots}, {PathPilot, h.pilot},
-		{PathCommitments, h.commitments}, {PathCommitment, h.commitment}, {PathPeers, h.commitmentPeers},
+		{PathCommitments, h.commitments}, {PathCommitment, h.commitment}, {PathPeers, h.commitmentPeers}, {PathSearch, h.search},
 		{PathUpdates, h.updates}, {PathMatrix, h.matrix}, {PathThemes, h.themes}, {PathStats, h.stats},
 		{PathFeed, h.feed}, {PathExportCSV, h.exportCSV}, {PathExportJSON, h.exportJSON},
 	} {

@@ -17,15 +17,23 @@ const (
 // GET /api/v1/commitment/peers.
 type PeerJSON struct {
 	Commitment CommitmentJSON `json:"commitment"`
-	// SharedAreas are the policy areas both commitments carry, as the peer
-	// spells them; peers that share areas come first.
+	// SharedAreas are the policy areas both commitments carry.
 	SharedAreas []string `json:"sharedAreas"`
-	// Score is the text similarity, 0 to 1.
+	// Words are the shared words that weigh most in the text similarity,
+	// as written (one spelling per stem): with SharedAreas, why it is a peer.
+	Words []string `json:"words"`
+	// TextSimilarity is the cosine of the two texts' TF-IDF vectors (every
+	// language, stemmed), AreaSimilarity the rarity-weighted overlap of
+	// their policy areas, both 0 to 1.
+	TextSimilarity float64 `json:"textSimilarity"`
+	AreaSimilarity float64 `json:"areaSimilarity"`
+	// Score ranks the peers: 0.6 × text + 0.4 × areas (hub/peers).
 	Score float64 `json:"score"`
 }
 
 // commitmentPeers serves the peers the commitment page shows: commitments
-// of other pilots that share policy areas or text (hub/peers).
+// of other pilots that share a policy area and say something alike, or say
+// something clearly alike (hub/peers), each with why.
 func (h *handlers) commitmentPeers(c echo.Context) error {
 	id := c.QueryParam("id")
 	if _, ok := h.Model.Commitment(id); !ok {
@@ -42,7 +50,10 @@ func (h *handlers) commitmentPeers(c echo.Context) error {
 		if !ok {
 			continue
 		}
-		items = append(items, PeerJSON{Commitment: ToCommitment(pc), SharedAreas: nonNil(m.SharedAreas), Score: m.Score})
+		items = append(items, PeerJSON{
+			Commitment: ToCommitment(pc), SharedAreas: nonNil(m.SharedAreas), Words: nonNil(m.Words),
+			TextSimilarity: m.Text, AreaSimilarity: m.Areas, Score: m.Score,
+		})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"commitment": id, "items": items})
 }

@@ -81,7 +81,13 @@ func Fields(c readmodel.Commitment, tl []readmodel.Update) []Field {
 		}{k, langText{def, m}})
 	}
 	add(KindTitle, c.Name.Default, c.Name.Map)
-	add(KindLead, readmodel.HTMLText(string(c.SummaryHTML.Default)), htmlMap(c.SummaryHTML.Map))
+	// Nodes write the lead as the completion and the description's start;
+	// without a description, the lead is the commitment's own words.
+	leadKind := KindLead
+	if c.ContentHTML.Default == "" && len(c.ContentHTML.Map) == 0 {
+		leadKind = KindDescription
+	}
+	add(leadKind, readmodel.HTMLText(string(c.SummaryHTML.Default)), htmlMap(c.SummaryHTML.Map))
 	add(KindDescription, readmodel.HTMLText(string(c.ContentHTML.Default)), htmlMap(c.ContentHTML.Map))
 	add(KindProblem, c.Problem.Default, c.Problem.Map)
 	add(KindObjective, c.Objective.Default, c.Objective.Map)
@@ -123,7 +129,9 @@ func Fields(c readmodel.Commitment, tl []readmodel.Update) []Field {
 }
 
 // homeLang is the language of a commitment's untranslated defaults: the
-// tag of a translation equal to its field's default.
+// tag of a translation equal to its field's default, else the stemmed
+// language whose function words the defaults use most (at least two of
+// them), else unknown.
 func homeLang(texts []struct {
 	kind Kind
 	t    langText
@@ -135,7 +143,24 @@ func homeLang(texts []struct {
 			}
 		}
 	}
-	return ""
+	count := map[string]int{}
+	for _, x := range texts {
+		for _, seg := range segments(x.t.def) {
+			w := foldWord(seg.text)
+			for lang, stops := range stopWords {
+				if stops[w] {
+					count[lang]++
+				}
+			}
+		}
+	}
+	best := ""
+	for _, lang := range stemLangs {
+		if count[lang] >= 2 && count[lang] > count[best] {
+			best = lang
+		}
+	}
+	return best
 }
 
 func htmlMap[H ~string](m map[string]H) map[string]string {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ogpnet/ogpnet/hub/readmodel"
 )
 
 // Snippet is a piece of a field with the matched words marked.
@@ -157,4 +159,19 @@ func Snippets(fields []Field, terms []string, lang, skip string, n int) []Snippe
 		out = append(out, c.Snippet)
 	}
 	return out
+}
+
+// Explain shows why c matched: its title in the reader's language (lang)
+// with the matched words marked, and up to n snippets of its other texts
+// (progress updates tl included) that contain terms (a Hit's Terms).
+func Explain(c readmodel.Commitment, tl []readmodel.Update, terms []string, lang string, n int) (template.HTML, []Snippet) {
+	title := c.Name.In(lang)
+	titleLang := ""
+	for l, s := range c.Name.Map {
+		if s == title && (titleLang == "" || baseLang(l) == baseLang(lang)) {
+			titleLang = l
+		}
+	}
+	h, _ := Highlight(Field{Kind: KindTitle, Lang: titleLang, Text: title}, terms, 0)
+	return h, Snippets(Fields(c, tl), terms, lang, title, n)
 }
