@@ -37,6 +37,7 @@ import (
 	"github.com/ogpnet/ogpnet/hub/peers"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
 	"github.com/ogpnet/ogpnet/hub/reshare"
+	"github.com/ogpnet/ogpnet/hub/search"
 	"github.com/ogpnet/ogpnet/internal/auth"
 	"github.com/ogpnet/ogpnet/internal/store"
 	"github.com/ogpnet/ogpnet/internal/store/migrate"
@@ -185,10 +186,11 @@ func (h *Hub) routes() *echo.Echo {
 		h.auth.Routes(e.Group(""))
 	}
 	h.fed.Register(e)
-	// One peers index serves the commitment pages and the API.
-	similar := peers.NewModelIndex(h.model)
-	api.Register(e, api.Deps{Model: h.model, Members: h.members, Auth: h.auth, BaseURL: h.cfg.BaseURL, Title: h.cfg.Name, Peers: similar})
-	pd := pages.Deps{Model: h.model, Auth: h.auth, BaseURL: h.cfg.BaseURL, Logger: h.cfg.Logger, Peers: similar}
+	// One search index serves search and peers, on the pages and the API.
+	index := search.NewModelIndex(h.model)
+	similar := peers.NewModelIndex(index)
+	api.Register(e, api.Deps{Model: h.model, Members: h.members, Auth: h.auth, BaseURL: h.cfg.BaseURL, Title: h.cfg.Name, Search: index, Peers: similar})
+	pd := pages.Deps{Model: h.model, Auth: h.auth, BaseURL: h.cfg.BaseURL, Logger: h.cfg.Logger, Search: index, Peers: similar}
 	if h.auth != nil {
 		pd.Members = h.members
 	}

@@ -70,8 +70,9 @@ type irmView struct {
 // peerView is one similar commitment in another jurisdiction.
 type peerView struct {
 	commitmentItem
-	SharedAreas []string
-	Similarity  int // text similarity, percent
+	SharedAreas []string // labels
+	Words       []string // the shared words that weigh most
+	Similarity  int      // text similarity, percent
 }
 
 // peersOnCommitment is how many peers the panel shows.
@@ -85,7 +86,8 @@ type similarFunc func(id string, limit int) []peerMatch
 type peerMatch struct {
 	ID          string
 	SharedAreas []string
-	Score       float64
+	Words       []string
+	Text        float64 // text similarity, 0..1
 }
 
 func buildCommitment(m *readmodel.Model, lang string, c readmodel.Commitment, similar similarFunc, today ogp.Date) commitmentView {
@@ -153,10 +155,15 @@ func buildCommitment(m *readmodel.Model, lang string, c readmodel.Commitment, si
 			if !ok {
 				continue
 			}
+			var areas []string
+			for _, a := range p.SharedAreas {
+				areas = append(areas, themeLabel(lang, a))
+			}
 			v.Peers = append(v.Peers, peerView{
 				commitmentItem: commitmentItemOf(lang, idx, pc),
-				SharedAreas:    p.SharedAreas,
-				Similarity:     int(math.Round(p.Score * 100)),
+				SharedAreas:    areas,
+				Words:          p.Words,
+				Similarity:     int(math.Round(p.Text * 100)),
 			})
 		}
 	}

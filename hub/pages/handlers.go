@@ -12,6 +12,7 @@ import (
 	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/hub/members"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
+	"github.com/ogpnet/ogpnet/hub/search"
 	"github.com/ogpnet/ogpnet/internal/web"
 )
 
@@ -76,7 +77,7 @@ func (h *handlers) commitment(c echo.Context) error {
 func (h *handlers) similar(id string, limit int) []peerMatch {
 	var out []peerMatch
 	for _, m := range h.d.Peers.Similar(id, limit) {
-		out = append(out, peerMatch{ID: m.ID, SharedAreas: m.SharedAreas, Score: m.Score})
+		out = append(out, peerMatch{ID: m.ID, SharedAreas: m.SharedAreas, Words: m.Words, Text: m.Text})
 	}
 	return out
 }
@@ -103,9 +104,11 @@ func (h *handlers) sideBySide(c echo.Context) error {
 }
 
 func (h *handlers) search(c echo.Context) error {
-	v, err := buildSearch(h.d.Model, web.Lang(c), c.QueryParams())
-	if errors.Is(err, readmodel.ErrBadCursor) {
-		return web.NewError(http.StatusBadRequest, web.T(c, "hub_err_cursor"))
+	v, err := buildSearch(h.d.Search, web.Lang(c), c.QueryParams())
+	if errors.As(err, new(errSearchPage)) {
+		return web.NewError(http.StatusBadRequest, web.T(c, "hub_search_err_page", "Max", maxSearchPage))
+	} else if errors.Is(err, search.ErrQuery) {
+		return web.NewError(http.StatusBadRequest, web.T(c, "hub_search_err_query", "Words", search.MaxWords, "Bytes", search.MaxQueryBytes))
 	} else if err != nil {
 		return err
 	}

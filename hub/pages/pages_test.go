@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -89,7 +90,7 @@ func TestCommitmentPage(t *testing.T) {
 
 	// Overdue milestone is flagged; a commitment with text-only peers.
 	_, body = get(t, srv.URL+CommitmentPath(madBudget), "en")
-	mustContain(t, body, "budget", `class="overdue"`, "Citizen vote", CommitmentPath(parBudget), "Shares: public participation, Fiscal Openness")
+	mustContain(t, body, "budget", `class="overdue"`, "Citizen vote", CommitmentPath(parBudget), "Shares: Public Participation, Fiscal Openness")
 
 	if s, _ := get(t, srv.URL+CommitmentPath("http://madrid.localhost:8080/commitments/NOPE"), "en"); s != 404 {
 		t.Errorf("unknown commitment = %d, want 404", s)
@@ -212,6 +213,30 @@ func TestSearch(t *testing.T) {
 	mustContain(t, body, "search es", CommitmentPath(jalTeacher))
 	_, body = get(t, srv.URL+"/search?q=jalisco", "en")
 	mustContain(t, body, "search pilot", `href="/pilots/jalisco@jalisco.localhost:8080"`)
+	// Every field counts (here the English lead, a description when there
+	// is none), stemmed, with the
+	// matched words marked in escaped text and where they were found.
+	_, body = get(t, srv.URL+"/search?q=registers", "en")
+	mustContain(t, body, "search lead", CommitmentPath(madLobby), "<mark>register</mark>", "Description:")
+	mustNotContain(t, body, "search lead", "<img", "onerror")
+	// Progress text, in another language than the reader's, tagged.
+	_, body = get(t, srv.URL+"/search?q=plenary", "es")
+	mustContain(t, body, "search progress", CommitmentPath(madLobby), "Informe de avance", `lang="en"`, "<mark>plenary</mark>")
+	// The filters narrow: by pilot and by policy area.
+	_, body = get(t, srv.URL+"/search?q=participatory&pilot="+url.QueryEscape(parisActor), "en")
+	mustContain(t, body, "search by pilot", "Commitments containing “participatory”: 1", CommitmentPath(parBudget))
+	mustNotContain(t, body, "search by pilot", CommitmentPath(madBudget))
+	_, body = get(t, srv.URL+"/search?q=participatory&theme=Education", "en")
+	mustContain(t, body, "search by area", "Commitments containing “participatory”: 0", "No commitment contains every word")
+	// A page out of range and a query over the limits are refused.
+	status, body := get(t, srv.URL+"/search?q=participatory&page=0", "en")
+	if status != http.StatusBadRequest || !strings.Contains(body, "between 1 and 500") {
+		t.Errorf("page=0: %d", status)
+	}
+	status, _ = get(t, srv.URL+"/search?q="+strings.Repeat("word+", 20), "en")
+	if status != http.StatusBadRequest {
+		t.Errorf("20 words: %d, want 400", status)
+	}
 }
 
 func TestHiddenPilotDisappears(t *testing.T) {

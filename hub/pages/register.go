@@ -22,6 +22,7 @@ import (
 	"github.com/ogpnet/ogpnet/hub/members"
 	"github.com/ogpnet/ogpnet/hub/peers"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
+	"github.com/ogpnet/ogpnet/hub/search"
 	"github.com/ogpnet/ogpnet/hub/templates"
 	"github.com/ogpnet/ogpnet/internal/auth"
 	"github.com/ogpnet/ogpnet/internal/web"
@@ -61,8 +62,11 @@ type Deps struct {
 	// Now is the clock for "overdue" (default time.Now); the read model has
 	// its own, and tests set both.
 	Now func() time.Time
+	// Search answers the search page and feeds Peers. Nil: Register makes
+	// one over Model; pass the API's to keep one index per hub.
+	Search *search.ModelIndex
 	// Peers finds the peers panel's commitments. Nil: Register makes one
-	// over Model; pass the API's to keep one index per hub.
+	// over Search.
 	Peers *peers.ModelIndex
 }
 
@@ -103,8 +107,11 @@ func Register(e *echo.Echo, d Deps) {
 		d.Renderer = r
 		e.Renderer = r
 	}
+	if d.Search == nil {
+		d.Search = search.NewModelIndex(d.Model)
+	}
 	if d.Peers == nil {
-		d.Peers = peers.NewModelIndex(d.Model)
+		d.Peers = peers.NewModelIndex(d.Search)
 	}
 	h := &handlers{d: d}
 

@@ -191,7 +191,9 @@ func (x *Index) topWords(q, d *docEntry, idfs map[uint32]float64) []string {
 			j++
 		}
 	}
-	slices.SortFunc(ws, func(a, b tw) int { return cmp.Or(cmp.Compare(b.w, a.w), cmp.Compare(x.surface[a.term], x.surface[b.term])) })
+	slices.SortFunc(ws, func(a, b tw) int {
+		return cmp.Or(cmp.Compare(b.w, a.w), cmp.Compare(x.surface[a.term], x.surface[b.term]))
+	})
 	var out []string
 	for _, w := range ws {
 		if len(out) == MaxWordsWhy {
