@@ -121,6 +121,20 @@ func TestHubFollowsRealNodes(t *testing.T) {
 		t.Errorf("timeline = %+v", one.Timeline)
 	}
 
+	// Search finds the progress text a real node just federated, stemmed
+	// and without its accents, in the index the pages use.
+	var found struct {
+		Items []struct {
+			Commitment struct {
+				ID string `json:"id"`
+			} `json:"commitment"`
+		} `json:"items"`
+	}
+	getJSON(t, h.base+"/api/v1/search?q="+url.QueryEscape("contratacion publico"), &found)
+	if len(found.Items) != 1 || found.Items[0].Commitment.ID != jal.commitmentIRI(2) {
+		t.Errorf("search for the progress text = %+v", found)
+	}
+
 	// The peers endpoint is mounted, over the index the pages use.
 	var peers struct {
 		Commitment string            `json:"commitment"`

@@ -68,10 +68,3 @@ func loadSample(t testing.TB) *readmodel.Model {
 	return m
 }
 
-// readmodelUpdate is u as a newer version of its Note, with content.
-func readmodelUpdate(u readmodel.Update, content string) ogp.ProgressUpdate {
-	return ogp.ProgressUpdate{
-		ID: u.ID, Type: ogp.TypeProgressUpdate, URL: u.URL, InReplyTo: u.Commitment,
-		Content: content, Date: u.Date, Published: u.Published, Updated: sampleNow,
-	}
-}

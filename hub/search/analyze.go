@@ -20,6 +20,9 @@ import (
 type Token struct {
 	Term       string
 	Start, End int
+	// Alt marks a second form of the same word (see Analyze): it is
+	// searched, not counted again in the peers' text vectors.
+	Alt bool
 }
 
 // stemmers are the Snowball stemmers of the pilots' languages that the
@@ -165,23 +168,35 @@ func segments(text string) []segment {
 }
 
 // Analyze splits text written in lang (a BCP 47 tag; "" when unknown) into
-// index terms: words folded (lower case, no accents), function words
-// dropped (those of every stemmed language, as in queries, whose language
-// is unknown: "esta" is dropped from Portuguese text too, so the two
-// agree), stemmed with lang's Snowball stemmer when there is one;
+// index terms: words lower-cased, function words dropped (those of every
+// stemmed language, as in queries, whose language is unknown: "esta" is
+// dropped from Portuguese text too, so the two agree), stemmed with lang's
+// Snowball stemmer when there is one, and folded (no accents);
 // bigram-script runs as character bigrams. Single letters are dropped.
+//
+// Snowball's Spanish, Portuguese and French stemmers need the accents
+// ("contratación" → "contrat", "contratacion" → "contratacion"), so a word
+// is stemmed as written and then folded; when stemming the folded word
+// gives another term (as for "contratación"), that term is indexed too, as
+// an Alt token, so that a reader who types without accents finds the word.
 func Analyze(text, lang string) []Token {
+	lang = baseLang(lang)
 	var out []Token
 	for _, s := range segments(text) {
 		if s.bigrams {
 			out = appendBigrams(out, s)
 			continue
 		}
-		w := foldWord(s.text)
+		lw := strings.ToLower(s.text)
+		w := foldWord(lw)
 		if utf8.RuneCountInString(w) < 2 && !isDigits(w) || anyStop(w) {
 			continue
 		}
-		out = append(out, Token{Term: stem(w, baseLang(lang)), Start: s.start, End: s.end})
+		a := foldWord(stem(lw, lang))
+		out = append(out, Token{Term: a, Start: s.start, End: s.end})
+		if b := stem(w, lang); b != a {
+			out = append(out, Token{Term: b, Start: s.start, End: s.end, Alt: true})
+		}
 	}
 	return out
 }
@@ -217,6 +232,14 @@ func appendBigrams(out []Token, s segment) []Token {
 	return out
 }
 
+// accentSuffixes are the accented word endings of the stemmed languages
+// that readers most often type without their accent.
+var accentSuffixes = map[string][]struct{ plain, accented string }{
+	"es": {{"cion", "ción"}, {"sion", "sión"}},
+	"pt": {{"cao", "ção"}, {"coes", "ções"}, {"sao", "são"}},
+	"fr": {{"ee", "ée"}, {"ees", "ées"}, {"ite", "ité"}, {"ites", "ités"}},
+}
+
 // clause is one required part of a query: the terms any of which satisfy
 // it (the word's forms in every stemmed language, and the folded word).
 type clause struct {
@@ -239,14 +262,26 @@ func parseQuery(q string) []clause {
 			}
 			continue
 		}
-		w := foldWord(s.text)
+		lw := strings.ToLower(s.text)
+		w := foldWord(lw)
 		if utf8.RuneCountInString(w) < 2 && !isDigits(w) || anyStop(w) {
 			continue
 		}
 		c := clause{word: w, terms: []string{w}}
+		add := func(t string) {
+			if !contains(c.terms, t) {
+				c.terms = append(c.terms, t)
+			}
+		}
 		for _, l := range stemLangs {
-			if st := stem(w, l); !contains(c.terms, st) {
-				c.terms = append(c.terms, st)
+			add(foldWord(stem(lw, l)))
+			add(stem(w, l))
+			// A reader who leaves out the accent of a common suffix
+			// ("participacion") gets the accented word's stem too.
+			for _, r := range accentSuffixes[l] {
+				if base, ok := strings.CutSuffix(w, r.plain); ok {
+					add(foldWord(stem(base+r.accented, l)))
+				}
 			}
 		}
 		out = append(out, c)

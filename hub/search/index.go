@@ -131,7 +131,7 @@ func (x *Index) Put(d Doc) {
 				counts[t.Term] = a
 			}
 			a.tf += w.halves
-			if w.core {
+			if w.core && !t.Alt {
 				a.core++
 			}
 			tokens++

@@ -283,3 +283,33 @@ func TestIndexFollowsTheModel(t *testing.T) {
 		t.Errorf("a deleted commitment is found")
 	}
 }
+
+// TestAccentsAndInflections: Snowball stems the word as written (it needs
+// the accents), and a reader who types without them, or another
+// inflection, still finds it.
+func TestAccentsAndInflections(t *testing.T) {
+	x := search.New()
+	put := func(id, lang, text string) {
+		x.Put(search.Doc{ID: id, Fields: []search.Field{{Kind: search.KindDescription, Lang: lang, Text: text}}})
+	}
+	put("es-singular", "es", "Transparencia en la contratación pública")
+	put("es-plural", "es", "Portal de contrataciones")
+	put("pt", "pt", "Mais participação cidadã")
+	put("fr", "fr", "Sécurité des données ouvertes")
+	for q, want := range map[string][]string{
+		"contratación":   {"es-plural", "es-singular"},
+		"contratacion":   {"es-plural", "es-singular"},
+		"contrataciones": {"es-plural", "es-singular"},
+		"participacao":   {"pt"},
+		"participações":  {"pt"},
+		"securite":       {"fr"},
+		"donnees":        {"fr"},
+	} {
+		r, err := x.Search(search.Query{Text: q})
+		got := hitIDs(r)
+		slices.Sort(got)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%q = %q, %v; want %q", q, got, err, want)
+		}
+	}
+}
