@@ -81,10 +81,10 @@ func TestLabelledPrecision(t *testing.T) {
 			tp++
 		case shown && !pair.peer:
 			fp++
-			t.Logf("shown but not a peer: %s–%s (%s): text %.3f, areas %.2f %v %v", pair.a, pair.b, pair.why, rel.Text, rel.Areas, rel.SharedAreas, rel.Words)
+			t.Logf("shown but not a peer: %s–%s (%s): text %.3f, areas %.2f %v %v", pair.a, pair.b, pair.why, rel.Text, rel.Areas, rel.SharedAreas, x.Index().Words(a, b))
 		case !shown && pair.peer:
 			fn++
-			t.Logf("a peer not shown: %s–%s (%s): text %.3f, areas %.2f %v %v", pair.a, pair.b, pair.why, rel.Text, rel.Areas, rel.SharedAreas, rel.Words)
+			t.Logf("a peer not shown: %s–%s (%s): text %.3f, areas %.2f %v %v", pair.a, pair.b, pair.why, rel.Text, rel.Areas, rel.SharedAreas, x.Index().Words(a, b))
 		default:
 			tn++
 		}

@@ -23,5 +23,6 @@ func (p *ModelIndex) Similar(id string, limit int) []Match {
 	if !ok || limit <= 0 {
 		return nil
 	}
-	return Select(c.Pilot, p.search.Related(id), limit)
+	x := p.search.Index()
+	return Select(c.Pilot, x.Related(id), limit, func(other string) []string { return x.Words(id, other) })
 }

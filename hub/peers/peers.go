@@ -67,15 +67,16 @@ func Qualifies(r search.Related) bool {
 }
 
 // Select keeps the related commitments of other pilots than pilot that
-// qualify, best first, at most limit.
-func Select(pilot string, related []search.Related, limit int) []Match {
+// qualify, best first, at most limit; words, when not nil, names each
+// kept one's matched words (search.Index.Words).
+func Select(pilot string, related []search.Related, limit int, words func(id string) []string) []Match {
 	var out []Match
 	for _, r := range related {
 		if r.Pilot == pilot && pilot != "" || !Qualifies(r) {
 			continue
 		}
 		out = append(out, Match{
-			ID: r.ID, Jurisdiction: r.Pilot, SharedAreas: r.SharedAreas, Words: r.Words,
+			ID: r.ID, Jurisdiction: r.Pilot, SharedAreas: r.SharedAreas,
 			Text: r.Text, Areas: r.Areas, Score: score(r),
 		})
 	}
@@ -84,6 +85,11 @@ func Select(pilot string, related []search.Related, limit int) []Match {
 	})
 	if limit >= 0 && len(out) > limit {
 		out = out[:limit]
+	}
+	if words != nil {
+		for i := range out {
+			out[i].Words = words(out[i].ID)
+		}
 	}
 	return out
 }

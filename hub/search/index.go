@@ -64,6 +64,7 @@ type Index struct {
 	terms     []string          // id -> term ("" when free)
 	surface   []string          // id -> a word as written that gave the term
 	termLang  []uint8           // id -> language of the text that first gave it
+	coreDF    []uint32          // id -> live documents with it in their core fields
 	postings  [][]posting       // id -> postings
 	freeTerms []uint32
 
@@ -168,6 +169,9 @@ func (x *Index) Put(d Doc) {
 		dt := docTerm{term: id, tf: sat16(a.tf), core: sat16(a.core)}
 		e.terms = append(e.terms, dt)
 		x.postings[id] = append(x.postings[id], posting{doc: n, tf: dt.tf, core: dt.core})
+		if dt.core > 0 {
+			x.coreDF[id]++
+		}
 	}
 	slices.SortFunc(e.terms, func(a, b docTerm) int { return cmp.Compare(a.term, b.term) })
 	x.docs[n] = e
@@ -191,6 +195,9 @@ func (x *Index) removeLocked(id string) {
 	}
 	e := &x.docs[n]
 	for _, dt := range e.terms {
+		if dt.core > 0 {
+			x.coreDF[dt.term]--
+		}
 		ps := x.postings[dt.term]
 		if i := slices.IndexFunc(ps, func(p posting) bool { return p.doc == n }); i >= 0 {
 			ps[i] = ps[len(ps)-1]
@@ -230,6 +237,7 @@ func (x *Index) termID(term, surface string, lang uint8) uint32 {
 		x.terms = append(x.terms, term)
 		x.surface = append(x.surface, surface)
 		x.termLang = append(x.termLang, lang)
+		x.coreDF = append(x.coreDF, 0)
 		x.postings = append(x.postings, nil)
 	}
 	x.dict[term] = id

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 )
@@ -96,59 +95,46 @@ func (x *Index) Search(q Query) (Result, error) {
 		return res, nil
 	}
 	avg := x.totalLen / float64(max(1, x.live))
-	type acc struct {
-		score   float64
-		matched int      // clauses satisfied so far
-		terms   []uint32 // matched term ids
-	}
-	scores := map[uint32]*acc{}
+	// Per-document accumulators indexed by document number: no map, and a
+	// document out after a word it lacks costs nothing more.
+	score := make([]float64, len(x.docs))
+	matched := make([]uint8, len(x.docs)) // clauses satisfied so far
+	best := make([]float64, len(x.docs))  // this clause's best form
+	var touched, next []uint32
 	for ci, c := range clauses {
-		best := map[uint32]float64{} // this clause's score per doc: its best form
-		for _, t := range c.terms {
-			id, ok := x.dict[t]
-			if !ok {
-				continue
-			}
+		next = next[:0]
+		for _, id := range x.clauseTerms(c) {
 			ps := x.postings[id]
-			idf := math.Log(1 + (float64(x.live)-float64(len(ps))+0.5)/(float64(len(ps))+0.5))
+			w := idf(x.live, len(ps))
 			for _, p := range ps {
-				a := scores[p.doc]
-				if ci > 0 && (a == nil || a.matched < ci) {
+				if int(matched[p.doc]) != ci {
 					continue // missed an earlier word: out
 				}
 				e := &x.docs[p.doc]
 				tf := float64(p.tf) / 2
-				s := idf * tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*float64(e.length)/avg))
-				if s > best[p.doc] {
-					best[p.doc] = s
+				s := w * tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*float64(e.length)/avg))
+				if best[p.doc] == 0 {
+					next = append(next, p.doc)
 				}
-				if a == nil {
-					a = &acc{}
-					scores[p.doc] = a
-				}
-				if !slices.Contains(a.terms, id) {
-					a.terms = append(a.terms, id)
-				}
+				best[p.doc] = max(best[p.doc], s, 1e-12)
 			}
 		}
-		for doc, s := range best {
-			a := scores[doc]
-			a.score += s
-			a.matched = ci + 1
+		for _, d := range next {
+			score[d] += best[d]
+			best[d] = 0
+			matched[d] = uint8(ci + 1)
 		}
+		touched = append(touched[:0], next...)
 	}
 	var hits []Hit
-	var hitTerms [][]uint32
-	for doc, a := range scores {
-		if a.matched < len(clauses) {
-			continue
-		}
-		e := &x.docs[doc]
+	var docs []uint32
+	for _, d := range touched {
+		e := &x.docs[d]
 		if !pilotOK(e.pilot) || area >= 0 && !slices.Contains(e.areas, uint16(area)) {
 			continue
 		}
-		hits = append(hits, Hit{ID: e.id, Score: a.score})
-		hitTerms = append(hitTerms, a.terms)
+		hits = append(hits, Hit{ID: e.id, Score: score[d]})
+		docs = append(docs, d)
 	}
 	res.Total = len(hits)
 	order := make([]int, len(hits))
@@ -160,13 +146,30 @@ func (x *Index) Search(q Query) (Result, error) {
 	})
 	for _, i := range order[min(q.Offset, len(order)):min(q.Offset+q.Limit, len(order))] {
 		h := hits[i]
-		for _, id := range hitTerms[i] {
-			h.Terms = append(h.Terms, x.terms[id])
+		e := &x.docs[docs[i]]
+		for _, c := range clauses {
+			for _, id := range x.clauseTerms(c) {
+				if _, ok := slices.BinarySearchFunc(e.terms, id, func(dt docTerm, id uint32) int { return cmp.Compare(dt.term, id) }); ok {
+					h.Terms = append(h.Terms, x.terms[id])
+				}
+			}
 		}
 		slices.Sort(h.Terms)
+		h.Terms = slices.Compact(h.Terms)
 		res.Hits = append(res.Hits, h)
 	}
 	return res, nil
+}
+
+// clauseTerms are the ids of a clause's terms that the index holds.
+func (x *Index) clauseTerms(c clause) []uint32 {
+	var ids []uint32
+	for _, t := range c.terms {
+		if id, ok := x.dict[t]; ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // pilotFilter returns a test of pilot ids for the pilots named; nil when

@@ -15,9 +15,6 @@ type Related struct {
 	// own words (title, lead, description, problem, objective, milestones,
 	// in every language), in [0, 1].
 	Text float64
-	// Words are the shared words that weigh most in Text, as written
-	// (one spelling per stem), at most MaxWordsWhy.
-	Words []string
 	// SharedAreas are the policy areas both carry.
 	SharedAreas []string
 	// Areas is the IDF-weighted Jaccard similarity of the two documents'
@@ -26,7 +23,7 @@ type Related struct {
 	Areas float64
 }
 
-// MaxWordsWhy is how many matched words Related gives.
+// MaxWordsWhy is how many matched words Words gives.
 const MaxWordsWhy = 5
 
 // minWhyIDF is the IDF of a term in about one document in three
@@ -44,21 +41,11 @@ func idf(n, df int) float64 {
 // language, not all of them: a word every Spanish commitment uses is
 // boilerplate even when only a third of the commitments are in Spanish.
 func (x *Index) termIDF(term uint32) float64 {
-	df := x.coreDF(term)
+	df := int(x.coreDF[term])
 	if df == 0 {
 		return 0
 	}
 	return idf(x.langDocs[x.termLang[term]], df)
-}
-
-func (x *Index) coreDF(term uint32) int {
-	n := 0
-	for _, p := range x.postings[term] {
-		if p.core > 0 {
-			n++
-		}
-	}
-	return n
 }
 
 // termWeights returns the IDF of every term over the core fields.
@@ -95,9 +82,9 @@ func (x *Index) computeNorms(idfs []float64) {
 	x.normsValid = true
 }
 
-// Related lists every other document that shares a weighted word or a
-// policy area with the document id, by Text then ID; nil for an unknown id.
-func (x *Index) Related(id string) []Related {
+// ensureNorms computes the vectors' lengths when a change made them
+// stale, and returns with the read lock held.
+func (x *Index) ensureNorms() {
 	x.mu.RLock()
 	if !x.normsValid {
 		x.mu.RUnlock()
@@ -108,20 +95,38 @@ func (x *Index) Related(id string) []Related {
 		x.mu.Unlock()
 		x.mu.RLock()
 	}
+}
+
+// Words names the shared words that weigh most in the text similarity of
+// documents a and b, as written (one spelling per stem), at most
+// MaxWordsWhy; none when either is unknown.
+func (x *Index) Words(a, b string) []string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	an, ok1 := x.byID[a]
+	bn, ok2 := x.byID[b]
+	if !ok1 || !ok2 {
+		return nil
+	}
+	return x.topWords(&x.docs[an], &x.docs[bn])
+}
+
+// Related lists every other document that shares a weighted word or a
+// policy area with the document id, by Text then ID; nil for an unknown id.
+func (x *Index) Related(id string) []Related {
+	x.ensureNorms()
 	defer x.mu.RUnlock()
 	qn, ok := x.byID[id]
 	if !ok {
 		return nil
 	}
 	q := &x.docs[qn]
-	idfs := map[uint32]float64{}
-	dots := map[uint32]float64{}
+	dots := make([]float64, len(x.docs))
 	for _, dt := range q.terms {
 		if dt.core == 0 {
 			continue
 		}
 		w := x.termIDF(dt.term)
-		idfs[dt.term] = w
 		wq := coreWeight(dt.core, w)
 		if wq == 0 {
 			continue
@@ -136,15 +141,18 @@ func (x *Index) Related(id string) []Related {
 	var out []Related
 	for n := range x.docs {
 		d := &x.docs[n]
-		dot, hasText := dots[uint32(n)]
+		if !d.live || uint32(n) == qn {
+			continue
+		}
+		dot := dots[n]
+		hasText := dot > 0
 		shared := intersect(q.areas, d.areas)
-		if !d.live || uint32(n) == qn || (!hasText && len(shared) == 0) {
+		if !hasText && len(shared) == 0 {
 			continue
 		}
 		r := Related{ID: d.id, Pilot: x.pilotIRI[d.pilot]}
 		if hasText && q.norm > 0 && d.norm > 0 {
 			r.Text = min(dot/(float64(q.norm)*float64(d.norm)), 1)
-			r.Words = x.topWords(q, d, idfs)
 		}
 		var inter, union float64
 		for _, a := range shared {
@@ -167,7 +175,7 @@ func (x *Index) Related(id string) []Related {
 
 // topWords names the shared terms that add most to the two documents'
 // dot product; both term lists are sorted by id, so one merge finds them.
-func (x *Index) topWords(q, d *docEntry, idfs map[uint32]float64) []string {
+func (x *Index) topWords(q, d *docEntry) []string {
 	type tw struct {
 		term uint32
 		w    float64
@@ -184,7 +192,8 @@ func (x *Index) topWords(q, d *docEntry, idfs map[uint32]float64) []string {
 		default:
 			// Only words rarer than one document in three in their
 			// language explain a match; the rest weigh little anyway.
-			if w := coreWeight(a.core, idfs[a.term]) * coreWeight(b.core, idfs[a.term]); w > 0 && idfs[a.term] >= minWhyIDF {
+			idf := x.termIDF(a.term)
+			if w := coreWeight(a.core, idf) * coreWeight(b.core, idf); w > 0 && idf >= minWhyIDF {
 				ws = append(ws, tw{a.term, w})
 			}
 			i++
