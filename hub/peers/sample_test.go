@@ -67,4 +67,3 @@ func loadSample(t testing.TB) *readmodel.Model {
 	}
 	return m
 }
-
