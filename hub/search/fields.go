@@ -82,13 +82,14 @@ func Fields(c readmodel.Commitment, tl []readmodel.Update) []Field {
 	}
 	add(KindTitle, c.Name.Default, c.Name.Map)
 	// Nodes write the lead as the completion and the description's start;
-	// without a description, the lead is the commitment's own words.
+	// without a description, the lead is the commitment's own words. The
+	// description comes first, so snippets show it rather than the lead.
 	leadKind := KindLead
 	if c.ContentHTML.Default == "" && len(c.ContentHTML.Map) == 0 {
 		leadKind = KindDescription
 	}
-	add(leadKind, readmodel.HTMLText(string(c.SummaryHTML.Default)), htmlMap(c.SummaryHTML.Map))
 	add(KindDescription, readmodel.HTMLText(string(c.ContentHTML.Default)), htmlMap(c.ContentHTML.Map))
+	add(leadKind, readmodel.HTMLText(string(c.SummaryHTML.Default)), htmlMap(c.SummaryHTML.Map))
 	add(KindProblem, c.Problem.Default, c.Problem.Map)
 	add(KindObjective, c.Objective.Default, c.Objective.Map)
 	for _, ms := range c.Milestones {

@@ -155,10 +155,27 @@ func Snippets(fields []Field, terms []string, lang, skip string, n int) []Snippe
 		return cmp.Or(cmp.Compare(b.Matches, a.Matches), cmp.Compare(inLang(a), inLang(b)), cmp.Compare(a.order, b.order))
 	})
 	var out []Snippet
-	for _, c := range cs[:min(n, len(cs))] {
+	var shown []string
+	for _, c := range cs {
+		if len(out) == n {
+			break
+		}
+		// Nodes write the lead as the completion and the description's
+		// start: one of the two is enough.
+		text := fields[c.order].Text
+		if slices.ContainsFunc(shown, func(s string) bool { return overlaps(s, text) }) {
+			continue
+		}
+		shown = append(shown, text)
 		out = append(out, c.Snippet)
 	}
 	return out
+}
+
+// overlaps reports whether one text repeats the other's opening words.
+func overlaps(a, b string) bool {
+	head := func(s string) string { return s[:wordEnd(s, forwardRunes(s, 0, 60))] }
+	return strings.Contains(a, head(b)) || strings.Contains(b, head(a))
 }
 
 // Explain shows why c matched: its title in the reader's language (lang)

@@ -42,6 +42,19 @@ func TestPayGapFindsJalisco(t *testing.T) {
 	if len(r.Hits) == 0 || r.Hits[0].ID != jal {
 		t.Fatalf(`"pay gap" = %q, want JAL0002 first`, hitIDs(r))
 	}
+	// The title and the description show the matched words; the lead,
+	// which repeats the description, is not shown a second time.
+	c, _ := x.Model().Commitment(jal)
+	title, snippets := search.Explain(c, x.Model().Timeline(jal), r.Hits[0].Terms, "en", 2)
+	if !strings.Contains(string(title), "<mark>gap</mark>") || len(snippets) == 0 || snippets[0].Kind != search.KindDescription ||
+		!strings.Contains(string(snippets[0].HTML), "gender <mark>pay</mark> <mark>gap</mark>") {
+		t.Errorf("title %q, snippets %+v", title, snippets)
+	}
+	for _, s := range snippets {
+		if s.Kind == search.KindLead {
+			t.Errorf("the lead repeats the description: %+v", snippets)
+		}
+	}
 	// Its Spanish words, with and without accents, and an inflected form.
 	for _, q := range []string{"brecha salarial", "BRECHA SALARIAL", "igualdad salarial", "mujeres", "mujer"} {
 		if r := mustSearch(t, x, search.Query{Text: q}); !slices.Contains(hitIDs(r), jal) {
