@@ -228,6 +228,9 @@ func (x *Index) termID(term, surface string, lang uint8) uint32 {
 	if id, ok := x.dict[term]; ok {
 		return id
 	}
+	// Terms and surfaces are often substrings of a field's text: cloned,
+	// so the index does not keep whole texts alive.
+	term, surface = strings.Clone(term), strings.Clone(surface)
 	var id uint32
 	if k := len(x.freeTerms); k > 0 {
 		id, x.freeTerms = x.freeTerms[k-1], x.freeTerms[:k-1]
