@@ -36,8 +36,8 @@ func TestPeers(t *testing.T) {
 		if p.Commitment.Pilot == rt.MadridActor {
 			t.Errorf("a peer from the same pilot: %s", p.Commitment.ID)
 		}
-		if p.Score < 0 || p.Score > 1 || p.SharedAreas == nil {
-			t.Errorf("peer %s: score %v, areas %v", p.Commitment.ID, p.Score, p.SharedAreas)
+		if p.Score < 0 || p.Score > 1 || p.SharedAreas == nil || p.Words == nil || p.TextSimilarity <= 0 {
+			t.Errorf("peer %s: score %v, text %v, areas %v, words %v", p.Commitment.ID, p.Score, p.TextSimilarity, p.SharedAreas, p.Words)
 		}
 	}
 	// Text-only peers, and the limit.
