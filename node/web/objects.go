@@ -65,7 +65,11 @@ func (h *Handlers) commitmentObject(c echo.Context) error {
 	if cm.Deleted {
 		return h.gone(c, iri, ogp.TypeCommitment, cm.DeletedAt)
 	}
-	return h.negotiated(c, func() any { return h.wire.Commitment(cm) },
+	return h.negotiated(c, func() any {
+		o := h.wire.Commitment(cm)
+		o.Replies = ogp.NewReplies(iri, h.conv.RepliesOf(iri))
+		return o
+	},
 		func(c echo.Context) error { return h.commitmentPage(c, cm) })
 }
 
@@ -91,7 +95,11 @@ func (h *Handlers) updateObject(c echo.Context) error {
 	if u.Deleted {
 		return h.gone(c, iri, ogp.TypeProgressUpdate, u.DeletedAt)
 	}
-	return h.negotiated(c, func() any { return h.wire.ProgressUpdate(u, cm) },
+	return h.negotiated(c, func() any {
+		o := h.wire.ProgressUpdate(u, cm)
+		o.Replies = ogp.NewReplies(iri, h.conv.RepliesOf(iri))
+		return o
+	},
 		func(c echo.Context) error { return h.updatePage(c, cm, u) })
 }
 
@@ -148,6 +156,11 @@ func (h *Handlers) planObject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.negotiated(c, func() any { return h.svc.PlanObject(ctx, p, cs) },
+	return h.negotiated(c, func() any {
+		o := h.svc.PlanObject(ctx, p, cs)
+		iri := h.iris.Plan(p.ID)
+		o.Replies = ogp.NewReplies(iri, h.conv.RepliesOf(iri))
+		return o
+	},
 		func(c echo.Context) error { return h.planPage(c, p, cs) })
 }
