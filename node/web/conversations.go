@@ -125,7 +125,7 @@ func (h *Handlers) repliesCollection(c echo.Context) error {
 	if !web.WantsActivityJSON(c.Request()) {
 		return c.Redirect(http.StatusSeeOther, path+"#conversation")
 	}
-	body, err := ogp.MarshalObject(withContext(ogp.NewReplies(object, h.conv.RepliesOf(object))))
+	body, err := json.Marshal(withContext(ogp.NewReplies(object, h.conv.RepliesOf(object))))
 	if err != nil {
 		return err
 	}
