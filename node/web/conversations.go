@@ -56,10 +56,10 @@ func who(c echo.Context) string {
 // replyView is one post of a thread as pages show it.
 type replyView struct {
 	ID, Anchor, Actor, Handle, Server, URL, Published, Summary string
-	Content                                            template.HTML
-	Sensitive, Local                                   bool
-	Hashtags                                           []string
-	Children                                           []replyView
+	Content                                                    template.HTML
+	Sensitive, Local                                           bool
+	Hashtags                                                   []string
+	Children                                                   []replyView
 }
 
 type threadView struct {
