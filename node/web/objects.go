@@ -103,8 +103,9 @@ func (h *Handlers) updateObject(c echo.Context) error {
 		func(c echo.Context) error { return h.updatePage(c, cm, u) })
 }
 
-// updatesCollection is a commitment's "context" (FEP-7888): an
-// OrderedCollection of its progress updates, newest first. Browsers go to
+// updatesCollection is a commitment's progress collection: an
+// OrderedCollection of its progress updates, newest first, part of the
+// commitment's conversation ("context", conversationCollection). Browsers go to
 // the commitment page's timeline.
 func (h *Handlers) updatesCollection(c echo.Context) error {
 	web.SetVaryAccept(c)
@@ -134,7 +135,7 @@ func (h *Handlers) updatesCollection(c echo.Context) error {
 		"id":           iri,
 		"type":         "OrderedCollection",
 		"attributedTo": h.iris.Actor(),
-		"context":      iri,
+		"context":      h.iris.Conversation(id),
 		"totalItems":   len(items),
 		"orderedItems": items,
 	})
