@@ -422,6 +422,32 @@ func TestRepliesFromTheFediverse(t *testing.T) {
 	if hidden := listReplies(t, tn.base, tok, "hidden"); len(hidden) != 1 || hidden[0].ID != gID {
 		t.Fatalf("hidden: %+v", hidden)
 	}
+
+	// A report (Flag) goes to the report queue; the operator's dashboard
+	// counts what is unread, the moderation log says who did what.
+	flag := gts.wrap("Flag", []string{nodeActor, gID})
+	flag["content"] = "Off-topic <b>advertising</b>"
+	if code, msg := gts.send(t, tn.base+"/inbox", flag); code != http.StatusAccepted {
+		t.Fatalf("flag: %d %s", code, msg)
+	}
+	reps := tn.Conversations().Reports()
+	if len(reps) != 1 || reps[0].Actor != gts.actor || !contains(reps[0].Objects, gID) || strings.Contains(reps[0].Content, "<b>") {
+		t.Fatalf("reports: %+v", reps)
+	}
+	if code, msg := gts.send(t, tn.base+"/inbox", gts.wrap("Create", gotosocialReply(gts, gts.statusIRI(), cIRI, nodeActor, nodeHandle))); code != http.StatusAccepted {
+		t.Fatalf("second GoToSocial reply: %d %s", code, msg)
+	}
+	op := tn.login(t, operatorUser)
+	_, dash := get(t, op, tn.base+"/admin?lang=en", "text/html")
+	if !strings.Contains(dash, "1 new reply") || !strings.Contains(dash, `href="/admin/conversations"`) {
+		t.Fatalf("the dashboard does not count the unread replies: %s", dash)
+	}
+	_, mod := get(t, op, tn.base+"/admin/conversations?status=moderation&lang=en", "text/html")
+	for _, want := range []string{"Off-topic advertising", "approve", "hide", "token "} {
+		if !strings.Contains(mod, want) {
+			t.Fatalf("moderation page lacks %q", want)
+		}
+	}
 }
 
 // TestRepliesAPIRefusals: the API names what was wrong, and only operators

@@ -121,7 +121,7 @@ func (s *Service) create(ctx context.Context, a *federation.Activity) error {
 		ID: p.ID, Actor: a.Actor, Handle: s.handleOf(ctx, a.Actor), InReplyTo: p.InReplyTo,
 		Root: th.Root, Context: th.Context, Status: status,
 		Published: orNow(p.Published, now), Updated: p.Updated, Received: now,
-		Content: Sanitize(p.Content), Summary: plain(p.Summary), Sensitive: p.Sensitive,
+		Content: Sanitize(p.Content), Summary: plainText(p.Summary), Sensitive: p.Sensitive,
 		Hashtags: p.Hashtags, Mentions: p.Mentions, URL: safeURL(p.URL), Raw: string(a.Raw),
 	}
 	if err := s.st.saveReply(ctx, r); err != nil {
@@ -197,7 +197,7 @@ func (s *Service) update(ctx context.Context, a *federation.Activity) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	r := old
-	r.Content, r.Summary, r.Sensitive = Sanitize(p.Content), plain(p.Summary), p.Sensitive
+	r.Content, r.Summary, r.Sensitive = Sanitize(p.Content), plainText(p.Summary), p.Sensitive
 	r.Hashtags, r.Mentions, r.Raw = p.Hashtags, p.Mentions, string(a.Raw)
 	r.Updated = orNow(p.Updated, s.now().UTC())
 	r.Read = false
@@ -223,7 +223,7 @@ func (s *Service) flag(ctx context.Context, a *federation.Activity) error {
 	if len(objects) > MaxTags {
 		objects = objects[:MaxTags]
 	}
-	content := plain(f.Content)
+	content := plainText(f.Content)
 	if len(content) > MaxContentBytes {
 		content = content[:MaxContentBytes]
 	}

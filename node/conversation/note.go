@@ -3,6 +3,7 @@ package conversation
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"html/template"
 	"net/url"
 	"sort"
@@ -198,6 +199,13 @@ func plain(s string) string {
 		}
 		return r
 	}, s)
+}
+
+var strict = sync.OnceValue(bluemonday.StrictPolicy)
+
+// plainText turns remote HTML (a report's comment) into plain text.
+func plainText(s string) string {
+	return plain(html.UnescapeString(strict().Sanitize(s)))
 }
 
 // policy is the HTML a reply may keep on a page: what Mastodon keeps
