@@ -174,9 +174,7 @@ func (s *Service) post(ctx context.Context, who, inReplyTo string, th Thread, me
 	}
 	// The hubs that follow the node are named, so that a question reaches
 	// the hub's discussion even from a server that reads cc only.
-	for _, h := range s.hubs(ctx) {
-		cc = append(cc, h)
-	}
+	cc = append(cc, s.hubs(ctx)...)
 	note := map[string]any{
 		"@context": noteContext, "id": id, "type": "Note", "attributedTo": s.fed.ActorID(),
 		"inReplyTo": inReplyTo, "content": content, "contentMap": map[string]string{s.cfg.Lang: content},
