@@ -396,7 +396,18 @@ func (s *Service) blockedBy(actor string) (Block, bool) {
 
 // logAction appends to the audit log (wmu held).
 func (s *Service) logAction(ctx context.Context, who, action, target string) error {
-	e := AuditEntry{ID: federation.NewID(s.now()), Who: who, Action: action, Target: target, At: s.now().UTC()}
+	// The _id orders the log: nanoseconds, kept increasing by hand since
+	// two actions can share a clock reading.
+	n := s.now().UnixNano()
+	s.mu.RLock()
+	if len(s.audit) > 0 {
+		var last int64
+		if _, err := fmt.Sscan(s.audit[0].ID, &last); err == nil && n <= last {
+			n = last + 1
+		}
+	}
+	s.mu.RUnlock()
+	e := AuditEntry{ID: fmt.Sprintf("%020d", n), Who: who, Action: action, Target: target, At: s.now().UTC()}
 	if err := s.st.insert(ctx, collAudit, e); err != nil {
 		return err
 	}
