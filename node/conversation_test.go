@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -536,5 +537,56 @@ func TestBlockedDomainAndRateLimit(t *testing.T) {
 	code, msg = flood.send(t, inbox, flood.wrap("Create", mastodonReply(flood, flood.statusIRI(), cIRI, nodeActor, "@jalisco")))
 	if code != http.StatusTooManyRequests || !strings.Contains(msg, fmt.Sprintf("the limit is %d", limit)) {
 		t.Fatalf("reply over the limit: %d %s", code, msg)
+	}
+}
+
+// TestUpdateThreadAndAskForm: a reply to a progress update shows, once
+// approved, on the update's page (not the commitment's: each object has its
+// own thread); the "Ask a question" form takes the IRI from the hub's link
+// and names what is wrong with what was typed.
+func TestUpdateThreadAndAskForm(t *testing.T) {
+	tn, c, tok := startSeeded(t, "jalisco", "JAL0004")
+	resp, body := do(t, c, http.MethodPost, tn.base+"/api/v1/commitments/JAL0004/updates",
+		map[string]any{"date": "2017-07-01", "text": map[string]string{"es": "Se concluyó el diseño."}}, bearer(tok))
+	mustStatus(t, resp, body, http.StatusCreated)
+	uIRI := resp.Header.Get("Location")
+	nodeActor := tn.Federation().ActorID()
+	masto := startFediAccount(t, "mastodon", "maria", false)
+	id := masto.statusIRI()
+	note := mastodonReply(masto, id, uIRI, nodeActor, "@jalisco")
+	note["summary"], note["sensitive"] = "", false
+	note["content"] = "<p>Where can we read the design?</p>"
+	if code, msg := masto.send(t, nodeActor+"/inbox", masto.wrap("Create", note)); code != http.StatusAccepted {
+		t.Fatalf("reply: %d %s", code, msg)
+	}
+	resp, body = do(t, c, http.MethodPost, tn.base+"/api/v1/replies/approve", map[string]string{"id": id}, bearer(tok))
+	mustStatus(t, resp, body, http.StatusOK)
+	_, page := get(t, c, uIRI+"?lang=en", "text/html")
+	if !strings.Contains(page, "Where can we read the design?") || !strings.Contains(page, `id="conversation"`) {
+		t.Fatal("the update page does not show its thread")
+	}
+	if items := repliesItems(t, objectJSON(t, uIRI)); !contains(items, id) {
+		t.Fatalf("update replies: %v", items)
+	}
+	cIRI := tn.base + "/commitments/JAL0004"
+	_, page = get(t, c, cIRI, "text/html")
+	if strings.Contains(page, "Where can we read the design?") {
+		t.Fatal("a reply to an update is shown in the commitment's own thread")
+	}
+	if ordered, _ := objectJSON(t, cIRI+"/context")["orderedItems"].([]any); !slices.Contains(ordered, any(id)) || !slices.Contains(ordered, any(uIRI)) {
+		t.Fatalf("the commitment's context lacks the update or its reply: %v", ordered)
+	}
+
+	op := tn.login(t, operatorUser)
+	peer := "http://oaxaca.localhost:1/commitments/OAX0001"
+	_, form := get(t, op, tn.base+"/admin/questions/new?lang=en&inReplyTo="+url.QueryEscape(peer), "text/html")
+	if !strings.Contains(form, `value="`+peer+`"`) || !strings.Contains(form, `<label for="content">`) {
+		t.Fatal("the question form does not carry the commitment IRI from the link")
+	}
+	token := csrf(t, op, tn.base+"/admin/questions/new")
+	resp, body = do(t, op, http.MethodPost, tn.base+"/admin/questions?lang=en",
+		url.Values{"_csrf": {token}, "inReplyTo": {"not an IRI"}, "content": {"How?"}}, nil)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "must be an http(s) IRI") || !strings.Contains(body, "How?") {
+		t.Fatalf("bad IRI: %d", resp.StatusCode)
 	}
 }
