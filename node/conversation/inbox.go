@@ -95,6 +95,9 @@ func (s *Service) create(ctx context.Context, a *federation.Activity) error {
 	if !ok {
 		return nil // neither a reply in our threads nor addressed to us
 	}
+	// Trust and the handle may need a fetch: before the write lock.
+	trusted := s.trusted(ctx, a.Actor)
+	handle := s.handleOf(ctx, a.Actor)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if old, dup := s.Get(p.ID); dup {
@@ -103,7 +106,6 @@ func (s *Service) create(ctx context.Context, a *federation.Activity) error {
 		}
 		return nil // the same Create again
 	}
-	trusted := s.trusted(ctx, a.Actor)
 	status := Held
 	switch {
 	case trusted, s.cfg.Mode == Open:
@@ -118,7 +120,7 @@ func (s *Service) create(ctx context.Context, a *federation.Activity) error {
 	}
 	now := s.now().UTC()
 	r := &Reply{
-		ID: p.ID, Actor: a.Actor, Handle: s.handleOf(ctx, a.Actor), InReplyTo: p.InReplyTo,
+		ID: p.ID, Actor: a.Actor, Handle: handle, InReplyTo: p.InReplyTo,
 		Root: th.Root, Context: th.Context, Status: status,
 		Published: orNow(p.Published, now), Updated: p.Updated, Received: now,
 		Content: Sanitize(p.Content), Summary: plainText(p.Summary), Sensitive: p.Sensitive,

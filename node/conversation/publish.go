@@ -147,6 +147,7 @@ func checkText(text string) error {
 
 // post writes, stores and publishes a Note of the node.
 func (s *Service) post(ctx context.Context, who, inReplyTo string, th Thread, mention *Mention, text string, question bool, inbox string) (Reply, error) {
+	hubs := s.hubs(ctx) // may fetch: before the write lock
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	now := s.now().UTC()
@@ -174,7 +175,7 @@ func (s *Service) post(ctx context.Context, who, inReplyTo string, th Thread, me
 	}
 	// The hubs that follow the node are named, so that a question reaches
 	// the hub's discussion even from a server that reads cc only.
-	cc = append(cc, s.hubs(ctx)...)
+	cc = append(cc, hubs...)
 	note := map[string]any{
 		"@context": noteContext, "id": id, "type": "Note", "attributedTo": s.fed.ActorID(),
 		"inReplyTo": inReplyTo, "content": content, "contentMap": map[string]string{s.cfg.Lang: content},
