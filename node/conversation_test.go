@@ -444,7 +444,7 @@ func TestRepliesFromTheFediverse(t *testing.T) {
 		t.Fatalf("the dashboard does not count the unread replies: %s", dash)
 	}
 	_, mod := get(t, op, tn.base+"/admin/conversations?status=moderation&lang=en", "text/html")
-	for _, want := range []string{"Off-topic advertising", "approve", "hide", "token "} {
+	for _, want := range []string{"Off-topic advertising", "approve", "hide", "token ", "review (held for an operator)", "at most 30 replies"} {
 		if !strings.Contains(mod, want) {
 			t.Fatalf("moderation page lacks %q", want)
 		}

@@ -259,11 +259,24 @@ type conversationsView struct {
 	Errors  []string
 }
 
-func (h *Handlers) rootLabel(r conversation.Reply) string {
-	if strings.HasPrefix(r.Root, h.iris.Base+"/") {
+// rootLabel names the object a reply's thread hangs from: "JAL0004: title"
+// for the node's commitments (and their updates), else the IRI.
+func (h *Handlers) rootLabel(c echo.Context, r conversation.Reply) string {
+	path, ok := strings.CutPrefix(r.Root, h.iris.Base+"/commitments/")
+	if !ok {
 		return strings.TrimPrefix(r.Root, h.iris.Base+"/")
 	}
-	return r.Root
+	id, rest, _ := strings.Cut(path, "/")
+	if id, err := url.PathUnescape(id); err == nil {
+		if cm, err := h.store.GetCommitment(c.Request().Context(), id); err == nil {
+			label := cm.ID + ": " + cm.Title.Get(web.Lang(c))
+			if rest != "" {
+				label += " · " + web.T(c, "conv_progress_update")
+			}
+			return label
+		}
+	}
+	return strings.TrimPrefix(r.Root, h.iris.Base+"/")
 }
 
 func (h *Handlers) conversationsPage(c echo.Context) error {
@@ -301,7 +314,7 @@ func (h *Handlers) conversationsPage(c echo.Context) error {
 		}
 		for _, r := range list {
 			v.Rows = append(v.Rows, convRow{replyView: viewOf(r), Status: string(r.Status), InReplyTo: r.InReplyTo,
-				Root: r.Root, RootLabel: h.rootLabel(r), Question: r.Question, Read: r.Read})
+				Root: r.Root, RootLabel: h.rootLabel(c, r), Question: r.Question, Read: r.Read})
 		}
 	}
 	page := c.Render(http.StatusOK, "conversations.html", web.Page{Title: web.T(c, "conv_title"), Data: v})
