@@ -30,7 +30,7 @@ func (s *Service) announce(ctx context.Context, typ string, r Reply) error {
 		"type":     typ,
 		"actor":    s.fed.ActorID(),
 		"object":   r.ID,
-		"target":   map[string]any{"id": r.Context, "type": "OrderedCollection", "attributedTo": s.fed.ActorID()},
+		"target":   r.Context,
 		"to":       []string{Public},
 		"cc":       []string{s.fed.FollowersID()},
 	}
