@@ -73,14 +73,35 @@ func (s *Server) ActorJSON() ([]byte, error) {
 		Owner:        vocab.IRI(s.ActorID()),
 		PublicKeyPem: publicKeyPEM(s.actorKey),
 	}
-	return s.withExtras(a, map[string]any{
+	extra := map[string]any{
 		"discoverable":              true,
 		"manuallyApprovesFollowers": false,
 		// Mastodon's pinned posts and featured hashtags: empty, but present,
 		// since GoToSocial and Mastodon look for them on every actor.
 		"featured":     s.FeaturedID(),
 		"featuredTags": s.FeaturedTagsID(),
-	})
+	}
+	for k, v := range s.cfg.ActorExtras {
+		extra[k] = v
+	}
+	raw, err := s.withExtras(a, extra)
+	if err != nil || len(s.cfg.ActorTerms) == 0 {
+		return raw, err
+	}
+	// The actor's own terms join the shared context's term map.
+	m := map[string]any{}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	terms := map[string]any{}
+	for k, v := range actorContext[2].(map[string]any) {
+		terms[k] = v
+	}
+	for k, v := range s.cfg.ActorTerms {
+		terms[k] = v
+	}
+	m["@context"] = []any{actorContext[0], actorContext[1], terms}
+	return json.Marshal(m)
 }
 
 // ApplicationJSON returns the FEP-2677 application actor, which signs our

@@ -20,6 +20,8 @@ var (
 	ErrRejected = errors.New("rejected")
 	// ErrUnavailable: not now; the sender should retry later (503).
 	ErrUnavailable = errors.New("temporarily unavailable")
+	// ErrTooMany: the actor sent more than a stated limit allows (429).
+	ErrTooMany = errors.New("too many activities")
 )
 
 // The pipeline's own refusals, before any Inbox runs.
@@ -45,6 +47,7 @@ var statuses = []struct {
 	{errContentType, http.StatusUnsupportedMediaType},
 	{ErrRejected, http.StatusUnprocessableEntity},
 	{ErrUnavailable, http.StatusServiceUnavailable},
+	{ErrTooMany, http.StatusTooManyRequests},
 }
 
 // inboxStatus maps err to the status and the text the sender sees. Errors

@@ -73,6 +73,11 @@ type Config struct {
 	Delivery delivery.Options
 	// Inbox is told of incoming activities (nil: IgnoreInbox{}).
 	Inbox Inbox
+	// ActorExtras are more properties of the main actor document, e.g. the
+	// hub's "ogp:members"; ActorTerms are the JSON-LD terms they need,
+	// added to the actor's @context ({"ogp": "https://ogpnet.org/ns#"}).
+	ActorExtras map[string]any
+	ActorTerms  map[string]any
 	// ActorHTML renders the actor's profile page for browsers; when nil,
 	// browsers asking for the actor IRI are redirected to "/".
 	ActorHTML echo.HandlerFunc

@@ -13,10 +13,12 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +30,7 @@ import (
 
 	"github.com/ogpnet/ogpnet/federation"
 	"github.com/ogpnet/ogpnet/federation/fetch"
+	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/hub/api"
 	"github.com/ogpnet/ogpnet/hub/backfill"
 	"github.com/ogpnet/ogpnet/hub/ingest"
@@ -124,6 +127,10 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		BaseURL: cfg.BaseURL, Username: "hub", ActorType: "Group",
 		Name: cfg.Name, Summary: cfg.Summary, Lang: cfg.Lang, DB: cfg.DB, Guard: cfg.Guard,
 		Software: "ogpnet", Version: cfg.Version, Logger: cfg.Logger, Inbox: h.inbox,
+		// Nodes trust the hub's members (docs/discussion.md): the list is
+		// public, one link away from the actor.
+		ActorExtras: map[string]any{"ogp:members": membersCollectionIRI(cfg.BaseURL)},
+		ActorTerms:  map[string]any{"ogp": ogp.NS},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
@@ -186,6 +193,7 @@ func (h *Hub) routes() *echo.Echo {
 		h.auth.Routes(e.Group(""))
 	}
 	h.fed.Register(e)
+	e.GET(membersCollectionPath, h.membersCollection)
 	// One search index serves search and peers, on the pages and the API.
 	index := search.NewModelIndex(h.model)
 	similar := peers.NewModelIndex(index)
@@ -301,3 +309,37 @@ func (h *Hub) Members() *members.Service { return h.members }
 // Backfill pages every active member's outbox now (tests, admin tools),
 // except members another replica is walking at the moment.
 func (h *Hub) Backfill(ctx context.Context) error { return h.backfill.All(ctx) }
+
+// membersCollectionPath is the hub actor's "ogp:members": the actor IRIs of
+// its active member nodes, which nodes trust to skip reply review.
+const membersCollectionPath = "/users/hub/members"
+
+func membersCollectionIRI(base string) string {
+	return strings.TrimRight(base, "/") + membersCollectionPath
+}
+
+// membersCollection answers the public OrderedCollection of active members'
+// actor IRIs (unsigned GETs work, like the actor itself).
+func (h *Hub) membersCollection(c echo.Context) error {
+	var items []string
+	for _, m := range h.members.Active() {
+		items = append(items, m.Actor)
+	}
+	slices.Sort(items)
+	if items == nil {
+		items = []string{}
+	}
+	c.Response().Header().Add("Vary", "Accept")
+	body, err := json.Marshal(map[string]any{
+		"@context":     "https://www.w3.org/ns/activitystreams",
+		"id":           membersCollectionIRI(h.cfg.BaseURL),
+		"type":         "OrderedCollection",
+		"attributedTo": h.fed.ActorID(),
+		"totalItems":   len(items),
+		"orderedItems": items,
+	})
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, federation.ContentType+"; charset=utf-8", body)
+}

@@ -125,7 +125,7 @@ func TestFollowerReceivesCreateUpdateDelete(t *testing.T) {
 	mustStatus(t, resp, body, http.StatusCreated)
 	note := f.nextOf(t, "Create", cIRI+"/updates/")
 	nobj := note["object"].(map[string]any)
-	if nobj["type"] != "Note" || nobj["inReplyTo"] != cIRI || nobj["context"] != cIRI+"/updates" ||
+	if nobj["type"] != "Note" || nobj["inReplyTo"] != cIRI || nobj["context"] != cIRI+"/context" ||
 		!strings.Contains(nobj["content"].(string), "Se concluyó el diseño.") || nobj["summary"] != nil {
 		t.Errorf("Note: %v", nobj)
 	}

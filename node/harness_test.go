@@ -205,7 +205,7 @@ type follower struct {
 // Inbox).
 func (f *follower) Object(_ context.Context, a *federation.Activity) error {
 	switch a.Type {
-	case "Create", "Update":
+	case "Create", "Update", "Add", "Remove":
 		return f.record(a)
 	}
 	return nil
@@ -258,6 +258,9 @@ func (f *follower) nextOf(t *testing.T, typ, objectPrefix string) map[string]any
 		for i, a := range f.got {
 			obj, _ := a["object"].(map[string]any)
 			id, _ := obj["id"].(string)
+			if s, ok := a["object"].(string); ok {
+				id = s // Add, Remove: the object by IRI
+			}
 			match := id == objectPrefix || (strings.HasSuffix(objectPrefix, "/") && strings.HasPrefix(id, objectPrefix))
 			if !f.taken[i] && a["type"] == typ && match {
 				f.taken[i] = true

@@ -37,6 +37,7 @@ import (
 	"github.com/ogpnet/ogpnet/internal/store"
 	"github.com/ogpnet/ogpnet/internal/store/migrate"
 	"github.com/ogpnet/ogpnet/internal/web"
+	"github.com/ogpnet/ogpnet/node/conversation"
 	"github.com/ogpnet/ogpnet/node/plan"
 	"github.com/ogpnet/ogpnet/node/planstore"
 	"github.com/ogpnet/ogpnet/node/service"
@@ -68,6 +69,12 @@ type Config struct {
 	// Notice is a catalogue message id shown as a banner on every page
 	// (the demo labels its sample data with "site_demo_notice").
 	Notice string
+	// Replies is how replies from the fediverse are taken: open, review
+	// (the default: held for an operator) or off (docs/discussion.md).
+	Replies conversation.Mode
+	// ReplyRatePerHour limits replies per actor and hour (0: the default,
+	// conversation.DefaultRatePerHour).
+	ReplyRatePerHour int
 	// Timeouts are the per-request deadlines (the import routes get the
 	// long ones); zero fields take web.DefaultTimeouts. Serve Handler with
 	// web.NewHTTPServer and the same value.
@@ -81,6 +88,7 @@ type Node struct {
 	auth  *auth.Auth
 	login bool // browser sign-in is configured
 	svc   *service.Service
+	conv  *conversation.Service
 	web   *nodeweb.Handlers
 	e     *echo.Echo
 	iris  ogp.IRIs
@@ -125,10 +133,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	var err error
+	in := &inbox{}
 	n.fed, err = federation.New(ctx, federation.Config{
 		BaseURL: cfg.BaseURL, Username: cfg.Slug, ActorType: "Organization",
 		Name: cfg.Name, Summary: cfg.Summary, Lang: cfg.Lang, DB: cfg.DB, Guard: cfg.Guard,
-		Version: cfg.Version, Logger: cfg.Logger, Delivery: cfg.Delivery,
+		Version: cfg.Version, Logger: cfg.Logger, Delivery: cfg.Delivery, Inbox: in,
 		// The actor IRI is the government's profile for browsers.
 		// (n.web is built below, before anything is served.)
 		ActorHTML: func(c echo.Context) error { return n.web.ActorPage(c) },
@@ -151,6 +160,14 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		"progressUpdates", loaded.Updates, "took", loaded.Took)
 	wire := plan.Wire{IRIs: n.iris, Lang: cfg.Lang, Jurisdiction: cfg.Name}
 	n.svc = service.New(st, n.fed, wire, cfg.Logger)
+	n.conv, err = conversation.New(ctx, conversation.Config{
+		DB: cfg.DB, Fed: n.fed, Mode: cfg.Replies, Lookup: n.lookupObject, Lang: cfg.Lang,
+		RatePerHour: cfg.ReplyRatePerHour, Log: cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	in.conv = n.conv
 
 	if err := n.setupAuth(ctx); err != nil {
 		return nil, err
@@ -158,7 +175,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.web = nodeweb.New(nodeweb.Deps{
 		Site: nodeweb.Site{Name: cfg.Name, Summary: cfg.Summary, Slug: cfg.Slug, Host: n.fed.Host(),
 			Lang: cfg.Lang, Languages: cfg.Languages},
-		Service: n.svc, Auth: n.auth, Login: n.login, IRIs: n.iris, Now: n.fed.Now,
+		Service: n.svc, Conversations: n.conv, Lookup: n.lookupObject, Auth: n.auth, Login: n.login, IRIs: n.iris, Now: n.fed.Now,
 	})
 	if err := n.setupEcho(); err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ogpnet/ogpnet/cmd/ogpnet/demo"
+	"github.com/ogpnet/ogpnet/node/conversation"
 )
 
 func runDemo(ctx context.Context, args []string) error {
@@ -16,6 +17,7 @@ func runDemo(ctx context.Context, args []string) error {
 	data := fs.String("data", "./data/demo", "data folder; a second run resumes from it")
 	reset := fs.Bool("reset", false, "delete the data folder first and start over")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	replies := fs.String("replies", "review", "replies to the pilots from the fediverse: open, review or off")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -28,12 +30,14 @@ func runDemo(ctx context.Context, args []string) error {
 			return nil
 		},
 		func() error { return checkLogLevel(*logLevel) },
+		func() error { return checkReplies(*replies, 1) },
 	); err != nil {
 		return err
 	}
 	c := common{logLevel: *logLevel, logFormat: "text"}
 	started := time.Now()
-	d, err := demo.Start(ctx, demo.Options{Addr: *addr, DataDir: *data, Reset: *reset, Version: version, Logger: c.logger()})
+	d, err := demo.Start(ctx, demo.Options{Addr: *addr, DataDir: *data, Reset: *reset, Version: version, Logger: c.logger(),
+		Replies: conversation.Mode(*replies)})
 	if err != nil {
 		return err
 	}

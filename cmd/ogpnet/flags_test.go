@@ -75,6 +75,8 @@ func TestBadFlags(t *testing.T) {
 	}{
 		{"lang", nil, with(node, "--lang", "!!"), `--lang "!!": not a BCP 47 language tag`},
 		{"languages", nil, with(node, "--languages", "es,e n"), `--languages "e n": not a BCP 47 language tag`},
+		{"replies", nil, with(node, "--replies", "maybe"), `--replies "maybe": must be open, review or off`},
+		{"reply rate", nil, with(node, "--reply-rate", "0"), `--reply-rate 0: must be from 1 to 10000`},
 		{"slug", nil, with(node, "--name", "Jalisco_2"), `--name "Jalisco_2": must be lower-case letters`},
 		{"url query", nil, with(node, "--url", "https://ogp.jalisco.example/?a=1"), `--url "https://ogp.jalisco.example/?a=1": must not have a query`},
 		{"url fragment", nil, with(node, "--url", "https://ogp.jalisco.example/#x"), `must not have a fragment`},
@@ -108,6 +110,7 @@ func TestBadFlags(t *testing.T) {
 		{"hub url", nil, with(hub, "--url", "https://hub.example?x"), `--url "https://hub.example?x": must not have a query`},
 		{"demo addr", nil, []string{"demo", "--addr", "nonsense"}, `--addr "nonsense": must be host:port`},
 		{"demo log level", nil, []string{"demo", "--log-level", "loud"}, `--log-level "loud"`},
+		{"demo replies", nil, []string{"demo", "--replies", "all"}, `--replies "all": must be open, review or off`},
 		{"token slug", nil, []string{"token", "--name", "Bad Name"}, `--name "Bad Name": must be lower-case letters`},
 		{"token label", nil, []string{"token", "--name", "x", "--label", " "}, `--label: must not be empty`},
 		{"store addr", nil, []string{"store", "--addr", "nonsense"}, `--addr "nonsense": must be host:port`},

@@ -19,6 +19,7 @@ import (
 	"github.com/ogpnet/ogpnet/internal/auth"
 	"github.com/ogpnet/ogpnet/internal/store"
 	"github.com/ogpnet/ogpnet/node"
+	"github.com/ogpnet/ogpnet/node/conversation"
 )
 
 // serverFlags are the flags ogpnet node and ogpnet hub share: the common
@@ -135,8 +136,11 @@ func runNode(ctx context.Context, args []string) error {
 	display := fs.String("display-name", "", "the government's display name (default: the slug)")
 	lang := fs.String("lang", "en", "default content language (BCP 47)")
 	langs := fs.String("languages", "", "comma-separated languages the node publishes (default: --lang and en)")
+	replies := fs.String("replies", "review", "replies from the fediverse: open (shown at once), review (held for an operator) or off (refused, but from the hub and its members)")
+	replyRate := fs.Int("reply-rate", conversation.DefaultRatePerHour, "replies one account may send per hour; more are refused (429)")
 	check := func() error {
 		return checks(
+			func() error { return checkReplies(*replies, *replyRate) },
 			func() error { return checkSlug("--name", *slug) },
 			func() error { return checkBaseURL("--url", *base) },
 			func() error { return checkText("--display-name", *display, 200) },
@@ -172,6 +176,7 @@ func runNode(ctx context.Context, args []string) error {
 		BaseURL: *base, Slug: *slug, Name: name, Lang: *lang, Languages: languages,
 		DB: st.DB("ogpnet_" + dbSafe(*slug)), Auth: c.oidc.config(*base), Guard: g,
 		Version: version, Logger: log, Metrics: newRegistry(), Timeouts: serverTimeouts,
+		Replies: conversation.Mode(*replies), ReplyRatePerHour: *replyRate,
 	})
 	if err != nil {
 		return err

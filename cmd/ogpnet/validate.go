@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/ogpnet/ogpnet/federation/ogp"
+	"github.com/ogpnet/ogpnet/node/conversation"
 )
 
 // usagef returns a usageError (exit code 2, before anything is opened,
@@ -251,6 +252,17 @@ func checkMember(s string) error {
 func checkPositive(flag string, d time.Duration) error {
 	if d <= 0 {
 		return usagef("%s %s: must be positive", flag, d)
+	}
+	return nil
+}
+
+// checkReplies checks --replies and --reply-rate.
+func checkReplies(mode string, rate int) error {
+	if _, err := conversation.ParseMode(mode); err != nil {
+		return usagef("--replies %q: %v", mode, err)
+	}
+	if rate < 1 || rate > 10000 {
+		return usagef("--reply-rate %d: must be from 1 to 10000 replies per hour", rate)
 	}
 	return nil
 }

@@ -43,9 +43,21 @@ func (i IRIs) Commitment(id string) string {
 	return i.Base + "/commitments/" + url.PathEscape(id)
 }
 
-// Updates is a commitment's progress collection, used as the "context"
-// (thread) of the commitment and its updates.
+// Updates is a commitment's progress collection.
 func (i IRIs) Updates(commitmentID string) string { return i.Commitment(commitmentID) + "/updates" }
+
+// Conversation is a commitment's conversation collection, the "context"
+// of the commitment, its updates and every reply in their threads
+// (FEP-171b; docs/discussion.md).
+func (i IRIs) Conversation(commitmentID string) string {
+	return i.Commitment(commitmentID) + "/context"
+}
+
+// PlanConversation is a plan's conversation collection.
+func (i IRIs) PlanConversation(planID string) string { return i.Plan(planID) + "/context" }
+
+// Replies is the "replies" collection of any object of the node.
+func Replies(objectIRI string) string { return objectIRI + "/replies" }
 
 // Update is {base}/commitments/{commitmentID}/updates/{updateID}.
 func (i IRIs) Update(commitmentID, updateID string) string {

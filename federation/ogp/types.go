@@ -169,6 +169,32 @@ type Post struct {
 	Updated      time.Time `json:"updated,omitzero"`
 	To           IRIList   `json:"to,omitempty"`
 	CC           IRIList   `json:"cc,omitempty"`
+	// Replies lists the approved replies, as Mastodon exposes them.
+	Replies *RepliesCollection `json:"replies,omitempty"`
+}
+
+// RepliesCollection is an object's "replies": a Collection whose first
+// page lists the approved direct replies' IRIs (Mastodon's shape).
+type RepliesCollection struct {
+	ID    string      `json:"id"`
+	Type  string      `json:"type"`
+	First RepliesPage `json:"first"`
+}
+
+// RepliesPage is the one page of a RepliesCollection.
+type RepliesPage struct {
+	Type   string   `json:"type"`
+	PartOf string   `json:"partOf"`
+	Items  []string `json:"items"`
+}
+
+// NewReplies returns the replies collection of objectIRI with items.
+func NewReplies(objectIRI string, items []string) *RepliesCollection {
+	if items == nil {
+		items = []string{}
+	}
+	id := Replies(objectIRI)
+	return &RepliesCollection{ID: id, Type: "Collection", First: RepliesPage{Type: "CollectionPage", PartOf: id, Items: items}}
 }
 
 // Commitment is the wire form of a commitment: an ActivityStreams Article
@@ -180,8 +206,9 @@ type Post struct {
 // GoToSocial turns it into a content warning (docs/vocabulary.md).
 type Commitment struct {
 	Post
-	// Thread is the ActivityStreams "context": the commitment's progress
-	// collection, which groups the commitment and its updates.
+	// Thread is the ActivityStreams "context": the commitment's
+	// conversation collection, which groups the commitment, its updates and
+	// the replies in their threads.
 	Thread string `json:"context,omitempty"`
 	Tag    []Tag  `json:"tag,omitempty"`
 
@@ -235,6 +262,8 @@ type ProgressUpdate struct {
 	To           IRIList   `json:"to,omitempty"`
 	CC           IRIList   `json:"cc,omitempty"`
 	Tag          []Tag     `json:"tag,omitempty"`
+	// Replies lists the approved replies, as Mastodon exposes them.
+	Replies *RepliesCollection `json:"replies,omitempty"`
 
 	Date             Date              `json:"ogp:date"`
 	Completion       Completion        `json:"ogp:completion,omitempty"`
@@ -269,7 +298,9 @@ type Participation struct {
 // summary; Summary is only read from older producers.
 type ActionPlan struct {
 	Post
-	Tag []Tag `json:"tag,omitempty"`
+	// Thread is the plan's conversation collection ("context").
+	Thread string `json:"context,omitempty"`
+	Tag    []Tag  `json:"tag,omitempty"`
 
 	Lead          string         `json:"ogp:lead,omitempty"`
 	LeadMap       LangMap        `json:"ogp:leadMap,omitempty"`

@@ -50,7 +50,7 @@ func (w Wire) Commitment(c Commitment) ogp.Commitment {
 	}
 	out := ogp.Commitment{
 		Post:           w.post(ogp.TypeCommitment, id, nameMap, contentMap, c.Created, c.Updated),
-		Thread:         w.IRIs.Updates(c.ID),
+		Thread:         w.IRIs.Conversation(c.ID),
 		Tag:            tags,
 		Lead:           leadMap[w.Lang],
 		LeadMap:        leadMap,
@@ -123,7 +123,7 @@ func (w Wire) ProgressUpdate(u ProgressUpdate, c Commitment) ogp.ProgressUpdate 
 		AttributedTo: w.IRIs.Actor(),
 		URL:          id,
 		InReplyTo:    cIRI,
-		Thread:       w.IRIs.Updates(c.ID),
+		Thread:       w.IRIs.Conversation(c.ID),
 		Content:      contentMap[w.Lang],
 		ContentMap:   contentMap,
 		Published:    u.Created.UTC(),
@@ -131,6 +131,7 @@ func (w Wire) ProgressUpdate(u ProgressUpdate, c Commitment) ogp.ProgressUpdate 
 		To:           ogp.IRIList{ogp.Public},
 		CC:           ogp.IRIList{w.IRIs.Followers()},
 		Tag:          tags,
+		Replies:      ogp.NewReplies(id, nil),
 		Date:         u.Date,
 		Completion:   u.Completion,
 		Evidence:     append([]string(nil), u.Evidence...),
@@ -161,6 +162,7 @@ func (w Wire) post(typ, id string, names, contents ogp.LangMap, created, saved t
 		Updated:      editedAt(created, saved),
 		To:           ogp.IRIList{ogp.Public},
 		CC:           ogp.IRIList{w.IRIs.Followers()},
+		Replies:      ogp.NewReplies(id, nil),
 	}
 }
 
@@ -190,6 +192,7 @@ func (w Wire) ActionPlan(p ActionPlan, commitments []Commitment) ogp.ActionPlan 
 	}
 	out := ogp.ActionPlan{
 		Post:         w.post(ogp.TypeActionPlan, id, nameMap, contentMap, p.Created, p.Updated),
+		Thread:       w.IRIs.PlanConversation(p.ID),
 		Lead:         leadMap[w.Lang],
 		LeadMap:      leadMap,
 		Jurisdiction: p.Jurisdiction,

@@ -65,7 +65,11 @@ func (h *Handlers) commitmentObject(c echo.Context) error {
 	if cm.Deleted {
 		return h.gone(c, iri, ogp.TypeCommitment, cm.DeletedAt)
 	}
-	return h.negotiated(c, func() any { return h.wire.Commitment(cm) },
+	return h.negotiated(c, func() any {
+		o := h.wire.Commitment(cm)
+		o.Replies = ogp.NewReplies(iri, h.conv.RepliesOf(iri))
+		return o
+	},
 		func(c echo.Context) error { return h.commitmentPage(c, cm) })
 }
 
@@ -91,12 +95,17 @@ func (h *Handlers) updateObject(c echo.Context) error {
 	if u.Deleted {
 		return h.gone(c, iri, ogp.TypeProgressUpdate, u.DeletedAt)
 	}
-	return h.negotiated(c, func() any { return h.wire.ProgressUpdate(u, cm) },
+	return h.negotiated(c, func() any {
+		o := h.wire.ProgressUpdate(u, cm)
+		o.Replies = ogp.NewReplies(iri, h.conv.RepliesOf(iri))
+		return o
+	},
 		func(c echo.Context) error { return h.updatePage(c, cm, u) })
 }
 
-// updatesCollection is a commitment's "context" (FEP-7888): an
-// OrderedCollection of its progress updates, newest first. Browsers go to
+// updatesCollection is a commitment's progress collection: an
+// OrderedCollection of its progress updates, newest first, part of the
+// commitment's conversation ("context", conversationCollection). Browsers go to
 // the commitment page's timeline.
 func (h *Handlers) updatesCollection(c echo.Context) error {
 	web.SetVaryAccept(c)
@@ -126,7 +135,7 @@ func (h *Handlers) updatesCollection(c echo.Context) error {
 		"id":           iri,
 		"type":         "OrderedCollection",
 		"attributedTo": h.iris.Actor(),
-		"context":      iri,
+		"context":      h.iris.Conversation(id),
 		"totalItems":   len(items),
 		"orderedItems": items,
 	})
@@ -148,6 +157,11 @@ func (h *Handlers) planObject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.negotiated(c, func() any { return h.svc.PlanObject(ctx, p, cs) },
+	return h.negotiated(c, func() any {
+		o := h.svc.PlanObject(ctx, p, cs)
+		iri := h.iris.Plan(p.ID)
+		o.Replies = ogp.NewReplies(iri, h.conv.RepliesOf(iri))
+		return o
+	},
 		func(c echo.Context) error { return h.planPage(c, p, cs) })
 }

@@ -86,12 +86,13 @@ type adminView struct {
 	Plans       []planCard
 	Commitments []commitmentRow
 	LoginURL    string
+	Unread      int // replies no operator has seen (Conversations)
 }
 
 func (h *Handlers) adminHome(c echo.Context) error {
 	ctx := c.Request().Context()
 	lang := web.Lang(c)
-	v := adminView{}
+	v := adminView{Unread: h.conv.Unread()}
 	ps, err := h.store.ListPlans(ctx)
 	if err != nil {
 		return err

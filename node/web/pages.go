@@ -252,6 +252,7 @@ type commitmentView struct {
 	Updates                         []updateRow
 	Updated                         string
 	Operator                        bool
+	Thread                          threadView
 }
 
 func (h *Handlers) commitmentPage(c echo.Context, cm plan.Commitment) error {
@@ -266,7 +267,8 @@ func (h *Handlers) commitmentPage(c echo.Context, cm plan.Commitment) error {
 		Start: string(cm.StartDate), End: string(cm.EndDate),
 		Government: cm.OtherActors.Government, CivilSociety: cm.OtherActors.CivilSociety,
 		Problem: tv(cm.Problem, lang), Objective: tv(cm.Objective, lang), Description: tv(cm.Description, lang),
-		Updated: cm.Updated.UTC().Format("2006-01-02T15:04:05Z"), Operator: isOperator(c)}
+		Updated: cm.Updated.UTC().Format("2006-01-02T15:04:05Z"), Operator: isOperator(c),
+		Thread: h.thread(h.iris.Commitment(cm.ID))}
 	if p, err := h.store.GetPlan(ctx, cm.PlanID); err == nil {
 		v.PlanTitle = tv(p.Title, lang)
 	}
@@ -306,11 +308,13 @@ type updateView struct {
 	CommitmentID    string
 	CommitmentTitle textView
 	Operator        bool
+	Thread          threadView
 }
 
 func (h *Handlers) updatePage(c echo.Context, cm plan.Commitment, u plan.ProgressUpdate) error {
 	lang := web.Lang(c)
 	v := updateView{CommitmentID: cm.ID, CommitmentTitle: tv(cm.Title, lang),
-		updateRow: h.updateRowOf(c, cm, u, lang), Operator: isOperator(c)}
+		updateRow: h.updateRowOf(c, cm, u, lang), Operator: isOperator(c),
+		Thread: h.thread(h.iris.Update(cm.ID, u.ID))}
 	return c.Render(http.StatusOK, "update.html", web.Page{Title: web.T(c, "node_update_title", "ID", cm.ID), Data: v, Alternate: v.IRI})
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/internal/auth"
+	"github.com/ogpnet/ogpnet/node/conversation"
 )
 
 // Routes mounts the node's own routes beside federation's: the one table of
@@ -25,6 +26,15 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	pub.GET("/commitments/:id", h.commitmentObject)
 	pub.GET("/commitments/:id/updates/:uid", h.updateObject)
 	e.GET("/commitments/:id/updates", h.updatesCollection)
+	// Conversations (docs/discussion.md): contexts, replies collections and
+	// the node's own Notes.
+	e.GET("/commitments/:id/context", h.conversationCollection)
+	e.GET("/plans/:id/context", h.conversationCollection)
+	e.GET("/commitments/:id/replies", h.repliesCollection)
+	e.GET("/commitments/:id/updates/:uid/replies", h.repliesCollection)
+	e.GET("/plans/:id/replies", h.repliesCollection)
+	e.GET("/notes/:id/replies", h.repliesCollection)
+	pub.GET("/notes/:id", h.noteObject)
 	e.GET(ogp.ContextPath, h.contextDocument)
 
 	// Sign-in, sign-out and the token routes; without an issuer (tokens-only
@@ -56,6 +66,11 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	admin.GET("/import", h.importForm)
 	admin.POST("/import", h.importSubmit)
 	admin.GET("/import/jobs/:id", h.importJobPage)
+	admin.GET("/conversations", h.conversationsPage)
+	admin.POST("/conversations/answer", h.answerSubmit)
+	admin.POST("/conversations/:action", h.conversationAction)
+	admin.GET("/questions/new", h.questionForm)
+	admin.POST("/questions", h.questionSubmit)
 	admin.GET("/tokens", h.tokensPage)
 	admin.POST("/tokens", h.tokenCreate)
 	admin.POST("/tokens/:id/revoke", h.tokenRevoke)
@@ -79,4 +94,10 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	api.DELETE("/commitments/:id/updates/:uid", h.apiDeleteUpdate, op...)
 	api.POST("/import", h.apiImport, op...)
 	api.GET("/import/jobs/:id", h.apiImportJob, auth.RequireOperator)
+	// Conversations: operator only, reads included (held replies are not
+	// public).
+	api.GET("/replies", h.apiReplies, auth.RequireOperator)
+	api.POST("/replies/approve", h.apiModerate(conversation.Approved), op...)
+	api.POST("/replies/hide", h.apiModerate(conversation.Hidden), op...)
+	api.POST("/questions", h.apiQuestion, op...)
 }

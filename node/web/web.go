@@ -13,6 +13,7 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/internal/auth"
 	"github.com/ogpnet/ogpnet/internal/web"
+	"github.com/ogpnet/ogpnet/node/conversation"
 	"github.com/ogpnet/ogpnet/node/plan"
 	"github.com/ogpnet/ogpnet/node/planstore"
 	"github.com/ogpnet/ogpnet/node/service"
@@ -40,7 +42,11 @@ type Site struct {
 type Deps struct {
 	Site    Site
 	Service *service.Service
-	Auth    *auth.Auth
+	// Conversations are the node's threads (node/conversation); Lookup
+	// finds the node object an IRI names and its thread.
+	Conversations *conversation.Service
+	Lookup        func(ctx context.Context, iri string) (conversation.Thread, bool, error)
+	Auth          *auth.Auth
 	// Login is true when browser sign-in is configured (else tokens only).
 	Login bool
 	IRIs  ogp.IRIs
@@ -49,14 +55,16 @@ type Deps struct {
 
 // Handlers serves the node's pages, forms and API.
 type Handlers struct {
-	site  Site
-	svc   *service.Service
-	store *planstore.Store // reads
-	wire  plan.Wire
-	auth  *auth.Auth
-	login bool
-	iris  ogp.IRIs
-	now   func() time.Time
+	site   Site
+	svc    *service.Service
+	conv   *conversation.Service
+	lookup func(ctx context.Context, iri string) (conversation.Thread, bool, error)
+	store  *planstore.Store // reads
+	wire   plan.Wire
+	auth   *auth.Auth
+	login  bool
+	iris   ogp.IRIs
+	now    func() time.Time
 }
 
 // New returns the handlers over d.
@@ -65,7 +73,8 @@ func New(d Deps) *Handlers {
 	if now == nil {
 		now = time.Now
 	}
-	return &Handlers{site: d.Site, svc: d.Service, store: d.Service.Store(), wire: d.Service.Wire(),
+	return &Handlers{site: d.Site, svc: d.Service, conv: d.Conversations, lookup: d.Lookup,
+		store: d.Service.Store(), wire: d.Service.Wire(),
 		auth: d.Auth, login: d.Login, iris: d.IRIs, now: now}
 }
 

@@ -37,6 +37,7 @@ import (
 	"github.com/ogpnet/ogpnet/internal/store"
 	"github.com/ogpnet/ogpnet/internal/web"
 	"github.com/ogpnet/ogpnet/node"
+	"github.com/ogpnet/ogpnet/node/conversation"
 )
 
 //go:embed data/*.json
@@ -74,6 +75,8 @@ type Options struct {
 	Out     io.Writer // where the start-up banner goes (default os.Stdout)
 	// BackfillInterval of the hub (default 1 min in the demo).
 	BackfillInterval time.Duration
+	// Replies is the pilots' --replies setting (default review).
+	Replies conversation.Mode
 	// Timeouts of the listener and of every server behind it; zero fields
 	// take web.DefaultTimeouts, as for the standalone servers.
 	Timeouts web.Timeouts
@@ -178,7 +181,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 			DB:   d.store.DB("ogpnet_" + strings.ReplaceAll(p.Slug, "-", "_")),
 			Auth: d.authConfig(p.Slug, devClient), Version: opts.Version, Timeouts: opts.Timeouts,
 			Logger: opts.Logger.With("node", p.Slug), Metrics: prometheus.NewRegistry(),
-			Notice: "site_demo_notice",
+			Notice: "site_demo_notice", Replies: opts.Replies,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: node %s: %w", p.Slug, err)
