@@ -21,6 +21,7 @@ build:
 # The whole suite: unit, store, federation over loopback, OIDC, browser tests.
 test:
 	bash .ci/install-chromium
+	bash .ci/install-axe
 	bash .ci/check-charts
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 14m $(PKGS)
@@ -42,8 +43,14 @@ image:
 	$(ENGINE) build -f Containerfile --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 
 # Hub plus the 15 pilot nodes on http://*.localhost:8080 (see README).
+# Build first, saying so: the first build compiles for about a minute, and
+# `go run` would print nothing meanwhile. -v lists each package as it compiles
+# (nothing when the build cache is warm).
 demo:
-	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/ogpnet demo $(ARGS)
+	@echo "make demo: building $(BIN) (the first build takes about a minute; packages are listed as they compile)…"
+	$(GO) build -v -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ogpnet
+	@echo "make demo: starting the hub and the 15 pilot nodes…"
+	./$(BIN) demo $(ARGS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./federation/... ./hub/... ./node/... ./cmd/ogpnet/demo/...

@@ -28,6 +28,25 @@ This test identity provider accepts the demo accounts only.</p>
 <p><button type="submit">Sign in</button></p>
 </form></body></html>`))
 
+// indexTmpl is the provider's root page: its address is what the demo
+// prints, so it must answer, and say what it is and where to start.
+var indexTmpl = template.Must(template.New("index").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Development OpenID provider — not for production</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family:sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem">
+<main>
+<h1>Development OpenID provider</h1>
+<p role="note" style="background:#fde68a;padding:.75rem;border:2px solid #b45309"><strong>Not for production.</strong>
+This test identity provider knows the demo accounts only.</p>
+<p>Sign in from an application: follow its <q>Log in</q> link (or open a page that needs signing in), and it sends you to this provider's sign-in form, then back.</p>
+<p>OpenID Connect discovery: <a href="{{.}}/.well-known/openid-configuration">{{.}}/.well-known/openid-configuration</a></p>
+</main></body></html>`))
+
+func (p *Provider) indexPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = indexTmpl.Execute(w, p.issuer)
+}
+
 type loginView struct {
 	Action, ID, Username, Error string
 }

@@ -114,6 +114,7 @@ func New(cfg Config) (*Provider, error) {
 	}
 	p := &Provider{issuer: issuer, op: prov, store: st, logger: cfg.Logger, foreignKey: foreign}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", p.indexPage)
 	mux.HandleFunc("GET /login", p.loginPage)
 	mux.HandleFunc("POST /login", p.loginSubmit)
 	mux.Handle("/oauth/token", http.HandlerFunc(p.token))

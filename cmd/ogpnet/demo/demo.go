@@ -347,8 +347,8 @@ func (d *Demo) printBanner() {
 		u, pw := OperatorLogin(p.Slug)
 		fmt.Fprintf(w, "  %-18s %-40s %s / %s\n", p.Slug, d.URL(p.Slug)+"/", u, pw)
 	}
-	fmt.Fprintf(w, "\n  Hub staff login: %s / %s\n", StaffLogin, StaffPassword)
-	fmt.Fprintf(w, "  Development sign-in (not for production): %s/\n", d.URL("login"))
+	fmt.Fprintf(w, "\n  Operators sign in at <node>/admin; hub staff at %s/staff/members (%s / %s)\n", d.URL("hub"), StaffLogin, StaffPassword)
+	fmt.Fprintf(w, "  Development OpenID provider (not for production): %s/\n", d.URL("login"))
 	fmt.Fprintf(w, "  API tokens per node: %s\n\nPress Ctrl-C to stop.\n", d.TokensFile())
 }
 

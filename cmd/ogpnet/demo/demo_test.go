@@ -57,7 +57,8 @@ func TestDemoEndToEnd(t *testing.T) {
 	want := readSample(t, r.d)
 	waitForSample(t, r.d, want, started)
 
-	ctx := browsertest.New(t, browsertest.WithTimeout(90*time.Second))
+	// 90 s for the walk-through, 3 min for the accessibility sweep after it.
+	ctx := browsertest.New(t, browsertest.WithTimeout(270*time.Second))
 	b := &browser{t: t, ctx: ctx}
 	hub := r.d.URL("hub")
 	model := r.d.Hub.ReadModel()
@@ -74,6 +75,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	if !slices.Equal(listed, names) {
 		t.Errorf("the hub's home lists %d pilots %q, want the 15 pilots %q", len(listed), listed, names)
 	}
+	pilotPage := b.strings(`Array.from(document.querySelectorAll("ul.pilots li.card h3 a")).map(a => a.href)`)
 
 	// 2. The comparison, filtered by a theme through the GET form.
 	b.do(chromedp.Navigate(hub+"/compare"), chromedp.WaitVisible(`#f-theme`))
@@ -207,6 +209,10 @@ func TestDemoEndToEnd(t *testing.T) {
 	if tl := b.text(`ol.timeline`); !strings.Contains(tl, unique) {
 		t.Errorf("the hub's commitment page in the browser lacks the update: %q", tl)
 	}
+
+	// 6. The banner's addresses answer, and every page kind passes axe.
+	checkBannerLinks(t, r)
+	checkAccessibility(t, r, b, slug, []string{pilotPage[0], page})
 }
 
 // TestDemoRestartKeepsData stops a demo and starts it again on the same data
