@@ -182,7 +182,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 
 func (h *Hub) routes() *echo.Echo {
 	e := web.NewEcho(web.Options{
-		Logger: h.cfg.Logger, Registry: h.cfg.Metrics, Timeouts: h.cfg.Timeouts,
+		Logger: h.cfg.Logger, Registry: h.cfg.Metrics, Timeouts: h.cfg.Timeouts, DefaultLang: h.cfg.Lang,
 		Ready: func(ctx context.Context) error { return h.cfg.DB.Client().Ping(ctx, nil) },
 	})
 	if h.cfg.Notice != "" {

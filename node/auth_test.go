@@ -152,6 +152,28 @@ func TestAPIValidation(t *testing.T) {
 	if !strings.Contains(body, "milestoneChanges[0].milestoneId") {
 		t.Errorf("422 body: %s", body)
 	}
+	// One answer lists every invalid field: a malformed date beside an
+	// unknown milestone (checked against the commitment), and a malformed
+	// date beside a plan that does not exist.
+	resp, body = do(t, c, http.MethodPost, api+"/commitments/JAL0001/updates",
+		map[string]any{"date": "2017-13-45", "text": map[string]string{"es": "x"}, "completion": "done",
+			"milestoneChanges": []map[string]string{{"milestoneId": "9", "status": "complete"}}}, bearer(tok))
+	mustStatus(t, resp, body, http.StatusUnprocessableEntity)
+	for _, f := range []string{`"field":"date"`, `"field":"completion"`, `"field":"milestoneChanges[0].milestoneId"`} {
+		if !strings.Contains(body, f) {
+			t.Errorf("a 422 for an update with three faults lacks %s: %s", f, body)
+		}
+	}
+	orphan := sampleCommitment("JAL0009")
+	orphan["planId"] = "2030-2032"
+	orphan["startDate"] = "someday"
+	resp, body = do(t, c, http.MethodPost, api+"/commitments", orphan, bearer(tok))
+	mustStatus(t, resp, body, http.StatusUnprocessableEntity)
+	for _, f := range []string{`"field":"planId"`, `"field":"startDate"`} {
+		if !strings.Contains(body, f) {
+			t.Errorf("a 422 for a commitment with a bad date and no plan lacks %s: %s", f, body)
+		}
+	}
 	resp, body = get(t, c, api+"/commitments/JAL0001", "application/json")
 	mustStatus(t, resp, body, http.StatusOK)
 	resp, body = get(t, c, api+"/commitments/NOPE0001", "application/json")

@@ -211,6 +211,7 @@ func (n *Node) setupEcho() error {
 	e := web.NewEcho(web.Options{
 		Logger: n.log, Registry: n.cfg.Metrics, Renderer: r, StatusOf: nodeweb.StatusOf,
 		LargeBodies: nodeweb.LargeBodies(), Timeouts: n.cfg.Timeouts, LongRoutes: nodeweb.LongRoutes(),
+		DefaultLang: n.cfg.Lang, // the UI speaks the node's language unless the reader asks otherwise
 		Ready: func(ctx context.Context) error { return n.cfg.DB.Client().Ping(ctx, nil) },
 	})
 	if n.cfg.Notice != "" {

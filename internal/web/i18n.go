@@ -29,6 +29,7 @@ const LangCookie = "lang"
 const (
 	ctxLang      = "web.lang"
 	ctxLocalizer = "web.localizer"
+	ctxSiteLang  = "web.siteLang"
 )
 
 // catalogue is the shared, process-wide message bundle. It is built once from
@@ -103,24 +104,53 @@ func SupportedLang(lang string) bool { return slices.Contains(catalogue.langs, l
 
 // matchAcceptLanguage picks the best supported language for an
 // Accept-Language header (q-values and regional variants such as es-MX are
-// handled by x/text's matcher).
-func matchAcceptLanguage(header string) string {
+// handled by x/text's matcher), or fallback when the header names none.
+func matchAcceptLanguage(header, fallback string) string {
 	if header == "" {
-		return DefaultLang
+		return fallback
 	}
 	tags, _, err := language.ParseAcceptLanguage(header)
 	if err != nil || len(tags) == 0 {
-		return DefaultLang
+		return fallback
 	}
 	_, idx, conf := catalogue.matcher.Match(tags...)
 	if conf == language.No {
-		return DefaultLang
+		return fallback
 	}
 	return catalogue.langs[idx]
 }
 
+// SiteLang makes lang the site's default UI language (a node's own
+// language): readers whose ?lang=, cookie and Accept-Language choose none
+// of the catalogue's languages get it instead of English. NewEcho installs
+// it from Options.DefaultLang, before everything else, so that even errors
+// raised early speak it. A lang without a catalogue changes nothing.
+func SiteLang(lang string) echo.MiddlewareFunc {
+	lang = baseLang(lang)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if !SupportedLang(lang) {
+			return next
+		}
+		return func(c echo.Context) error {
+			c.Set(ctxSiteLang, lang)
+			return next(c)
+		}
+	}
+}
+
+// baseLang reduces a BCP 47 tag to its language ("es-MX" → "es").
+func baseLang(tag string) string {
+	t, err := language.Parse(tag)
+	if err != nil {
+		return tag
+	}
+	b, _ := t.Base()
+	return b.String()
+}
+
 // resolveLang chooses the request's language: ?lang= (remembered in a
-// cookie), then the cookie, then Accept-Language, then English.
+// cookie), then the cookie, then Accept-Language, then the site's own
+// language (SiteLang), then English.
 func resolveLang(c echo.Context) string {
 	r := c.Request()
 	if q := r.URL.Query().Get("lang"); q != "" && SupportedLang(q) {
@@ -140,7 +170,11 @@ func resolveLang(c echo.Context) string {
 	if ck, err := r.Cookie(LangCookie); err == nil && SupportedLang(ck.Value) {
 		return ck.Value
 	}
-	return matchAcceptLanguage(r.Header.Get("Accept-Language"))
+	site, _ := c.Get(ctxSiteLang).(string)
+	if site == "" {
+		site = DefaultLang
+	}
+	return matchAcceptLanguage(r.Header.Get("Accept-Language"), site)
 }
 
 // I18n is the middleware that chooses the request's language and puts it

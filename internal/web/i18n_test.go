@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/labstack/echo/v4"
 )
 
 // readCatalogue returns a language's message ids and, for plural messages,
@@ -292,5 +293,47 @@ func TestFormatsPerLanguage(t *testing.T) {
 		if got := FormatNum(tc.lang, 1234567.5); got != tc.num {
 			t.Errorf("%s num = %q, want %q", tc.lang, got, tc.num)
 		}
+	}
+}
+
+// TestSiteLanguage: a server with its own language (a Spanish-speaking
+// node) speaks it to readers whose request chooses no catalogue language,
+// while Accept-Language, the cookie and ?lang= still win; a site language
+// without a catalogue (Georgian) leaves English as the default.
+func TestSiteLanguage(t *testing.T) {
+	for _, tc := range []struct {
+		name, site, query, cookie, acceptLang, want string
+	}{
+		{name: "no header: the node's language", site: "es", want: "es"},
+		{name: "regional site tag", site: "pt-BR", want: "pt"},
+		{name: "unsupported header: the node's language", site: "ko", acceptLang: "de, it", want: "ko"},
+		{name: "accept-language wins", site: "es", acceptLang: "en-GB,en;q=0.9", want: "en"},
+		{name: "cookie wins", site: "es", cookie: "fr", want: "fr"},
+		{name: "switch wins", site: "es", query: "pt", acceptLang: "es", want: "pt"},
+		{name: "site without a catalogue", site: "ka", want: "en"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := NewEcho(Options{DefaultLang: tc.site})
+			e.GET("/", func(c echo.Context) error { return c.String(http.StatusOK, Lang(c)) })
+			target := "/"
+			if tc.query != "" {
+				target += "?lang=" + tc.query
+			}
+			r := httptest.NewRequest("GET", target, nil)
+			if tc.cookie != "" {
+				r.AddCookie(&http.Cookie{Name: LangCookie, Value: tc.cookie})
+			}
+			if tc.acceptLang != "" {
+				r.Header.Set("Accept-Language", tc.acceptLang)
+			}
+			w := httptest.NewRecorder()
+			e.ServeHTTP(w, r)
+			if got := w.Body.String(); got != tc.want {
+				t.Errorf("language = %q, want %q", got, tc.want)
+			}
+			if got := w.Header().Get("Content-Language"); got != tc.want {
+				t.Errorf("Content-Language = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -74,6 +74,11 @@ type Options struct {
 	// LongRoutes (registered paths, e.g. "/api/v1/import") get
 	// Timeouts.LongRead and LongWrite instead: uploads.
 	LongRoutes []string
+	// DefaultLang is the UI language when neither ?lang=, the language
+	// cookie nor Accept-Language chooses one of the catalogue's languages: a
+	// node's own language (es for Jalisco). "" or a language without a
+	// catalogue means English.
+	DefaultLang string
 }
 
 // NewEcho returns an Echo v4 instance with the shared middleware chain and
@@ -110,6 +115,9 @@ func NewEcho(opts Options) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.Pre(HeadAsGet())
+	if opts.DefaultLang != "" && opts.DefaultLang != DefaultLang {
+		e.Pre(SiteLang(opts.DefaultLang))
+	}
 	e.HTTPErrorHandler = errorHandler(logger, opts.StatusOf)
 	if opts.Renderer != nil {
 		e.Renderer = opts.Renderer

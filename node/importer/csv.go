@@ -80,7 +80,7 @@ func (t *csvTable) text(r csvRow, base string) jsonshape.Text {
 }
 
 // readCSV reads one CSV input whole, resolving and checking its header.
-// Any error here makes the input unusable, so it stops at the first.
+// A file it cannot read stops it at once; header problems are all listed.
 func readCSV(source string, r io.Reader, known, required []string, l Limits) (*csvTable, []RowError) {
 	fail := func(row int, col, format string, args ...any) (*csvTable, []RowError) {
 		return nil, []RowError{{Source: source, Row: row, Column: col, Message: fmt.Sprintf(format, args...)}}
@@ -108,31 +108,46 @@ func readCSV(source string, r io.Reader, known, required []string, l Limits) (*c
 		return fail(1, "", "cannot read the header: %v", err)
 	}
 	t := &csvTable{source: source, cols: map[string]int{}}
+	// Every header problem at once (an operator fixes the file in one go);
+	// any of them makes the rows unreadable, so the rows are not read.
+	var headErrs []RowError
+	bad := func(col, format string, args ...any) {
+		headErrs = append(headErrs, RowError{Source: source, Row: 1, Column: col, Message: fmt.Sprintf(format, args...)})
+	}
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(h))
 		if !utf8.ValidString(name) {
-			return fail(1, "", "header cell %d is not valid UTF-8", i+1)
+			bad("", "header cell %d is not valid UTF-8", i+1)
+			continue
 		}
 		base, lang, tagged := strings.Cut(name, ":")
 		switch {
 		case name == "":
-			return fail(1, "", "header cell %d is empty", i+1)
+			bad("", "header cell %d is empty", i+1)
+			continue
 		case !slices.Contains(known, base):
-			return fail(1, truncate(name, 60), "unknown column; the columns are: %s", strings.Join(known, ", "))
+			bad(truncate(name, 60), "unknown column; the columns are: %s", strings.Join(known, ", "))
+			continue
 		case tagged && !slices.Contains(textColumns, base):
-			return fail(1, truncate(name, 60), "only text columns (%s) take a language suffix", strings.Join(textColumns, ", "))
+			bad(truncate(name, 60), "only text columns (%s) take a language suffix", strings.Join(textColumns, ", "))
+			continue
 		case tagged && !ogp.ValidLanguageTag(lang):
-			return fail(1, truncate(name, 60), "%q is not a language tag like en or es-MX", truncate(lang, 20))
+			bad(truncate(name, 60), "%q is not a language tag like en or es-MX", truncate(lang, 20))
+			continue
 		}
 		if _, dup := t.cols[name]; dup {
-			return fail(1, name, "the column appears twice")
+			bad(name, "the column appears twice")
+			continue
 		}
 		t.cols[name] = i
 	}
 	for _, req := range required {
 		if _, ok := t.cols[req]; !ok {
-			return fail(1, req, "required column is missing")
+			bad(req, "required column is missing")
 		}
+	}
+	if len(headErrs) > 0 {
+		return nil, headErrs
 	}
 	cr.FieldsPerRecord = len(header)
 	var errs []RowError

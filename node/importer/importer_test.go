@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -263,13 +264,24 @@ func TestRejectedWhole(t *testing.T) {
 			if b != nil {
 				t.Fatal("input accepted")
 			}
-			if len(errs) == 0 || errs[len(errs)-1].Column != tc.col || !strings.Contains(errs[len(errs)-1].Message, tc.msg) {
-				t.Errorf("errors = %v, want column %q message %q", errs, tc.col, tc.msg)
+			if !slices.ContainsFunc(errs, func(e RowError) bool { return e.Column == tc.col && strings.Contains(e.Message, tc.msg) }) {
+				t.Errorf("errors = %v, want column %q message %q among them", errs, tc.col, tc.msg)
 			}
 		})
 	}
+	// Every header problem comes in one answer, not one per attempt.
+	b, errs := Parse(FormatCSV, strings.NewReader("id,plan_id,titel,start_date:en,end_date,end_date\n"), l)
+	var cols []string
+	for _, e := range errs {
+		cols = append(cols, e.Column)
+	}
+	for _, want := range []string{"titel", "start_date:en", "end_date", "title", "start_date", "lead_institution"} {
+		if !slices.Contains(cols, want) {
+			t.Errorf("a header with five problems: errors name columns %q, want %q among them", cols, want)
+		}
+	}
 	// A byte-order mark and semicolon separators (Excel in es/fr locales) are fine.
-	b, errs := Parse(FormatCSV, strings.NewReader("\xEF\xBB\xBFid;plan_id;title;start_date;end_date;lead_institution\nJAL0001;2016-2018;Título, con coma;2017-01-01;2017-12-31;Secretaría\n"), l)
+	b, errs = Parse(FormatCSV, strings.NewReader("\xEF\xBB\xBFid;plan_id;title;start_date;end_date;lead_institution\nJAL0001;2016-2018;Título, con coma;2017-01-01;2017-12-31;Secretaría\n"), l)
 	if len(errs) > 0 || b.Rows[0].Commitment.Title.Get("es") != "Título, con coma" {
 		t.Errorf("BOM/semicolon file: %v", errs)
 	}

@@ -179,7 +179,7 @@ func (s *Service) UpdateCommitment(ctx context.Context, c plan.Commitment) (plan
 func (s *Service) saveCommitment(ctx context.Context, c plan.Commitment, touch bool) (plan.Commitment, planstore.ChangeKind, error) {
 	p, err := s.store.GetPlan(ctx, c.PlanID)
 	if errors.Is(err, ErrNotFound) {
-		return c, "", &plan.ValidationError{Fields: []plan.FieldError{{Field: "planId", Message: fmt.Sprintf("there is no action plan %q on this node", c.PlanID)}}}
+		return c, "", s.CheckCommitment(ctx, c) // the missing plan and every other invalid field
 	} else if err != nil {
 		return c, "", err
 	}

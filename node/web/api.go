@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,9 +46,13 @@ func mapped(fields []plan.FieldError, validate func() error) error {
 	return f.Err()
 }
 
-func (h *Handlers) commitmentFromJSON(in jsonshape.Commitment) (plan.Commitment, error) {
+// commitmentFromJSON maps a commitment from the public JSON shape. When
+// the shape itself has errors, the answer also lists every other invalid
+// field, those checked against the plan included, so that one 422 names
+// them all.
+func (h *Handlers) commitmentFromJSON(ctx context.Context, in jsonshape.Commitment) (plan.Commitment, error) {
 	c, errs := in.Domain(h.site.Lang)
-	return c, mapped(errs, c.Validate)
+	return c, mapped(errs, func() error { return h.svc.CheckCommitment(ctx, c) })
 }
 
 func (h *Handlers) commitmentToJSON(c plan.Commitment) jsonshape.Commitment {
@@ -68,10 +73,12 @@ func (h *Handlers) planToJSON(p plan.ActionPlan, cs []plan.Commitment) jsonshape
 
 // updateFromJSON maps a progress update on commitment commitmentID (the
 // one in the URL); its id, if any, is the caller's to set.
-func (h *Handlers) updateFromJSON(commitmentID string, in jsonshape.Update) (plan.ProgressUpdate, error) {
+func (h *Handlers) updateFromJSON(ctx context.Context, commitmentID string, in jsonshape.Update) (plan.ProgressUpdate, error) {
 	u, errs := in.Domain(h.site.Lang)
 	u.ID, u.CommitmentID = "", commitmentID
-	return u, mapped(errs, u.Validate)
+	// Milestone changes are checked against the commitment here too, so
+	// unknown milestones come in the same answer as the rest.
+	return u, mapped(errs, func() error { return h.svc.CheckUpdate(ctx, u) })
 }
 
 func (h *Handlers) updateToJSON(u plan.ProgressUpdate) jsonshape.Update {
@@ -247,7 +254,7 @@ func (h *Handlers) apiCreateCommitment(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	cm, err := h.commitmentFromJSON(in)
+	cm, err := h.commitmentFromJSON(c.Request().Context(), in)
 	if err != nil {
 		return err
 	}
@@ -264,7 +271,7 @@ func (h *Handlers) apiPutCommitment(c echo.Context) error {
 	if err := bindPut(c, &in, &in.ID); err != nil {
 		return err
 	}
-	cm, err := h.commitmentFromJSON(in)
+	cm, err := h.commitmentFromJSON(c.Request().Context(), in)
 	if err != nil {
 		return err
 	}
@@ -300,7 +307,7 @@ func (h *Handlers) apiPostUpdate(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	u, err := h.updateFromJSON(c.Param("id"), in)
+	u, err := h.updateFromJSON(c.Request().Context(), c.Param("id"), in)
 	if err != nil {
 		return err
 	}
@@ -324,7 +331,7 @@ func (h *Handlers) apiPutUpdate(c echo.Context) error {
 	if err := sameAsURL(c, urlID{"id", in.ID, "uid"}, urlID{"commitmentId", cid, "id"}); err != nil {
 		return err
 	}
-	u, err := h.updateFromJSON(c.Param("id"), in)
+	u, err := h.updateFromJSON(c.Request().Context(), c.Param("id"), in)
 	if err != nil {
 		return err
 	}

@@ -304,7 +304,7 @@ func (h *Handlers) commitmentSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cm, err := h.commitmentFromJSON(in)
+	cm, err := h.commitmentFromJSON(c.Request().Context(), in)
 	if err == nil {
 		if isNew {
 			cm, err = h.svc.CreateCommitment(c.Request().Context(), cm)
@@ -395,7 +395,7 @@ func (h *Handlers) updateSubmit(c echo.Context) error {
 		return err
 	}
 	in := h.updateFromForm(c, cm, false)
-	u, err := h.updateFromJSON(cm.ID, in)
+	u, err := h.updateFromJSON(c.Request().Context(), cm.ID, in)
 	if err == nil {
 		u, err = h.svc.PostUpdate(c.Request().Context(), u)
 	}
@@ -436,7 +436,7 @@ func (h *Handlers) updateEditSubmit(c echo.Context) error {
 	}
 	in := h.updateFromForm(c, cm, true)
 	in.ID = old.ID
-	u, err := h.updateFromJSON(cm.ID, in)
+	u, err := h.updateFromJSON(c.Request().Context(), cm.ID, in)
 	if err == nil {
 		u.ID = old.ID
 		_, _, err = h.svc.EditUpdate(c.Request().Context(), u)
