@@ -76,7 +76,7 @@ func TestOnlyOperatorsWrite(t *testing.T) {
 	noToken := url.Values{"date": form["date"], "text_es": form["text_es"]}
 	resp, body := do(t, ana, http.MethodPost, tn.base+"/admin/commitments/JAL0001/updates", noToken, nil)
 	mustStatus(t, resp, body, http.StatusForbidden)
-	resp, body = do(t, ana, http.MethodPost, tn.base+"/admin/commitments/JAL0001/updates", form, map[string]string{"Accept": "text/html"})
+	resp, body = do(t, ana, http.MethodPost, tn.base+"/admin/commitments/JAL0001/updates", form, map[string]string{"Accept": "text/html", "Accept-Language": "en"})
 	mustStatus(t, resp, body, http.StatusOK) // after the redirect to the public page
 	if !strings.Contains(body, "The call was published.") {
 		t.Errorf("the commitment page does not show the new update")

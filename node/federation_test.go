@@ -96,9 +96,15 @@ func TestFollowerReceivesCreateUpdateDelete(t *testing.T) {
 	}
 	r, html := get(t, c, cIRI, "text/html")
 	mustStatus(t, r, html, http.StatusOK)
-	// A reader without a language preference gets English, the translation.
-	if !strings.Contains(html, "State register of farm workers") || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
-		t.Errorf("HTML page: %s", r.Header.Get("Content-Type"))
+	// A reader without a language preference gets the node's own language;
+	// one whose browser asks for English gets the translation.
+	if !strings.Contains(html, "Registro estatal de jornaleros") || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("HTML page without a language preference: %s, not in Spanish", r.Header.Get("Content-Type"))
+	}
+	r, html = do(t, c, http.MethodGet, cIRI, nil, map[string]string{"Accept": "text/html", "Accept-Language": "en-GB,en;q=0.8"})
+	mustStatus(t, r, html, http.StatusOK)
+	if !strings.Contains(html, "State register of farm workers") || r.Header.Get("Content-Language") != "en" {
+		t.Errorf("HTML page for an English reader: Content-Language %q, no English title", r.Header.Get("Content-Language"))
 	}
 
 	time.Sleep(5 * time.Millisecond) // so "updated" is visibly later

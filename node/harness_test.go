@@ -41,6 +41,9 @@ const (
 
 // listen opens a loopback listener and returns it with the dev base URL
 // for host name slug.
+// testHubURL is the hub the test nodes say follows them (pages link to it).
+const testHubURL = "https://hub.example"
+
 func listen(t testing.TB, slug string) (net.Listener, string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -87,7 +90,7 @@ func startNode(t *testing.T, slug string) *testNode {
 		Lang: "es", Languages: []string{"es", "en"}, DB: storetest.DB(t),
 		Auth: auth.Config{Issuer: issuer, ClientID: "node", ClientSecret: "node-secret",
 			RedirectURL: base + "/auth/callback", AllowedEmailDomains: []string{"jalisco.example"}},
-		Version: "test", Logger: slog.New(slog.DiscardHandler),
+		Version: "test", Logger: slog.New(slog.DiscardHandler), HubURL: testHubURL,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -75,6 +75,10 @@ type Config struct {
 	// ReplyRatePerHour limits replies per actor and hour (0: the default,
 	// conversation.DefaultRatePerHour).
 	ReplyRatePerHour int
+	// HubURL is the public base URL of the OGP hub that follows this node
+	// (optional): the home and commitment pages link to its pages for this
+	// pilot and its commitments, where readers compare with other pilots.
+	HubURL string
 	// Timeouts are the per-request deadlines (the import routes get the
 	// long ones); zero fields take web.DefaultTimeouts. Serve Handler with
 	// web.NewHTTPServer and the same value.
@@ -174,7 +178,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.web = nodeweb.New(nodeweb.Deps{
 		Site: nodeweb.Site{Name: cfg.Name, Summary: cfg.Summary, Slug: cfg.Slug, Host: n.fed.Host(),
-			Lang: cfg.Lang, Languages: cfg.Languages},
+			Lang: cfg.Lang, Languages: cfg.Languages, HubURL: strings.TrimRight(cfg.HubURL, "/")},
 		Service: n.svc, Conversations: n.conv, Lookup: n.lookupObject, Auth: n.auth, Login: n.login, IRIs: n.iris, Now: n.fed.Now,
 	})
 	if err := n.setupEcho(); err != nil {

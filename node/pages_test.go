@@ -33,6 +33,19 @@ func TestPagesRender(t *testing.T) {
 			}
 		}
 	}
+	// The home lists each plan's commitments and links to this pilot on the
+	// hub; a commitment page links to its own page there.
+	_, home := get(t, c, tn.base+"/?lang=en", "text/html")
+	if !strings.Contains(home, `href="/commitments/JAL0001"`) {
+		t.Errorf("the home page does not list commitment JAL0001")
+	}
+	if want := `href="` + testHubURL + `/pilot?actor=` + url.QueryEscape(tn.base+"/users/jalisco") + `"`; !strings.Contains(home, want) {
+		t.Errorf("the home page lacks the link to the hub %s", want)
+	}
+	_, page := get(t, c, tn.base+"/commitments/JAL0001?lang=en", "text/html")
+	if want := `href="` + testHubURL + `/commitment?id=` + url.QueryEscape(tn.base+"/commitments/JAL0001") + `"`; !strings.Contains(page, want) {
+		t.Errorf("the commitment page lacks the link to the hub %s", want)
+	}
 	// Content in a language the commitment lacks falls back, marked with lang.
 	_, html := get(t, c, tn.base+"/commitments/JAL0001?lang=en", "text/html")
 	if !strings.Contains(html, `<span lang="es">Diseño del registro</span>`) {
@@ -54,7 +67,7 @@ func TestPagesRender(t *testing.T) {
 	form := url.Values{"_csrf": {token}, "title_es": {"Plan 2016-2018"}, "title_en": {"Plan 2016-2018"}, "jurisdiction": {"Jalisco"},
 		"start": {"2016-12-01"}, "end": {"2018-06-30"}, "status": {"implementation"}, "prefix": {"JAL"},
 		"level_awareness-raising": {"not-met"}, "development": {"consult"}}
-	resp, body := do(t, ana, http.MethodPost, tn.base+"/admin/plans/2016-2018", form, map[string]string{"Accept": "text/html"})
+	resp, body := do(t, ana, http.MethodPost, tn.base+"/admin/plans/2016-2018", form, map[string]string{"Accept": "text/html", "Accept-Language": "en"})
 	mustStatus(t, resp, body, http.StatusOK)
 	if !strings.Contains(body, "below OGP") {
 		t.Errorf("a plan consulted below Involve is not flagged")

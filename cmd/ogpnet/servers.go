@@ -138,9 +138,16 @@ func runNode(ctx context.Context, args []string) error {
 	langs := fs.String("languages", "", "comma-separated languages the node publishes (default: --lang and en)")
 	replies := fs.String("replies", "review", "replies from the fediverse: open (shown at once), review (held for an operator) or off (refused, but from the hub and its members)")
 	replyRate := fs.Int("reply-rate", conversation.DefaultRatePerHour, "replies one account may send per hour; more are refused (429)")
+	hubURL := fs.String("hub-url", "", "public base URL of the OGP hub that follows this node; pages link to it (optional)")
 	check := func() error {
 		return checks(
 			func() error { return checkReplies(*replies, *replyRate) },
+			func() error {
+				if *hubURL == "" {
+					return nil
+				}
+				return checkBaseURL("--hub-url", *hubURL)
+			},
 			func() error { return checkSlug("--name", *slug) },
 			func() error { return checkBaseURL("--url", *base) },
 			func() error { return checkText("--display-name", *display, 200) },
@@ -173,7 +180,7 @@ func runNode(ctx context.Context, args []string) error {
 		}
 	}
 	n, err := node.New(ctx, node.Config{
-		BaseURL: *base, Slug: *slug, Name: name, Lang: *lang, Languages: languages,
+		BaseURL: *base, Slug: *slug, Name: name, Lang: *lang, Languages: languages, HubURL: *hubURL,
 		DB: st.DB("ogpnet_" + dbSafe(*slug)), Auth: c.oidc.config(*base), Guard: g,
 		Version: version, Logger: log, Metrics: newRegistry(), Timeouts: serverTimeouts,
 		Replies: conversation.Mode(*replies), ReplyRatePerHour: *replyRate,

@@ -87,12 +87,22 @@ type planCard struct {
 	HighPct      float64
 	MilestonePct float64
 	Bar          template.HTML
+	Commitments  []homeCommitment
+}
+
+// homeCommitment is one line of a plan's commitment list on the home page.
+type homeCommitment struct {
+	ID            string
+	Title         textView
+	Completion    string
+	CompletionKey string
 }
 
 type homeView struct {
 	Name, Summary, Handle, ActorIRI string
 	Plans                           []planCard
 	Operator                        bool
+	HubURL                          string // this pilot on the hub, "" without one
 }
 
 func (h *Handlers) home(c echo.Context) error {
@@ -103,19 +113,27 @@ func (h *Handlers) home(c echo.Context) error {
 		return err
 	}
 	v := homeView{Name: h.site.Name, Summary: h.site.Summary, ActorIRI: h.iris.Actor(),
-		Handle: "@" + h.site.Slug + "@" + h.site.Host, Operator: isOperator(c)}
+		Handle: "@" + h.site.Slug + "@" + h.site.Host, Operator: isOperator(c), HubURL: h.hubPilotURL()}
 	for _, p := range plans {
 		cs, err := h.store.ListCommitments(ctx, p.ID)
 		if err != nil {
 			return err
 		}
 		sum := plan.Summarize(cs, h.now())
-		v.Plans = append(v.Plans, planCard{
+		card := planCard{
 			ID: p.ID, Title: tv(p.Title, lang), Start: string(p.Period.Start), End: string(p.Period.End),
 			Status: enumLabel(c, "planstatus", string(p.Status)), Count: sum.Commitments,
 			HighPct: sum.HighCompletionPercent(), MilestonePct: sum.MilestonePercent(),
 			Bar: web.ProgressBar(sum.MilestonePercent(), web.T(c, "node_milestones_done")),
-		})
+		}
+		for _, cm := range cs {
+			if cm.Deleted {
+				continue
+			}
+			card.Commitments = append(card.Commitments, homeCommitment{ID: cm.ID, Title: tv(cm.Title, lang),
+				Completion: enumLabel(c, "completion", string(cm.Completion)), CompletionKey: string(cm.Completion)})
+		}
+		v.Plans = append(v.Plans, card)
 	}
 	c.Response().Header().Add("Link", `<`+h.iris.Actor()+`>; rel="alternate"; type="application/activity+json"`)
 	return c.Render(http.StatusOK, "home.html", web.Page{Title: h.site.Name, Data: v, Alternate: h.iris.Actor()})
@@ -253,6 +271,7 @@ type commitmentView struct {
 	Updated                         string
 	Operator                        bool
 	Thread                          threadView
+	HubURL                          string // this commitment on the hub, "" without one
 }
 
 func (h *Handlers) commitmentPage(c echo.Context, cm plan.Commitment) error {
@@ -267,7 +286,7 @@ func (h *Handlers) commitmentPage(c echo.Context, cm plan.Commitment) error {
 		Start: string(cm.StartDate), End: string(cm.EndDate),
 		Government: cm.OtherActors.Government, CivilSociety: cm.OtherActors.CivilSociety,
 		Problem: tv(cm.Problem, lang), Objective: tv(cm.Objective, lang), Description: tv(cm.Description, lang),
-		Updated: cm.Updated.UTC().Format("2006-01-02T15:04:05Z"), Operator: isOperator(c),
+		Updated: cm.Updated.UTC().Format("2006-01-02T15:04:05Z"), Operator: isOperator(c), HubURL: h.hubCommitmentURL(cm.ID),
 		Thread: h.thread(h.iris.Commitment(cm.ID))}
 	if p, err := h.store.GetPlan(ctx, cm.PlanID); err == nil {
 		v.PlanTitle = tv(p.Title, lang)

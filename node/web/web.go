@@ -16,6 +16,7 @@ import (
 	"context"
 	"embed"
 	"io/fs"
+	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -36,6 +37,24 @@ type Site struct {
 	Host          string // host[:port] of the node's IRIs, for its @handle
 	Lang          string // default content language
 	Languages     []string
+	HubURL        string // the hub that follows this node, "" when not configured
+}
+
+// hubPilotURL is this node's pilot page on the hub, "" without a hub. The
+// hub finds a pilot by its actor IRI (and redirects to its readable URL).
+func (h *Handlers) hubPilotURL() string {
+	if h.site.HubURL == "" {
+		return ""
+	}
+	return h.site.HubURL + "/pilot?actor=" + url.QueryEscape(h.iris.Actor())
+}
+
+// hubCommitmentURL is commitment id's page on the hub, "" without a hub.
+func (h *Handlers) hubCommitmentURL(id string) string {
+	if h.site.HubURL == "" {
+		return ""
+	}
+	return h.site.HubURL + "/commitment?id=" + url.QueryEscape(h.iris.Commitment(id))
 }
 
 // Deps is what the handlers need.

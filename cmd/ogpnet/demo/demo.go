@@ -181,7 +181,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 			DB:   d.store.DB("ogpnet_" + strings.ReplaceAll(p.Slug, "-", "_")),
 			Auth: d.authConfig(p.Slug, devClient), Version: opts.Version, Timeouts: opts.Timeouts,
 			Logger: opts.Logger.With("node", p.Slug), Metrics: prometheus.NewRegistry(),
-			Notice: "site_demo_notice", Replies: opts.Replies,
+			Notice: "site_demo_notice", Replies: opts.Replies, HubURL: d.URL("hub"),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: node %s: %w", p.Slug, err)
