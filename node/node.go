@@ -216,7 +216,7 @@ func (n *Node) setupEcho() error {
 		Logger: n.log, Registry: n.cfg.Metrics, Renderer: r, StatusOf: nodeweb.StatusOf,
 		LargeBodies: nodeweb.LargeBodies(), Timeouts: n.cfg.Timeouts, LongRoutes: nodeweb.LongRoutes(),
 		DefaultLang: n.cfg.Lang, // the UI speaks the node's language unless the reader asks otherwise
-		Ready: func(ctx context.Context) error { return n.cfg.DB.Client().Ping(ctx, nil) },
+		Ready:       func(ctx context.Context) error { return n.cfg.DB.Client().Ping(ctx, nil) },
 	})
 	if n.cfg.Notice != "" {
 		e.Use(web.SiteNotice(n.cfg.Notice))
