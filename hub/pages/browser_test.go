@@ -107,7 +107,7 @@ func TestComparisonInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	submit(`form.filters button[type=submit]`)
-	if got := text(`.result-count`); !strings.Contains(got, "1 commitments from 1 pilots") {
+	if got := text(`.result-count`); !strings.Contains(got, "1 commitment from 1 pilot") {
 		t.Errorf("after completion filter: %q", got)
 	}
 	themeKept, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`#f-theme`)))

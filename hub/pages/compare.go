@@ -218,8 +218,8 @@ func buildMatrix(m *readmodel.Model, lang string, f readmodel.Filter, idx pilotI
 				q.Set(readmodel.ParamPilot, r.Pilot)
 				q.Set(readmodel.ParamTheme, mx.Themes[i])
 				cell.URL = withQuery(PathCompare, q, "")
-				cell.Label = web.TLang(lang, "hub_matrix_cell", "Pilot", r.Name, "Theme", themeLabel(lang, mx.Themes[i]),
-					"Count", c.Commitments, "High", c.High)
+				cell.Label = web.TLang(lang, "hub_matrix_cell_n", c.Commitments, "Pilot", r.Name, "Theme", themeLabel(lang, mx.Themes[i]),
+					"High", c.High)
 			}
 			row.Cells = append(row.Cells, cell)
 		}

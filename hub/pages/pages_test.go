@@ -143,7 +143,7 @@ func TestComparePage(t *testing.T) {
 	// Starred in every spelling links have used; the form writes true/false.
 	for _, yes := range []string{"yes", "true", "1"} {
 		_, body = get(t, srv.URL+"/compare?starred="+yes, "en")
-		mustContain(t, body, "starred="+yes, "1 commitments from 1 pilots match.", "Mandatory lobby registry",
+		mustContain(t, body, "starred="+yes, "1 commitment from 1 pilot match.", "Mandatory lobby registry",
 			`<option value="true" selected>`)
 	}
 	// The same selection as feed, exports and API, in the canonical spelling.
@@ -160,7 +160,7 @@ func TestComparePage(t *testing.T) {
 	_, body = get(t, srv.URL+"/compare?from=2018-01-01", "en")
 	mustContain(t, body, "from", "No commitments match these filters.")
 	_, body = get(t, srv.URL+"/compare?pilot="+url.QueryEscape(jaliscoActor), "en")
-	mustContain(t, body, "pilot", "2 commitments from 1 pilots match.")
+	mustContain(t, body, "pilot", "2 commitments from 1 pilot match.")
 	if got := rowHeaders(body, "process"); strings.Join(got, ",") != "Jalisco" {
 		t.Errorf("process rows for one pilot = %q", got)
 	}

@@ -337,3 +337,36 @@ func TestSiteLanguage(t *testing.T) {
 		})
 	}
 }
+
+// TestPluralCounts: counts agree with their nouns by each language's CLDR
+// rules, also where one sentence carries two counts (each pluralised on its
+// own): never "1 commitments, 1 pilots".
+func TestPluralCounts(t *testing.T) {
+	for _, tc := range []struct {
+		lang     string
+		matched  int
+		pilots   int
+		want     string
+		wantHalf string
+	}{
+		{"en", 1, 1, "1 commitment from 1 pilot matches.", "1 pilot"},
+		{"en", 2, 3, "2 commitments from 3 pilots match.", "3 pilots"},
+		{"es", 1, 1, "Coincide 1 compromiso de 1 piloto.", "1 piloto"},
+		{"es", 5, 2, "Coinciden 5 compromisos de 2 pilotos.", "2 pilotos"},
+		{"fr", 0, 1, "0 engagement de 1 pilote correspond.", "1 pilote"}, // French "one" covers 0 and 1
+		{"pt", 2, 2, "2 compromissos de 2 pilotos correspondem.", "2 pilotos"},
+		{"ko", 1, 2, "시범 정부 2곳의 과제 1개가 조건에 맞습니다.", "시범 정부 2곳"}, // no plural in Korean
+	} {
+		pilots := TLang(tc.lang, "common_pilots", tc.pilots)
+		if pilots != tc.wantHalf {
+			t.Errorf("%s common_pilots(%d) = %q, want %q", tc.lang, tc.pilots, pilots, tc.wantHalf)
+		}
+		if got := TLang(tc.lang, "hub_matched_n", tc.matched, "Pilots", pilots); got != tc.want {
+			t.Errorf("%s hub_matched_n(%d, %d) = %q, want %q", tc.lang, tc.matched, tc.pilots, got, tc.want)
+		}
+	}
+	if got := TLang("en", "hub_totals_n", "Pilots", TLang("en", "common_pilots", 1), "Commitments", TLang("en", "common_commitments", 1),
+		"Updates", TLang("en", "common_progress_updates_n", 2)); got != "1 pilot · 1 commitment · 2 progress updates" {
+		t.Errorf("hub_totals_n = %q", got)
+	}
+}
