@@ -143,7 +143,7 @@ func TestComparePage(t *testing.T) {
 	// Starred in every spelling links have used; the form writes true/false.
 	for _, yes := range []string{"yes", "true", "1"} {
 		_, body = get(t, srv.URL+"/compare?starred="+yes, "en")
-		mustContain(t, body, "starred="+yes, "1 commitment from 1 pilot match.", "Mandatory lobby registry",
+		mustContain(t, body, "starred="+yes, "1 commitment from 1 pilot matches.", "Mandatory lobby registry",
 			`<option value="true" selected>`)
 	}
 	// The same selection as feed, exports and API, in the canonical spelling.
