@@ -41,6 +41,15 @@ func themeLabel(lang, slug string) string {
 	return slug
 }
 
+// themeLabels names each policy-area slug of slugs in lang.
+func themeLabels(lang string, slugs []string) []string {
+	out := make([]string, 0, len(slugs))
+	for _, s := range slugs {
+		out = append(out, themeLabel(lang, s))
+	}
+	return out
+}
+
 func completionLabel(lang string, c ogp.Completion) string {
 	return slugLabel(lang, "completion_", c, web.TLang(lang, "common_unknown"))
 }

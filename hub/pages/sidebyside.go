@@ -108,7 +108,7 @@ func buildSideBySide(m *readmodel.Model, lang string, q url.Values) sideView {
 		return text(formatPeriod(lang, ogp.Period{Start: c.StartDate, End: c.EndDate}))
 	})
 	row("common_lead_agency", func(c readmodel.Commitment) sideCell { return text(c.LeadInstitution) })
-	row("policy_label", func(c readmodel.Commitment) sideCell { return sideCell{List: c.Themes} })
+	row("policy_label", func(c readmodel.Commitment) sideCell { return sideCell{List: themeLabels(lang, c.Themes)} })
 	row("value_label", func(c readmodel.Commitment) sideCell {
 		var l []string
 		for _, val := range c.Values {

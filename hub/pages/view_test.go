@@ -189,3 +189,20 @@ func TestPageLinks(t *testing.T) {
 		t.Error("pageLinks changed the caller's query")
 	}
 }
+
+// TestThemeLabels: policy-area slugs reach pages as their names in the
+// reader's language (side by side, the peers' shared areas), never as slugs.
+func TestThemeLabels(t *testing.T) {
+	for lang, want := range map[string][]string{
+		"en": {"Water and sanitation", "Open data"},
+		"ko": {"상하수도와 위생", "공공데이터 개방"},
+	} {
+		got := themeLabels(lang, []string{"water-sanitation", "open-data"})
+		if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("themeLabels(%s) = %q, want %q", lang, got, want)
+		}
+	}
+	if got := themeLabels("en", []string{"Lobbying"}); len(got) != 1 || got[0] != "Lobbying" {
+		t.Errorf("a free-text area outside the taxonomy is shown as given, got %q", got)
+	}
+}
