@@ -28,6 +28,8 @@ type commitmentView struct {
 	ContentHTML template.HTML
 	Problem     string
 	Objective   string
+	// The language each text is in when the reader's is missing (lang="…").
+	NameLang, SummaryLang, ContentLang, ProblemLang, ObjectiveLang string
 
 	Lead         string
 	Government   []string
@@ -97,8 +99,6 @@ func buildCommitment(m *readmodel.Model, lang string, c readmodel.Commitment, si
 		Pilot: idx.ref(c.Pilot, c.PilotName), Plan: c.PlanName,
 		Period: formatPeriod(lang, c.Period),
 		Start:  formatDate(lang, c.StartDate), End: formatDate(lang, c.EndDate),
-		SummaryHTML: c.SummaryHTML.In(lang), ContentHTML: c.ContentHTML.In(lang),
-		Problem: c.Problem.In(lang), Objective: c.Objective.In(lang),
 		Lead: c.LeadInstitution, Government: c.OtherActors.Government, CivilSociety: c.OtherActors.CivilSociety,
 		Themes:     themeLinks(lang, c.Themes),
 		Completion: c.Completion, CompletionLabel: completionLabel(lang, c.Completion),
@@ -106,6 +106,11 @@ func buildCommitment(m *readmodel.Model, lang string, c readmodel.Commitment, si
 		MilestoneCounts: c.MilestoneCounts, Starred: c.Starred,
 		LastUpdate: formatDay(lang, c.LastUpdate), Published: formatDay(lang, c.Published),
 	}
+	v.Name, v.NameLang = pick(lang, c.Name)
+	v.SummaryHTML, v.SummaryLang = pickHTML(lang, c.SummaryHTML)
+	v.ContentHTML, v.ContentLang = pickHTML(lang, c.ContentHTML)
+	v.Problem, v.ProblemLang = pick(lang, c.Problem)
+	v.Objective, v.ObjectiveLang = pick(lang, c.Objective)
 	v.IRI = readmodel.SafeLink(c.ID)
 	if v.Original == "" {
 		// The IRI itself answers browsers with the node's HTML page.

@@ -1,11 +1,13 @@
 package pages
 
 import (
+	"html/template"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ogpnet/ogpnet/federation/ogp"
+	"github.com/ogpnet/ogpnet/hub/readmodel"
 	"github.com/ogpnet/ogpnet/internal/web"
 )
 
@@ -39,6 +41,17 @@ func themeLabel(lang, slug string) string {
 		return l
 	}
 	return slug
+}
+
+// pick is t for a reader of lang: the translation when the node gave one,
+// else the original, with the language it is in (for the lang attribute).
+func pick(lang string, t readmodel.Text) (string, string) {
+	return web.PickLang(lang, t.Default, t.Map)
+}
+
+// pickHTML is pick for sanitised HTML.
+func pickHTML(lang string, h readmodel.HTML) (template.HTML, string) {
+	return web.PickLang(lang, h.Default, h.Map)
 }
 
 // themeLabels names each policy-area slug of slugs in lang.

@@ -88,6 +88,14 @@ func TestCommitmentPage(t *testing.T) {
 	mustContain(t, body, "commitment es", "Registro obligatorio de lobbies", "público y obligatorio",
 		"Pares en otras jurisdicciones", "Ver el original en el sitio de Madrid")
 
+	// A reader whose language the node did not translate into gets the
+	// original, marked with its language for screen readers; the reader's
+	// own language is not marked.
+	_, body = get(t, srv.URL+CommitmentPath(madLobby), "ko")
+	mustContain(t, body, "commitment ko", `<span lang="es">Registro obligatorio de lobbies</span>`)
+	_, body = get(t, srv.URL+CommitmentPath(madLobby), "es")
+	mustContain(t, body, "commitment es", `<span>Registro obligatorio de lobbies</span>`)
+
 	// Overdue milestone is flagged; a commitment with text-only peers.
 	_, body = get(t, srv.URL+CommitmentPath(madBudget), "en")
 	mustContain(t, body, "budget", `class="overdue"`, "Citizen vote", CommitmentPath(parBudget), "Shares: Public Participation, Fiscal Openness")

@@ -53,6 +53,7 @@ type commitmentItem struct {
 	Path            string
 	Identifier      string
 	Name            string
+	NameLang        string // the language Name is in, for lang="…" on a fallback
 	Pilot           pilotRef
 	Themes          []themeLink
 	Completion      ogp.Completion
@@ -91,6 +92,7 @@ func commitmentItemOf(lang string, idx pilotIndex, c readmodel.Commitment) commi
 		Starred:         c.Starred,
 		Overdue:         c.MilestoneCounts.Overdue,
 	}
+	it.Name, it.NameLang = pick(lang, c.Name)
 	if !c.LastUpdate.IsZero() {
 		it.LastUpdate = formatDay(lang, c.LastUpdate)
 		it.LastUpdateISO = c.LastUpdate.UTC().Format(ogp.DateLayout)
@@ -106,8 +108,10 @@ type updateItem struct {
 	DateISO         string
 	Pilot           pilotRef
 	Commitment      string // commitment name
+	CommitmentLang  string // its language when not the reader's
 	CommitmentPath  string
 	ContentHTML     template.HTML // sanitised at ingest
+	ContentLang     string        // its language when not the reader's
 	Completion      ogp.Completion
 	CompletionLabel string
 	CompletionClass string
@@ -125,10 +129,10 @@ func updateItemOf(lang string, idx pilotIndex, u readmodel.Update, commitment *r
 		DateISO:        string(u.Date),
 		Pilot:          idx.ref(u.Pilot, ""),
 		CommitmentPath: CommitmentPath(u.Commitment),
-		ContentHTML:    u.ContentHTML.In(lang),
 		Completion:     u.Completion,
 		Evidence:       u.Evidence,
 	}
+	it.ContentHTML, it.ContentLang = pickHTML(lang, u.ContentHTML)
 	if it.URL == "" {
 		it.URL = readmodel.SafeLink(u.ID)
 	}
@@ -137,7 +141,7 @@ func updateItemOf(lang string, idx pilotIndex, u readmodel.Update, commitment *r
 		it.CompletionClass = completionClass(u.Completion)
 	}
 	if commitment != nil {
-		it.Commitment = commitment.Name.In(lang)
+		it.Commitment, it.CommitmentLang = pick(lang, commitment.Name)
 		for _, ch := range u.MilestoneChanges {
 			name := ch.Milestone
 			for _, ms := range commitment.Milestones {

@@ -5,11 +5,13 @@ import (
 	"html/template"
 	"math"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/text/language"
 )
 
 // funcMap returns the template functions bound to one language:
@@ -27,6 +29,9 @@ import (
 //	static name         URL of an embedded asset with a cache-busting version
 //	lang                the language code
 //	add a b             integer addition (pagination)
+//	langAttr code       ` lang="code"` when content is in another language than
+//	                    the page (a fallback), for the element that holds it:
+//	                    <span{{langAttr .NameLang}}>{{.Name}}</span>
 func funcMap(lang string) template.FuncMap {
 	return template.FuncMap{
 		"T":         func(id string, args ...any) string { return TLang(lang, id, args...) },
@@ -47,7 +52,65 @@ func funcMap(lang string) template.FuncMap {
 		"static":   StaticURL,
 		"lang":     func() string { return lang },
 		"add":      func(a, b int) int { return a + b },
+		"langAttr": func(code string) template.HTMLAttr { return LangAttr(lang, code) },
 	}
+}
+
+// LangAttr returns the lang attribute that marks content in language code
+// on a page in pageLang: empty when they are the same language (or code is
+// unknown), so only a fallback is marked and screen readers switch voice
+// exactly there. code is validated as a BCP 47 tag, never echoed raw.
+func LangAttr(pageLang, code string) template.HTMLAttr {
+	if code == "" {
+		return ""
+	}
+	t, err := language.Parse(code)
+	if err != nil {
+		return ""
+	}
+	if b, _ := t.Base(); b.String() == baseLang(pageLang) {
+		return ""
+	}
+	return template.HTMLAttr(` lang="` + t.String() + `"`) //nolint:gosec // a parsed BCP 47 tag: letters, digits and dashes
+}
+
+// PickLang chooses what a reader of lang sees of a text published as def
+// with translations m (contentMap, nameMap, summaryMap): the translation in
+// lang (or a regional form of it, es-MX for es), else def. It returns the
+// text and the language it is in, "" when unknown, for LangAttr.
+func PickLang[S ~string](lang string, def S, m map[string]S) (S, string) {
+	if v := m[lang]; v != "" {
+		return v, lang
+	}
+	for _, k := range sortedKeys(m) {
+		if v := m[k]; v != "" && baseLang(k) == lang {
+			return v, k
+		}
+	}
+	if def == "" {
+		// Only translations: the first in a stable order.
+		for _, k := range sortedKeys(m) {
+			if m[k] != "" {
+				return m[k], k
+			}
+		}
+		return "", ""
+	}
+	for _, k := range sortedKeys(m) {
+		if m[k] == def {
+			return def, k
+		}
+	}
+	return def, ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // toTime accepts the date shapes the view models use.

@@ -351,3 +351,36 @@ func TestRenderPageByAcceptLanguage(t *testing.T) {
 		})
 	}
 }
+
+// TestPickLang: the reader's translation when there is one (a regional form
+// counts), else the original, with the language it is in, so that a page
+// marks exactly the fallbacks with lang="…".
+func TestPickLang(t *testing.T) {
+	m := map[string]string{"es": "Registro de cabilderos", "en": "Lobby register"}
+	for _, tc := range []struct {
+		reader, def   string
+		m             map[string]string
+		want, wantLng string
+	}{
+		{"en", "Registro de cabilderos", m, "Lobby register", "en"},
+		{"ko", "Registro de cabilderos", m, "Registro de cabilderos", "es"},
+		{"es", "Registro", map[string]string{"es-MX": "Registro de cabilderos"}, "Registro de cabilderos", "es-MX"},
+		{"fr", "Only text", nil, "Only text", ""},
+		{"fr", "", map[string]string{"pt": "Texto"}, "Texto", "pt"},
+	} {
+		got, lng := PickLang(tc.reader, tc.def, tc.m)
+		if got != tc.want || lng != tc.wantLng {
+			t.Errorf("PickLang(%s, %q) = %q, %q; want %q, %q", tc.reader, tc.def, got, lng, tc.want, tc.wantLng)
+		}
+	}
+	for _, tc := range []struct{ page, code, want string }{
+		{"en", "es", ` lang="es"`},
+		{"es", "es-MX", ""}, // the same language: nothing to mark
+		{"ko", "", ""},
+		{"en", `es" onclick="x`, ""}, // not a tag: never echoed
+	} {
+		if got := string(LangAttr(tc.page, tc.code)); got != tc.want {
+			t.Errorf("LangAttr(%s, %q) = %q, want %q", tc.page, tc.code, got, tc.want)
+		}
+	}
+}
