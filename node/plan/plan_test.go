@@ -435,3 +435,24 @@ func mustMarshal(t *testing.T, v any) []byte {
 	}
 	return raw
 }
+
+// TestWireWordsInEveryUILanguage: the few words around a commitment's own
+// text in federation posts (its lead, a plan's count) come in each UI
+// language the node publishes, not English around French or Korean text.
+func TestWireWordsInEveryUILanguage(t *testing.T) {
+	for lang, want := range map[string]string{
+		"fr": "Avancement: substantiel.", "pt": "Execução: substancial.", "ko": "이행 수준: 상당함.",
+		"es": "Avance: sustancial.", "en": "Completion: substantial.", "ka": "Completion: substantial.",
+	} {
+		c := Commitment{Completion: ogp.CompletionSubstantial}
+		if got := commitmentLead(c, lang); got != want {
+			t.Errorf("commitmentLead(%s) = %q, want %q", lang, got, want)
+		}
+	}
+	if got := fmt.Sprintf(label("ko", "plan-summary-one"), 1, "2017-01-01", "2018-06-30"); got != "과제 1개, 2017-01-01 ~ 2018-06-30." {
+		t.Errorf("Korean plan summary: %q", got)
+	}
+	if got := fmt.Sprintf(label("fr", "plan-summary-one"), 1, "2017-01-01", "2018-06-30"); got != "1 engagement, du 2017-01-01 au 2018-06-30." {
+		t.Errorf("French plan summary: %q", got)
+	}
+}

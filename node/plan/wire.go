@@ -304,12 +304,26 @@ func updateContent(u ProgressUpdate, c Commitment, cIRI, lang string, tags []ogp
 	return b.String()
 }
 
-// labels are the few words the wire text needs. English and Spanish are
-// complete; other languages fall back to English words around text in their
-// own language (the web layer has the full catalogues).
+// labels are the few words the wire text needs, in the five UI languages
+// (the web layer's catalogues hold the same words); other languages fall
+// back to English words around text in their own language.
 var labels = map[string]map[string]string{
 	"en": {"completion": "Completion", "progress-on": "Progress on", "evidence": "Evidence", "plan-summary": "%d commitments, %s to %s.", "plan-summary-one": "%d commitment, %s to %s."},
 	"es": {"completion": "Avance", "progress-on": "Avance en", "evidence": "Evidencia", "plan-summary": "%d compromisos, del %s al %s.", "plan-summary-one": "%d compromiso, del %s al %s."},
+	"fr": {"completion": "Avancement", "progress-on": "Avancement de", "evidence": "Preuves", "plan-summary": "%d engagements, du %s au %s.", "plan-summary-one": "%d engagement, du %s au %s."},
+	"pt": {"completion": "Execução", "progress-on": "Andamento de", "evidence": "Evidências", "plan-summary": "%d compromissos, de %s a %s.", "plan-summary-one": "%d compromisso, de %s a %s."},
+	"ko": {"completion": "이행 수준", "progress-on": "진행 상황:", "evidence": "증빙", "plan-summary": "과제 %d개, %s ~ %s.", "plan-summary-one": "과제 %d개, %s ~ %s."},
+}
+
+// completionWords are the completion levels in running text, per language.
+var completionWords = map[string]map[Completion]string{
+	"es": completionEs,
+	"fr": {ogp.CompletionNoEvidence: "aucune preuve disponible", ogp.CompletionNotStarted: "non commencé",
+		ogp.CompletionLimited: "limité", ogp.CompletionSubstantial: "substantiel", ogp.CompletionComplete: "achevé"},
+	"pt": {ogp.CompletionNoEvidence: "sem evidências disponíveis", ogp.CompletionNotStarted: "não iniciado",
+		ogp.CompletionLimited: "limitado", ogp.CompletionSubstantial: "substancial", ogp.CompletionComplete: "concluído"},
+	"ko": {ogp.CompletionNoEvidence: "증거 없음", ogp.CompletionNotStarted: "시작 안 함",
+		ogp.CompletionLimited: "제한적", ogp.CompletionSubstantial: "상당함", ogp.CompletionComplete: "완료"},
 }
 
 var completionEs = map[Completion]string{
@@ -329,8 +343,9 @@ func label(lang, key string) string {
 }
 
 func completionLabel(c Completion, lang string) string {
-	if strings.HasPrefix(lang, "es") {
-		return completionEs[c]
+	p, _, _ := strings.Cut(lang, "-")
+	if m, ok := completionWords[p]; ok && m[c] != "" {
+		return m[c]
 	}
 	return strings.ToLower(c.Label())
 }
