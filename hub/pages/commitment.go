@@ -7,6 +7,7 @@ import (
 
 	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
+	"github.com/ogpnet/ogpnet/internal/web"
 )
 
 // commitmentView is a commitment's page: every field, milestones, the
@@ -54,11 +55,13 @@ type commitmentView struct {
 type milestoneView struct {
 	Name        string
 	Deliverable string
-	Start, End  string
-	Status      string
-	StatusClass string
-	Completed   string
-	Overdue     bool
+	// The language of each when not the reader's (lang="…").
+	NameLang, DeliverableLang string
+	Start, End                string
+	Status                    string
+	StatusClass               string
+	Completed                 string
+	Overdue                   bool
 }
 
 // irmView is the IRM assessment; nil on the page means "No IRM data".
@@ -127,16 +130,10 @@ func buildCommitment(m *readmodel.Model, lang string, c readmodel.Commitment, si
 		v.Values = append(v.Values, valueLabel(lang, val))
 	}
 	for _, ms := range c.Milestones {
-		name := ms.Name
-		if t := ms.NameMap[lang]; t != "" {
-			name = t
-		}
-		deliv := ms.Deliverable
-		if t := ms.DeliverableMap[lang]; t != "" {
-			deliv = t
-		}
+		name, nameLang := web.PickLang(lang, ms.Name, ms.NameMap)
+		deliv, delivLang := web.PickLang(lang, ms.Deliverable, ms.DeliverableMap)
 		v.Milestones = append(v.Milestones, milestoneView{
-			Name: name, Deliverable: deliv,
+			Name: name, NameLang: nameLang, Deliverable: deliv, DeliverableLang: delivLang,
 			Start: formatDate(lang, ms.StartDate), End: formatDate(lang, ms.EndDate),
 			Status: milestoneLabel(lang, ms.Status), StatusClass: "ms-" + string(ms.Status),
 			Completed: formatDate(lang, ms.CompletedDate),
