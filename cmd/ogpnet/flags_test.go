@@ -84,6 +84,7 @@ func TestBadFlags(t *testing.T) {
 		{"url scheme", nil, with(node, "--url", "ftp://ogp.jalisco.example"), `--url "ftp://ogp.jalisco.example": must start with https://`},
 		{"url path", nil, with(node, "--url", "https://ogp.jalisco.example/ogp"), `must be the site's root`},
 		{"url host", nil, with(node, "--url", "https://"), `has no valid host`},
+		{"node hub-url", nil, with(node, "--hub-url", "ftp://hub.example"), `--hub-url "ftp://hub.example": must start with https://`},
 		{"display name", nil, with(node, "--display-name", "Jalisco\u202egnp"), `--display-name "Jalisco\u202egnp": must not contain control characters`},
 		{"addr", nil, with(node, "--addr", "nonsense"), `--addr "nonsense": must be host:port`},
 		{"addr port", nil, with(node, "--addr", "127.0.0.1:99999"), `--addr "127.0.0.1:99999": the port must be a number from 0 to 65535`},
