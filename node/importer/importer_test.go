@@ -271,6 +271,9 @@ func TestRejectedWhole(t *testing.T) {
 	}
 	// Every header problem comes in one answer, not one per attempt.
 	b, errs := Parse(FormatCSV, strings.NewReader("id,plan_id,titel,start_date:en,end_date,end_date\n"), l)
+	if b != nil {
+		t.Error("a file with a broken header was accepted")
+	}
 	var cols []string
 	for _, e := range errs {
 		cols = append(cols, e.Column)
