@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -111,5 +112,7 @@ func checkAccessibility(t *testing.T, r *run, b *browser, slug string, hubPages 
 			node+"/admin/commitments/"+cid+"/updates/"+uid+"/delete",
 		)
 	}
+	started := time.Now()
 	browsertest.CheckAccessibility(t, b.ctx, pages)
+	t.Logf("axe-core %s: %d pages × 2 widths checked in %s", browsertest.AxeVersion, len(pages), time.Since(started).Round(time.Second))
 }
