@@ -272,7 +272,8 @@ func TestImportForm(t *testing.T) {
 	}
 	jobPage := resp.Request.URL.String()
 	waitFor(t, "the import job to finish", func() bool {
-		resp, body = get(t, ana, jobPage, "text/html")
+		// An English reader (the node's own UI language is Spanish).
+		resp, body = do(t, ana, http.MethodGet, jobPage, nil, map[string]string{"Accept": "text/html", "Accept-Language": "en"})
 		return resp.Header.Get("Refresh") == "" && strings.Contains(body, "2 created")
 	})
 	if cs, _ := tn.svc.Store().ListCommitments(context.Background(), ""); len(cs) != 2 {
