@@ -101,6 +101,9 @@ func checkAccessibility(t *testing.T, r *run, b *browser, slug string, hubPages 
 		node+"/admin/commitments/"+cid+"/edit",
 		node+"/admin/commitments/"+cid+"/updates/new",
 		node+"/admin/import",
+		node+"/admin/conversations",
+		node+"/admin/conversations?status=held",
+		node+"/admin/questions/new",
 		node+"/admin/tokens",
 		node+"/no-such-page",
 	)
