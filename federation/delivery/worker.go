@@ -70,6 +70,7 @@ func (q *Queue) Run(ctx context.Context) error {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	q.flushCounters(fctx)
+	q.flushSuccesses(fctx, true)
 	return nil
 }
 
@@ -104,6 +105,10 @@ func (q *Queue) dispatch(ctx context.Context, work chan<- *job) {
 		if len(jobs) > 0 && len(jobs) == room {
 			continue // probably more due
 		}
+		if next := q.idx.next(); !next.IsZero() {
+			// The index knows when the next job is due: wake then.
+			wait = min(wait, max(next.Sub(q.o.Now()), time.Millisecond))
+		}
 		idle.Reset(wait)
 		select {
 		case <-ctx.Done():
@@ -126,7 +131,7 @@ func (q *Queue) runJob(ctx context.Context, j *job) {
 		}
 	}()
 	if !q.leaseCovers(j) {
-		q.release(j.ID)
+		q.putBack(j, j.LeaseUntil)
 		return
 	}
 	q.process(ctx, j)

@@ -155,7 +155,7 @@ func newFerret(dir, addr string, logger *slog.Logger) (*ferretdb.FerretDB, error
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
+		SQLiteURL: "file:" + dir + "/?_pragma=synchronous(normal)",
 		Logger:    quiet,
 	})
 	if err != nil {
