@@ -146,7 +146,7 @@ func (q *Queue) markDead(ctx context.Context, j *job, reason string) bool {
 	}
 	q.forget(j) // the key decides: the job is dead whatever the next steps do
 	if _, err := q.jobs.UpdateOne(ctx, bson.M{"_id": j.ID, "nonce": j.Nonce}, bson.M{"$set": bson.M{
-		"state": stateDead, "gen": j.Gen, "reason": reason, "deadAt": now, "lastStatus": j.LastStatus, "lastError": j.LastError,
+		"state": stateDead, "gen": j.Gen, "attempts": j.Attempts, "reason": reason, "deadAt": now, "lastStatus": j.LastStatus, "lastError": j.LastError,
 	}}); err != nil {
 		q.log.Warn("delivery: mark dead", "err", err, "inbox", j.Inbox)
 		return true
@@ -161,6 +161,9 @@ func (q *Queue) markDead(ctx context.Context, j *job, reason string) bool {
 // moveDead copies a job marked dead into delivery_dead, then deletes it
 // from delivery_jobs; both steps are idempotent, so sweep can redo them.
 func (q *Queue) moveDead(ctx context.Context, j *job) error {
+	if len(j.Body) == 0 {
+		_ = q.loadBody(ctx, j) // read back from the store (rescan): kept for inspection when still there
+	}
 	if _, err := q.dead.ReplaceOne(ctx, bson.M{"_id": j.ID}, j, options.Replace().SetUpsert(true)); err != nil {
 		return err
 	}
