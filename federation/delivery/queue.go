@@ -294,7 +294,10 @@ func (q *Queue) insertJobs(ctx context.Context, jobs []*job, now time.Time) erro
 		if !firstTime[i] {
 			again = append(again, j)
 		} else {
-			q.idx.put(j, j.Due)
+			// Claimable here at once: the check against delivery_seen that
+			// the hold (j.Due) covers is done. Other replicas, which may
+			// read the job before it (rescan), wait for the hold.
+			q.idx.put(j, now)
 		}
 	}
 	if len(again) > 0 {
@@ -318,7 +321,7 @@ func (q *Queue) insertJobs(ctx context.Context, jobs []*job, now time.Time) erro
 		}
 	}
 	if len(again) < len(added) {
-		q.wakeAfter(enqueueHold)
+		q.poke()
 	}
 	return nil
 }

@@ -38,8 +38,6 @@ func (q *Queue) poke() {
 	}
 }
 
-// wakeAfter pokes the dispatcher once new jobs come off their hold.
-func (q *Queue) wakeAfter(d time.Duration) { time.AfterFunc(d+5*time.Millisecond, q.poke) }
 
 // Run starts the workers and returns when ctx is cancelled and every
 // in-flight delivery has finished and been recorded (graceful drain). Call
