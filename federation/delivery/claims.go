@@ -90,7 +90,7 @@ func (q *Queue) claim(ctx context.Context, max int) ([]*job, error) {
 	// to ctx (Run's, cancelled on a graceful shutdown), so that a key that
 	// reached the store is either used or given back.
 	bg := context.WithoutCancel(ctx)
-	tok := randomID(8) // marks this call's keys, so an undo deletes only those
+	tok := randomID(8)                                          // marks this call's keys, so an undo deletes only those
 	leaseUntil := now.Add(q.o.Lease).Truncate(time.Millisecond) // as the store keeps it
 	actx, cancel := context.WithTimeout(bg, claimStepTimeout)
 	won, err := q.advanceMany(actx, mine, tok, stepLease, leaseUntil, 1)

@@ -38,7 +38,6 @@ func (q *Queue) poke() {
 	}
 }
 
-
 // Run starts the workers and returns when ctx is cancelled and every
 // in-flight delivery has finished and been recorded (graceful drain). Call
 // it once per Queue; run more replicas as more Queues (processes).
