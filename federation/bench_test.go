@@ -3,7 +3,6 @@ package federation_test
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
@@ -27,16 +26,6 @@ import (
 	"github.com/ogpnet/ogpnet/internal/benchfig"
 	"github.com/ogpnet/ogpnet/internal/store/storetest"
 )
-
-// staticKey resolves every keyId to one key (the raw-verify baseline).
-type staticKey struct {
-	pub   crypto.PublicKey
-	owner string
-}
-
-func (k staticKey) ResolveKey(context.Context, string, bool) (crypto.PublicKey, string, error) {
-	return k.pub, k.owner, nil
-}
 
 // BenchmarkFigureIngest is the figure "ingest": signed Create deliveries
 // accepted per second over loopback from 8 concurrent senders, through the

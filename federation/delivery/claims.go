@@ -34,26 +34,35 @@ const claimRetention = 24 * time.Hour
 // insertUnique inserts docs unordered and reports which were new: a
 // duplicate-key error marks one that already existed. This is the one write
 // the embedded store makes atomic, so claims and dedupe are built on it.
+// Large batches (a fan-out to thousands of inboxes) go in chunks of
+// insertChunk, each one command well within the store's timeout.
 func insertUnique(ctx context.Context, c *mongo.Collection, docs []any) ([]bool, error) {
 	fresh := make([]bool, len(docs))
 	for i := range fresh {
 		fresh[i] = true
 	}
-	_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err != nil {
+	for from := 0; from < len(docs); from += insertChunk {
+		chunk := docs[from:min(len(docs), from+insertChunk)]
+		_, err := c.InsertMany(ctx, chunk, options.InsertMany().SetOrdered(false))
+		if err == nil {
+			continue
+		}
 		var bwe mongo.BulkWriteException
 		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
 			return nil, err
 		}
 		for _, we := range bwe.WriteErrors {
-			if we.Code != 11000 || we.Index < 0 || we.Index >= len(docs) {
+			if we.Code != 11000 || we.Index < 0 || we.Index >= len(chunk) {
 				return nil, err
 			}
-			fresh[we.Index] = false
+			fresh[from+we.Index] = false
 		}
 	}
 	return fresh, nil
 }
+
+// insertChunk is the most documents insertUnique sends in one command.
+const insertChunk = 1000
 
 // claim leases up to max of the most overdue jobs this replica knows of
 // (index.go): pending and due, or leased by someone whose lease has run

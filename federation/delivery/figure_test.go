@@ -45,7 +45,7 @@ func benchClaims(b *testing.B, figure string, queued int) {
 		o := clockOpts(clk)
 		o.Rescan = time.Hour // measure the claims, not a rescan
 		q := newQueue(b, db, testSigner("a"), o)
-		// Fill: one Enqueue per 10,000 inboxes (batched inserts).
+		// Fill: one Enqueue per 10,000 inboxes (batched inserts, insertChunk a command).
 		fill := time.Now()
 		for start := 0; start < queued; start += 10_000 {
 			var inboxes []string
