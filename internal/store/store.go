@@ -87,6 +87,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		// triggers an immediate check).
 		SetHeartbeatInterval(2 * time.Second).
 		ApplyURI(uri)
+	if s.Embedded {
+		co.SetMonitor((&writeGate{}).monitor()) // writers.go
+	}
 	client, err := mongo.Connect(co)
 	if err != nil {
 		s.stop()
