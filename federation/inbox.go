@@ -239,7 +239,9 @@ func sameOrigin(a, b string) bool {
 // markSeen records an activity id; false means it was seen before. The
 // duplicate-key error of an insert by _id is the dedupe (design §3).
 func (s *Server) markSeen(ctx context.Context, id string) (bool, error) {
-	_, err := s.cfg.DB.Collection("inbox_seen").InsertOne(ctx, bson.M{"_id": id, "at": s.cfg.Now()})
+	// Grouped with concurrent deliveries' inserts (store.Inserter): one
+	// store transaction for all of them rather than one each.
+	err := s.seen.InsertOne(ctx, bson.M{"_id": id, "at": s.cfg.Now()})
 	if store.IsDuplicate(err) {
 		if _, failed := s.unseen.LoadAndDelete(id); failed {
 			// Seen, but its processing failed and the record stayed: this

@@ -109,6 +109,8 @@ type Server struct {
 	unseen sync.Map
 	// outage quiets the followers reload while the store is away.
 	outage store.Outage
+	// seen groups the inbox's dedupe inserts (markSeen).
+	seen *store.Inserter
 }
 
 // New loads (or creates once) the server's keys and opens its queue.
@@ -151,6 +153,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		inbox: cfg.Inbox,
 	}
 	s.outage = store.Outage{What: "followers reload", Log: s.log}
+	s.seen = store.NewInserter(cfg.DB.Collection("inbox_seen"))
 	if s.inbox == nil {
 		s.inbox = IgnoreInbox{}
 	}

@@ -152,8 +152,11 @@ func breach(from, to string, tests bool) string {
 }
 
 // testHelper reports whether to is a package made for tests only (the test
-// store, golden files): federation's tests may use it, its code may not.
-func testHelper(to string) bool { return to == "internal/store/storetest" || to == "internal/golden" }
+// store, golden files, bench figures): federation's tests may use it, its
+// code may not.
+func testHelper(to string) bool {
+	return to == "internal/store/storetest" || to == "internal/golden" || to == "internal/benchfig"
+}
 
 // under reports whether path is dir or a package below it.
 func under(path, dir string) bool { return path == dir || strings.HasPrefix(path, dir+"/") }

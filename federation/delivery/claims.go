@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ogpnet/ogpnet/internal/store"
@@ -33,57 +34,56 @@ const claimRetention = 24 * time.Hour
 // insertUnique inserts docs unordered and reports which were new: a
 // duplicate-key error marks one that already existed. This is the one write
 // the embedded store makes atomic, so claims and dedupe are built on it.
+// Large batches (a fan-out to thousands of inboxes) go in chunks of
+// insertChunk, each one command well within the store's timeout.
 func insertUnique(ctx context.Context, c *mongo.Collection, docs []any) ([]bool, error) {
 	fresh := make([]bool, len(docs))
 	for i := range fresh {
 		fresh[i] = true
 	}
-	_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err != nil {
+	for from := 0; from < len(docs); from += insertChunk {
+		chunk := docs[from:min(len(docs), from+insertChunk)]
+		_, err := c.InsertMany(ctx, chunk, options.InsertMany().SetOrdered(false))
+		if err == nil {
+			continue
+		}
 		var bwe mongo.BulkWriteException
 		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
 			return nil, err
 		}
 		for _, we := range bwe.WriteErrors {
-			if we.Code != 11000 || we.Index < 0 || we.Index >= len(docs) {
+			if we.Code != 11000 || we.Index < 0 || we.Index >= len(chunk) {
 				return nil, err
 			}
-			fresh[we.Index] = false
+			fresh[from+we.Index] = false
 		}
 	}
 	return fresh, nil
 }
 
-// claim leases up to max of the most overdue jobs: pending and due, or
-// leased by someone whose lease has run out. Each candidate is taken by
-// inserting its next claim key (see the package comment); candidates whose
-// key another worker inserted first are skipped.
+// insertChunk is the most documents insertUnique sends in one command.
+const insertChunk = 1000
+
+// claim leases up to max of the most overdue jobs this replica knows of
+// (index.go): pending and due, or leased by someone whose lease has run
+// out. Each is taken by inserting its next claim key, all in one batched
+// insert, which records the lease too (step "lease", until when, the
+// attempt's number): the job document is not written, so a claim costs one
+// insert for the batch whatever the backlog. Jobs whose key another replica
+// took first are looked up (follow) and put back where they stand.
 func (q *Queue) claim(ctx context.Context, max int) ([]*job, error) {
 	now := q.o.Now()
-	filter := bson.M{"$or": bson.A{
-		bson.M{"state": statePending, "due": bson.M{"$lte": now}},
-		bson.M{"state": stateLeased, "leaseUntil": bson.M{"$lt": now}},
-	}}
-	// A few spare candidates: other replicas may win some of them.
-	cur, err := q.jobs.Find(ctx, filter, options.Find().
-		SetSort(bson.D{{Key: "due", Value: 1}}).SetLimit(int64(2*max)))
-	if err != nil {
-		return nil, err
-	}
-	var cands []job
-	if err := cur.All(ctx, &cands); err != nil {
-		return nil, err
+	if q.rescanDue(now) {
+		if err := q.rescan(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var mine []*job
 	q.mu.Lock()
-	for i := range cands {
-		if len(mine) == max {
-			break
-		}
-		if c := &cands[i]; !q.claiming[c.ID] {
-			q.claiming[c.ID] = true
-			mine = append(mine, c)
-		}
+	skip := func(id string) bool { return q.claiming[id] }
+	for _, j := range q.idx.take(now, max, skip) {
+		q.claiming[j.ID] = true
+		mine = append(mine, j)
 	}
 	q.mu.Unlock()
 	if len(mine) == 0 {
@@ -91,74 +91,109 @@ func (q *Queue) claim(ctx context.Context, max int) ([]*job, error) {
 	}
 	if ctx.Err() != nil { // shutting down: claim nothing new
 		for _, j := range mine {
-			q.release(j.ID)
+			q.putBack(j, now)
 		}
 		return nil, ctx.Err()
 	}
-	// From the first key insert on, the claim runs to completion whatever
-	// happens to ctx (Run's, cancelled on a graceful shutdown): a key
-	// inserted but not followed by its job update would leave the job
-	// reading the generation whose key is taken, unclaimable by anyone
-	// until the keys are pruned (claimRetention). Each step gets its own
-	// timeout so that a failed one still leaves time to undo it.
+	// From the key insert on, the claim runs to completion whatever happens
+	// to ctx (Run's, cancelled on a graceful shutdown), so that a key that
+	// reached the store is either used or given back.
 	bg := context.WithoutCancel(ctx)
-	tok := randomID(8) // marks this call's keys, so an undo deletes only those
+	tok := randomID(8)                                          // marks this call's keys, so an undo deletes only those
+	leaseUntil := now.Add(q.o.Lease).Truncate(time.Millisecond) // as the store keeps it
 	actx, cancel := context.WithTimeout(bg, claimStepTimeout)
-	won, err := q.advanceMany(actx, mine, tok)
+	won, err := q.advanceMany(actx, mine, tok, stepLease, leaseUntil, 1)
 	cancel()
 	if err != nil {
 		// The insert may have taken effect on the server all the same
 		// (an unordered InsertMany that timed out): take back any key
-		// this call inserted. No job was updated, so each still reads
-		// the generation of its key.
+		// this call inserted, so each job reads the generation of its key.
 		keys := make([]string, len(mine))
 		for i, j := range mine {
 			keys[i] = claimKey(j.Nonce, j.Gen)
-			q.release(j.ID)
 		}
 		q.unclaim(bg, keys, tok)
+		for _, j := range mine {
+			q.putBack(j, now)
+		}
 		return nil, err
 	}
 	var got []*job
-	var firstErr error
-	leaseUntil := now.Add(q.o.Lease)
 	for i, j := range mine {
 		if !won[i] {
-			q.release(j.ID)
+			q.follow(bg, j, now)
 			continue
 		}
 		j.State, j.Owner, j.LeaseUntil = stateLeased, q.o.Owner, leaseUntil
 		j.Attempts++
-		// One UpdateOne by _id per job: the embedded store serves _id
-		// equality from its primary key, while an UpdateMany with $in scans
-		// (measured: ~5 ms against 100-200 ms at 500 jobs). Plain $set is
-		// safe although the store applies it as read-then-write: we hold
-		// the claim key, so nobody else writes this document meanwhile.
-		uctx, cancel := context.WithTimeout(bg, claimStepTimeout)
-		if q.beforeClaimUpdate != nil {
-			uctx = q.beforeClaimUpdate(uctx, j)
-		}
-		res, err := q.jobs.UpdateOne(uctx, bson.M{"_id": j.ID}, bson.M{"$set": bson.M{
-			"state": j.State, "owner": j.Owner, "leaseUntil": leaseUntil, "gen": j.Gen, "attempts": j.Attempts,
-		}})
-		cancel()
-		if err != nil || res.MatchedCount == 0 {
-			// Gone (deleted by a repeated Enqueue), or the store failed.
-			q.release(j.ID)
-			if err != nil {
-				// Give the key back, or nobody could take this generation
-				// until claimRetention. Safe whether or not the update
-				// took effect: the job reads generation Gen-1 (claimable
-				// again at once) or Gen, leased to us (claimable with the
-				// next key once the lease ends; we never attempt it).
-				q.unclaim(bg, []string{claimKey(j.Nonce, j.Gen-1)}, tok)
-				firstErr = cmp.Or(firstErr, err)
-			}
-			continue
-		}
 		got = append(got, j)
 	}
-	return got, firstErr
+	return got, nil
+}
+
+// putBack returns a job this replica held, unchanged, to the index,
+// claimable from at, and lets this replica claim it again.
+func (q *Queue) putBack(j *job, at time.Time) {
+	q.idx.put(j, at)
+	q.release(j.ID)
+}
+
+// forget drops a job from the index (finished, dead or gone) and lets this
+// replica claim it again should it come back through a rescan.
+func (q *Queue) forget(j *job) {
+	q.idx.remove(j.ID)
+	q.release(j.ID)
+}
+
+// followSteps bounds the claim keys follow reads for one job; a job with
+// more state changes since this replica last knew it waits for the next
+// round.
+const followSteps = 16
+
+// follow learns where a job stands after another writer took the claim key
+// this replica tried: it reads the keys taken from that generation on, by
+// _id, up to the first one not taken, and puts the job back claimable when
+// that writer's lease ends or its retry is due, or forgets it when the job
+// was finished or is no longer stored.
+func (q *Queue) follow(ctx context.Context, j *job, now time.Time) {
+	ctx, cancel := context.WithTimeout(ctx, claimStepTimeout)
+	defer cancel()
+	at := now
+	for range followSteps {
+		var k claimDoc
+		err := q.claims.FindOne(ctx, bson.M{"_id": claimKey(j.Nonce, j.Gen)}).Decode(&k)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			break // the first free generation: claimable from at
+		}
+		if err != nil {
+			q.log.Warn("delivery: read claim key", "err", err, "inbox", j.Inbox)
+			q.putBack(j, now.Add(q.o.PollInterval))
+			return
+		}
+		j.Gen++
+		switch k.Step {
+		case stepLease, stepRetry:
+			at, j.Attempts = k.Until, max(j.Attempts, k.Attempts)
+		case "":
+			// A key written before keys recorded their step: the job
+			// document, updated after it, holds the state.
+			var cur job
+			if err := q.jobs.FindOne(ctx, bson.M{"_id": j.ID}).Decode(&cur); err == nil && cur.State != stateDead {
+				q.putBack(&cur, readyAt(&cur))
+			} else {
+				q.forget(j)
+			}
+			return
+		default: // done, dead, or dropped by a repeated Enqueue
+			q.finishStray(ctx, j, k.Step)
+			q.forget(j)
+			return
+		}
+	}
+	if at.Before(now) {
+		at = now
+	}
+	q.putBack(j, at)
 }
 
 // claimStepTimeout bounds each store write of a claim, which runs detached
@@ -178,22 +213,50 @@ func (q *Queue) unclaim(ctx context.Context, keys []string, tok string) {
 	}
 }
 
+// splitClaimKey reads a claim key back into its nonce and generation.
+func splitClaimKey(k string) (string, int, bool) {
+	i := strings.LastIndexByte(k, '.')
+	if i < 0 {
+		return "", 0, false
+	}
+	gen, err := strconv.Atoi(k[i+1:])
+	return k[:i], gen, err == nil
+}
+
 // claimKey is the _id in delivery_claims that owns state change gen of one
 // enqueueing (nonce) of a job.
 func claimKey(nonce string, gen int) string { return nonce + "." + strconv.Itoa(gen) }
 
-// advanceMany is advance for a batch, in one round trip. tok, if not
-// empty, is stored in the keys so that the caller can take back exactly the
-// keys it inserted (see unclaim).
-func (q *Queue) advanceMany(ctx context.Context, js []*job, tok string) ([]bool, error) {
+// Steps a claim key records: what its writer did with the job.
+const (
+	stepLease = "lease" // claimed for an attempt until Until
+	stepRetry = "retry" // back to pending, due at Until
+	stepDone  = "done"  // delivered or skipped: the job document is deleted
+	stepDead  = "dead"  // moved to delivery_dead
+	stepDrop  = "drop"  // a repeated Enqueue took it back
+)
+
+// claimDoc is one delivery_claims document: who took which state change of
+// a job, and what it was.
+type claimDoc struct {
+	ID       string    `bson:"_id"`
+	Owner    string    `bson:"owner"`
+	At       time.Time `bson:"at"` // real time, for pruning
+	Tok      string    `bson:"tok,omitempty"`
+	Step     string    `bson:"step,omitempty"`
+	Until    time.Time `bson:"until,omitzero"`     // lease: its end; retry: when due
+	Attempts int       `bson:"attempts,omitempty"` // attempts made, this one included (lease)
+}
+
+// advanceMany inserts the next claim key of each job in one round trip and
+// reports which this writer won (their Gen moves on). tok, if not empty, is
+// stored in the keys so that the caller can take back exactly the keys it
+// inserted (see unclaim); step, until and addAttempts describe the change.
+func (q *Queue) advanceMany(ctx context.Context, js []*job, tok, step string, until time.Time, addAttempts int) ([]bool, error) {
 	docs := make([]any, len(js))
 	at := time.Now()
 	for i, j := range js {
-		d := bson.M{"_id": claimKey(j.Nonce, j.Gen), "owner": q.o.Owner, "at": at}
-		if tok != "" {
-			d["tok"] = tok
-		}
-		docs[i] = d
+		docs[i] = claimDoc{ID: claimKey(j.Nonce, j.Gen), Owner: q.o.Owner, At: at, Tok: tok, Step: step, Until: until, Attempts: j.Attempts + addAttempts}
 	}
 	won, err := insertUnique(ctx, q.claims, docs)
 	if err != nil {
@@ -207,11 +270,12 @@ func (q *Queue) advanceMany(ctx context.Context, js []*job, tok string) ([]bool,
 	return won, nil
 }
 
-// advance inserts the claim key for j's next state change. true means this
-// worker owns the change and j.Gen has moved on; false means another worker
-// got there first (for a holder: its lease was taken over).
-func (q *Queue) advance(ctx context.Context, j *job) (bool, error) {
-	_, err := q.claims.InsertOne(ctx, bson.M{"_id": claimKey(j.Nonce, j.Gen), "owner": q.o.Owner, "at": time.Now()})
+// advance inserts the claim key for j's next state change (step, until).
+// true means this worker owns the change and j.Gen has moved on; false
+// means another worker got there first (for a holder: its lease was taken
+// over).
+func (q *Queue) advance(ctx context.Context, j *job, step string, until time.Time) (bool, error) {
+	_, err := q.claims.InsertOne(ctx, claimDoc{ID: claimKey(j.Nonce, j.Gen), Owner: q.o.Owner, At: time.Now(), Step: step, Until: until, Attempts: j.Attempts})
 	if store.IsDuplicate(err) {
 		return false, nil
 	}
@@ -227,4 +291,23 @@ func (q *Queue) release(id string) {
 	q.mu.Lock()
 	delete(q.claiming, id)
 	q.mu.Unlock()
+}
+
+// finishStray completes what a writer that won a final key (done, dead,
+// drop) did not finish, a crash or a store error between its steps having
+// left the job document behind: without this, every rescan would bring the
+// job back to be followed again.
+func (q *Queue) finishStray(ctx context.Context, j *job, step string) {
+	var cur job
+	if err := q.jobs.FindOne(ctx, bson.M{"_id": j.ID, "nonce": j.Nonce}).Decode(&cur); err != nil {
+		return // gone already (the common case), or the store failed: next time
+	}
+	if step != stepDead {
+		_, _ = q.jobs.DeleteOne(ctx, bson.M{"_id": j.ID, "nonce": j.Nonce})
+		return
+	}
+	if cur.State != stateDead {
+		cur.State, cur.Reason, cur.DeadAt = stateDead, cmp.Or(cur.Reason, ReasonExhausted), q.o.Now()
+	}
+	_ = q.moveDead(ctx, &cur)
 }

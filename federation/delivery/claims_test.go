@@ -45,8 +45,14 @@ func TestTwoReplicasNoDuplicatesNoLoss(t *testing.T) {
 			inboxes = append(inboxes, fmt.Sprintf("%s/users/u%d/inbox", srv.URL, i))
 		}
 		body := fmt.Sprintf(`{"id":"https://node.example/activities/%d"}`, a)
-		// Enqueue through both replicas, as two publishers might.
-		for _, q := range []*Queue{qa, qb} {
+		// Enqueue through both replicas, as two publishers might, each
+		// first for half of the activities (the first one's jobs are new,
+		// the other's duplicates).
+		order := []*Queue{qa, qb}
+		if a%2 == 1 {
+			order = []*Queue{qb, qa}
+		}
+		for _, q := range order {
 			if err := q.Enqueue(ctx, fmt.Sprintf("https://node.example/activities/%d", a), []byte(body), inboxes); err != nil {
 				t.Fatal(err)
 			}
@@ -172,12 +178,20 @@ func TestCompletionChecksLease(t *testing.T) {
 	q1.process(ctx, j1) // 503: would reschedule, but the lease is q2's
 	code.Store(410)
 	q1.process(ctx, j1) // 410: would kill the job
-	var cur job
-	if err := q2.jobs.FindOne(ctx, bson.M{"_id": j1.ID}).Decode(&cur); err != nil {
+	// The lease is q2's key; nothing came after it.
+	var lease claimDoc
+	if err := q2.claims.FindOne(ctx, bson.M{"_id": claimKey(j2.Nonce, j2.Gen-1)}).Decode(&lease); err != nil {
 		t.Fatal(err)
 	}
-	if cur.State != stateLeased || cur.Owner != q2.o.Owner || cur.Gen != j2.Gen {
-		t.Fatalf("stale holder overwrote the job: %+v", cur)
+	if lease.Step != stepLease || lease.Owner != q2.o.Owner {
+		t.Fatalf("lease key = %+v, want q2's lease", lease)
+	}
+	if n, _ := q2.claims.CountDocuments(ctx, bson.M{"_id": claimKey(j2.Nonce, j2.Gen)}); n != 0 {
+		t.Fatal("stale holder recorded a change after losing its lease")
+	}
+	var cur job
+	if err := q2.jobs.FindOne(ctx, bson.M{"_id": j1.ID}).Decode(&cur); err != nil || cur.State != statePending || cur.Attempts != 0 {
+		t.Fatalf("stale holder overwrote the job: %+v, %v", cur, err)
 	}
 	if n, _ := q2.dead.CountDocuments(ctx, bson.M{}); n != 0 {
 		t.Fatalf("stale holder moved the job to dead")
@@ -189,62 +203,71 @@ func TestCompletionChecksLease(t *testing.T) {
 	}
 }
 
-// A shutdown (Run's context cancelled) between the claim key inserts and
-// the job updates must not leave jobs whose key is taken but which still
-// read the old generation.
-func TestClaimSurvivesCancelBetweenKeyAndUpdate(t *testing.T) {
-	q, _, _ := dueQueue(t, 3)
-	ctx, cancel := context.WithCancel(context.Background())
-	q.beforeClaimUpdate = func(uctx context.Context, _ *job) context.Context {
-		cancel()
-		return uctx
-	}
+// A claim writes one batch of claim keys and no job document: the lease
+// (owner, until, attempt) is in the key. Another replica, which learns of
+// the jobs by its scan at start, cannot claim them before the lease ends,
+// and then takes them with the next key, counting the attempt.
+func TestClaimLeasesByKeyOnly(t *testing.T) {
+	q, clk, db := dueQueue(t, 3)
+	ctx := context.Background()
 	got, err := q.claim(ctx, 3)
 	if err != nil || len(got) != 3 {
-		t.Fatalf("claim = %d jobs, %v; want all 3 claimed despite the cancel", len(got), err)
+		t.Fatalf("claim = %d jobs, %v; want 3", len(got), err)
 	}
 	for _, j := range got {
 		var cur job
-		if err := q.jobs.FindOne(context.Background(), bson.M{"_id": j.ID}).Decode(&cur); err != nil {
+		if err := q.jobs.FindOne(ctx, bson.M{"_id": j.ID}).Decode(&cur); err != nil {
 			t.Fatal(err)
 		}
-		if cur.State != stateLeased || cur.Gen != 1 || cur.Owner != q.o.Owner {
-			t.Fatalf("job not updated after its key: %+v", cur)
+		if cur.State != statePending || cur.Gen != 0 {
+			t.Fatalf("claim wrote the job document: %+v", cur)
+		}
+		var k claimDoc
+		if err := q.claims.FindOne(ctx, bson.M{"_id": claimKey(j.Nonce, 0)}).Decode(&k); err != nil {
+			t.Fatal(err)
+		}
+		if k.Step != stepLease || k.Owner != q.o.Owner || !k.Until.Equal(j.LeaseUntil) || k.Attempts != 1 {
+			t.Fatalf("lease key = %+v, job %+v", k, j)
+		}
+	}
+	if s := stats(t, q); s.Leased != 3 || s.Pending != 0 {
+		t.Fatalf("stats = %+v, want 3 leased", s)
+	}
+	q2 := newQueue(t, db, testSigner("b"), clockOpts(clk))
+	if again, err := q2.claim(ctx, 3); err != nil || len(again) != 0 {
+		t.Fatalf("second replica claimed %d leased jobs (%v)", len(again), err)
+	}
+	clk.Add(61 * time.Second)
+	taken, err := q2.claim(ctx, 3)
+	if err != nil || len(taken) != 3 {
+		t.Fatalf("after the lease: claimed %d, %v; want 3", len(taken), err)
+	}
+	for _, j := range taken {
+		if j.Gen != 2 || j.Attempts != 2 {
+			t.Fatalf("taken over at generation %d, attempt %d; want 2, 2", j.Gen, j.Attempts)
 		}
 	}
 }
 
-// A job update that fails after its key was inserted gives the key back and
-// releases the job locally; the other jobs of the batch are still claimed.
-func TestClaimUpdateFailureGivesKeyBack(t *testing.T) {
-	q, clk, db := dueQueue(t, 3)
-	dead, cancel := context.WithCancel(context.Background())
-	cancel()
-	var failed string
-	q.beforeClaimUpdate = func(uctx context.Context, j *job) context.Context {
-		if failed == "" {
-			failed = j.ID
-			return dead // the store "fails" for the first job only
-		}
-		return uctx
+// A job finished by another replica is forgotten by one that still had it
+// in memory: its claim finds the "done" key and claims nothing.
+func TestClaimFollowsOtherReplicasOutcome(t *testing.T) {
+	q, clk, db := dueQueue(t, 2)
+	ctx := context.Background()
+	q2 := newQueue(t, db, testSigner("b"), clockOpts(clk)) // knows both jobs from its scan
+	got, err := q.claim(ctx, 2)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("claim = %d, %v", len(got), err)
 	}
-	got, err := q.claim(context.Background(), 3)
-	if err == nil {
-		t.Fatal("claim reported no error for the failed update")
+	q.recordBatch(ctx, got) // as if delivered
+	clk.Add(61 * time.Second)
+	if taken, err := q2.claim(ctx, 2); err != nil || len(taken) != 0 {
+		t.Fatalf("claimed %d finished jobs (%v)", len(taken), err)
 	}
-	if len(got) != 2 {
-		t.Fatalf("claim = %d jobs, want the 2 whose update worked", len(got))
+	if n := q2.idx.size(); n != 0 {
+		t.Fatalf("index still holds %d finished jobs", n)
 	}
-	q.mu.Lock()
-	stuck := q.claiming[failed]
-	q.mu.Unlock()
-	if stuck {
-		t.Fatal("failed job left in q.claiming: this replica would never claim it again")
-	}
-	// Another replica can claim the failed job at once, with the same key.
-	q2 := newQueue(t, db, testSigner("b"), clockOpts(clk))
-	got2, err := q2.claim(context.Background(), 3)
-	if err != nil || len(got2) != 1 || got2[0].ID != failed || got2[0].Gen != 1 {
-		t.Fatalf("reclaim = %+v, %v; want the failed job at generation 1", got2, err)
+	if s := stats(t, q); s.Pending+s.Leased != 0 || s.Delivered != 2 {
+		t.Fatalf("stats = %+v", s)
 	}
 }

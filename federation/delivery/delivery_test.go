@@ -98,6 +98,7 @@ func fastOpts() Options {
 		Backoff:      func(int) time.Duration { return 30 * time.Millisecond },
 		Lease:        5 * time.Second,
 		HostRefresh:  100 * time.Millisecond,
+		Rescan:       100 * time.Millisecond,
 		Logger:       quiet(),
 	}
 }

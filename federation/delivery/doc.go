@@ -8,8 +8,11 @@
 //   - queue.go: the Queue and its job documents, New, and Enqueue (with the
 //     insert-only dedupe against delivery_seen).
 //   - options.go: Options and their defaults.
+//   - index.go: the in-memory index of live jobs claims are taken from,
+//     and its rescan.
 //   - claims.go: leases taken by inserting a claim key with a unique _id,
-//     and why claims are inserts rather than updates.
+//     and why claims are inserts rather than updates; follow, which learns
+//     another replica's claim or outcome from its keys.
 //   - worker.go: Run, the dispatcher and workers, one signed POST, how its
 //     answer is classified, and the retry backoff.
 //   - record.go: what a finished attempt writes: delete when done, back to
@@ -22,8 +25,8 @@
 // Store layout (see docs/architecture.md and design §3):
 //
 //   - delivery_jobs: live jobs only (pending or leased). Done jobs are deleted
-//     and exhausted or rejected jobs are moved out, because the embedded store
-//     scans the whole collection on every claim.
+//     and exhausted or rejected jobs are moved out, so that the scan of the
+//     collection at start and on each rescan (index.go) stays short.
 //   - delivery_bodies: the exact bytes to POST, once per activity (a fan-out
 //     to 500 inboxes stores one body, and job documents stay small).
 //   - delivery_dead: jobs given up on, with their body, kept for inspection
@@ -49,9 +52,13 @@
 // Delivery is at-least-once: a replica that stalls past its lease may still
 // POST after another replica has; receivers dedupe by activity id.
 //
-// On the embedded store every read or update of delivery_jobs costs a scan
-// of it (design §3), so throughput falls as the backlog grows: measured
-// about 45 jobs/s with 500 jobs queued, against thousands per second on
-// MongoDB's indexes. Claims therefore come in batches, _id lookups are used
-// wherever possible, and nothing done stays in delivery_jobs.
+// Claims do not query the store: each replica keeps the live jobs it knows
+// of in memory (index.go), rebuilt by one scan of delivery_jobs at start and
+// every Options.Rescan, and kept current by its own Enqueue and outcomes. A
+// claim takes the next due jobs from that index and leases them with one
+// batched insert of claim keys, which record the lease (owner, end,
+// attempt) themselves: the job document is only written again on a retry
+// or a give-up. So a claim costs the same with 100 or 100,000 jobs queued.
+// Finished jobs are recorded in batches (one insert of "done" keys, then a
+// delete by _id each).
 package delivery

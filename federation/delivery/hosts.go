@@ -29,6 +29,7 @@ type HostStatus struct {
 type hostEntry struct {
 	doc          hostDoc
 	successSaved time.Time // real time of the last lastSuccess write
+	savedSuccess time.Time // the lastSuccess it wrote
 }
 
 // hostDoc is a delivery_hosts document: a host's last success and failure.
@@ -136,7 +137,7 @@ func (q *Queue) clearHost(ctx context.Context, host string, at time.Time) error 
 	e.doc.Unavailable, e.doc.FailureDays, e.doc.UnavailableSince = false, nil, time.Time{}
 	if !at.IsZero() {
 		e.doc.LastSuccess = at
-		e.successSaved = time.Now()
+		e.successSaved, e.savedSuccess = time.Now(), at
 	}
 	q.mu.Unlock()
 	return nil
@@ -160,23 +161,66 @@ func (q *Queue) hostUnavailable(host string) bool {
 	return e != nil && e.doc.Unavailable
 }
 
-// hostSuccess clears the host's failure record. A healthy host's lastSuccess
-// is written at most once a minute per replica: a fan-out to one busy shared
-// inbox should not double the store writes.
+// hostSuccess clears the host's failure record. A healthy host's success
+// is only noted in memory: its lastSuccess (informational, HostStatus) is
+// written later by housekeeping (flushSuccesses), so that a fan-out to 500
+// hosts does not add 500 writes to the deliveries themselves.
 func (q *Queue) hostSuccess(ctx context.Context, host string) {
 	now := q.o.Now()
 	q.mu.Lock()
 	e := q.entry(host)
-	needWrite := !e.doc.clean() || time.Since(e.successSaved) > time.Minute
-	if !needWrite {
+	clean := e.doc.clean()
+	if clean {
 		e.doc.LastSuccess = now
 	}
 	q.mu.Unlock()
-	if !needWrite {
+	if clean {
 		return
 	}
 	if err := q.clearHost(ctx, host, now); err != nil {
 		q.log.Warn("delivery: record host success", "err", err)
+	}
+}
+
+// successFlushes bounds the lastSuccess writes of one housekeeping round,
+// and successEvery how often one host's is written.
+const (
+	successFlushes = 50
+	successEvery   = 10 * time.Minute
+)
+
+// flushSuccesses writes the lastSuccess of a few hosts whose stored one is
+// older than successEvery, the longest-unsaved first.
+func (q *Queue) flushSuccesses(ctx context.Context, all bool) {
+	type due struct {
+		host  string
+		at    time.Time
+		saved time.Time
+	}
+	var todo []due
+	q.mu.Lock()
+	for h, e := range q.hostCache {
+		if !e.doc.LastSuccess.IsZero() && e.doc.LastSuccess.After(e.savedSuccess) && (all || time.Since(e.successSaved) > successEvery) {
+			todo = append(todo, due{h, e.doc.LastSuccess, e.successSaved})
+		}
+	}
+	q.mu.Unlock()
+	slices.SortFunc(todo, func(a, b due) int { return a.saved.Compare(b.saved) })
+	if !all && len(todo) > successFlushes {
+		todo = todo[:successFlushes]
+	}
+	for _, d := range todo {
+		if _, err := q.hosts.UpdateOne(ctx, bson.M{"_id": d.host}, bson.M{"$set": bson.M{"lastSuccess": d.at}},
+			options.UpdateOne().SetUpsert(true)); err != nil {
+			if ctx.Err() == nil {
+				q.log.Warn("delivery: record host success", "err", err, "host", d.host)
+			}
+			return
+		}
+		q.mu.Lock()
+		e := q.entry(d.host)
+		e.successSaved, e.savedSuccess = time.Now(), d.at
+		q.mu.Unlock()
 	}
 }
 

@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -25,6 +24,7 @@ func (q *Queue) housekeeping(ctx context.Context) {
 			}
 		case <-flushT.C:
 			q.flushCounters(ctx)
+			q.flushSuccesses(ctx, false)
 			if time.Since(q.lastPruned) > time.Hour {
 				q.sweep(ctx)
 			}
@@ -32,22 +32,11 @@ func (q *Queue) housekeeping(ctx context.Context) {
 	}
 }
 
-// sweep finishes moves to delivery_dead that a crash interrupted, and prunes
-// dead jobs older than DeadRetention.
+// sweep prunes dead jobs older than DeadRetention, old claim keys, enqueue
+// markers and bodies. (Moves to delivery_dead that a crash interrupted are
+// finished by rescan, which reads every job anyway.)
 func (q *Queue) sweep(ctx context.Context) {
 	q.lastPruned = time.Now()
-	cur, err := q.jobs.Find(ctx, bson.M{"state": stateDead})
-	if err == nil {
-		var stuck []job
-		if err = cur.All(ctx, &stuck); err == nil {
-			for i := range stuck {
-				err = errors.Join(err, q.moveDead(ctx, &stuck[i]))
-			}
-		}
-	}
-	if err != nil && ctx.Err() == nil {
-		q.log.Warn("delivery: sweep", "err", err)
-	}
 	cutoff := q.o.Now().Add(-q.o.DeadRetention)
 	if _, err := q.dead.DeleteMany(ctx, bson.M{"deadAt": bson.M{"$lt": cutoff}}); err != nil && ctx.Err() == nil {
 		q.log.Warn("delivery: prune dead jobs", "err", err)

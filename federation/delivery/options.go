@@ -36,6 +36,12 @@ type Options struct {
 	// DedupeWindow is how long Enqueue remembers an (activity, inbox) pair
 	// after its job is gone (default 7 days).
 	DedupeWindow time.Duration
+	// Rescan is how often the in-memory index of live jobs is rebuilt from
+	// one scan of delivery_jobs, adopting jobs that other replicas enqueued
+	// or left behind when they died (default 1 min; a scan that takes long
+	// stretches it to 30 times its duration). A replica delivers the jobs
+	// it enqueues itself at once.
+	Rescan time.Duration
 	// HostRefresh is how often the in-memory host table is reloaded from
 	// the store, to see other replicas' marks (default 30s).
 	HostRefresh time.Duration
@@ -85,6 +91,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DedupeWindow <= 0 {
 		o.DedupeWindow = 7 * 24 * time.Hour
+	}
+	if o.Rescan <= 0 {
+		o.Rescan = time.Minute
 	}
 	if o.HostRefresh <= 0 {
 		o.HostRefresh = 30 * time.Second

@@ -74,6 +74,9 @@ type Queue struct {
 	hostCache  map[string]*hostEntry
 	clears     int             // clearHost calls so far: failure days read before one are stale
 	claiming   map[string]bool // jobs this replica is claiming or holds: not claimed twice locally
+	idx        *readyIndex     // live jobs known here, by when claimable (index.go)
+	lastScan   time.Time       // Options.Now of the last rescan
+	scanTook   time.Duration   // how long it took
 	inFlight   atomic.Int64
 	bodyCache  map[string][]byte // activity id → body, bounded by bodyCacheSize
 	freed      chan struct{}     // a worker became free: the dispatcher may claim more
@@ -86,10 +89,6 @@ type Queue struct {
 	// afterProcess, if set (tests only), runs when a claimed job's outcome
 	// including host bookkeeping has been fully recorded.
 	afterProcess func(*job)
-	// beforeClaimUpdate, if set (tests only), runs in claim between the
-	// claim key insert and the job's update, and returns the update's
-	// context (a cancelled one simulates a failed update).
-	beforeClaimUpdate func(context.Context, *job) context.Context
 }
 
 // job is one delivery_jobs (or delivery_dead) document. The body lives once
@@ -135,6 +134,7 @@ func New(ctx context.Context, db *mongo.Database, sign Signer, opts Options) (*Q
 		bodies:    db.Collection(BodiesCollection),
 		bodyCache: map[string][]byte{},
 		claiming:  map[string]bool{},
+		idx:       newReadyIndex(),
 		sign:      sign,
 		o:         o,
 		log:       o.Logger.With("component", "delivery", "owner", o.Owner),
@@ -164,6 +164,9 @@ func New(ctx context.Context, db *mongo.Database, sign Signer, opts Options) (*Q
 		}
 	}
 	if err := q.refreshHosts(ctx); err != nil {
+		return nil, err
+	}
+	if err := q.rescan(ctx); err != nil {
 		return nil, err
 	}
 	return q, nil
@@ -290,10 +293,15 @@ func (q *Queue) insertJobs(ctx context.Context, jobs []*job, now time.Time) erro
 	for i, j := range added {
 		if !firstTime[i] {
 			again = append(again, j)
+		} else {
+			// Claimable here at once: the check against delivery_seen that
+			// the hold (j.Due) covers is done. Other replicas, which may
+			// read the job before it (rescan), wait for the hold.
+			q.idx.put(j, now)
 		}
 	}
 	if len(again) > 0 {
-		won, err := q.advanceMany(ctx, again, "")
+		won, err := q.advanceMany(ctx, again, "", stepDrop, time.Time{}, 0)
 		if err != nil {
 			return err
 		}
@@ -305,14 +313,15 @@ func (q *Queue) insertJobs(ctx context.Context, jobs []*job, now time.Time) erro
 		}
 		if len(ids) > 0 {
 			// Rare path (a repeated Enqueue), so the scan is acceptable. If
-			// it fails the jobs stay, unclaimable, until sweep removes them.
+			// it fails the jobs stay until a claim follows their "drop" key
+			// and removes them (finishStray).
 			if _, err := q.jobs.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": ids}}); err != nil {
 				return err
 			}
 		}
 	}
 	if len(again) < len(added) {
-		q.wakeAfter(enqueueHold)
+		q.poke()
 	}
 	return nil
 }

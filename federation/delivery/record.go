@@ -8,28 +8,23 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// finish takes the last step of a job this worker still holds (delivered or
-// skipped) and hands it to the recorder for deletion. false means the lease
-// was lost (or the store failed): the job then stays and is claimed again
+// finish hands a delivered or skipped job this worker holds to the
+// recorder, which takes its last step in a batch with others: one insert of
+// their "done" claim keys, then each job's deletion. A job whose key another
+// replica took first (its lease was taken over) is left to that replica;
+// one the recorder could not record stays stored and is delivered again
 // after its lease (at-least-once).
 func (q *Queue) finish(ctx context.Context, j *job) bool {
-	won, err := q.advance(ctx, j)
-	if err != nil {
-		q.log.Warn("delivery: record outcome", "err", err, "inbox", j.Inbox)
-		return false
-	}
-	if won && q.finished != nil {
+	if q.finished != nil {
 		q.finished <- j
 		return true
 	}
-	if won { // not running (tests drive process directly): delete now
-		q.deleteBatch(ctx, []*job{j})
-		return true
-	}
-	return false
+	// Not running (tests drive process directly): record it now.
+	q.recordBatch(ctx, []*job{j})
+	return true
 }
 
-// recorder deletes finished jobs in batches until Run closes q.finished.
+// recorder records finished jobs in batches until Run closes q.finished.
 func (q *Queue) recorder() {
 	var batch []*job
 	t := time.NewTicker(20 * time.Millisecond)
@@ -37,7 +32,7 @@ func (q *Queue) recorder() {
 	flush := func() {
 		if len(batch) > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			q.deleteBatch(ctx, batch)
+			q.recordBatch(ctx, batch)
 			cancel()
 			batch = nil
 		}
@@ -59,53 +54,76 @@ func (q *Queue) recorder() {
 	}
 }
 
-// deleteBatch deletes finished jobs (their final claim keys are inserted)
-// in one DeleteMany, then counts them.
-func (q *Queue) deleteBatch(ctx context.Context, batch []*job) {
-	for _, j := range batch {
+// recordBatch inserts the "done" keys of finished jobs in one round trip,
+// deletes the jobs whose key it won, and counts them.
+func (q *Queue) recordBatch(ctx context.Context, batch []*job) {
+	won, err := q.advanceMany(ctx, batch, "", stepDone, time.Time{}, 0)
+	if err != nil {
+		q.log.Warn("delivery: record outcomes", "err", err, "jobs", len(batch))
+	}
+	var d, s int64
+	for i, j := range batch {
+		if err != nil || !won[i] {
+			// Lost the lease to another replica, or the store failed: the
+			// job stays where the store has it.
+			q.putBack(j, j.LeaseUntil)
+			q.afterDone(j)
+			continue
+		}
 		// By _id, one at a time: served from the primary key, where a
 		// DeleteMany with $in would scan the collection.
 		if _, err := q.jobs.DeleteOne(ctx, bson.M{"_id": j.ID}); err != nil {
-			// The key is taken, so no one re-sends it; after claimRetention
-			// it becomes claimable again and is re-sent (at-least-once).
+			// Its "done" key is taken, so no one sends it again; a rescan
+			// finds the document and the claim finds the key (follow).
 			q.log.Warn("delivery: delete finished job", "err", err, "inbox", j.Inbox)
 		}
-	}
-	var d, s int64
-	for _, j := range batch {
 		if j.Reason == "skipped" {
 			s++
 		} else {
 			d++
 		}
+		q.forget(j)
+		q.afterDone(j)
 	}
 	q.mu.Lock()
 	q.delivered += d
 	q.skipped += s
 	q.mu.Unlock()
-	for _, j := range batch {
-		q.done(j)
-	}
 }
 
-// done marks the end of this replica's work on j.
+// done ends this replica's work on a job whose outcome was not handed to
+// the recorder: it is claimable again when its lease ends, as the store has
+// it, unless an outcome already settled it (reschedule, markDead).
 func (q *Queue) done(j *job) {
-	q.release(j.ID)
+	q.mu.Lock()
+	held := q.claiming[j.ID]
+	q.mu.Unlock()
+	if held {
+		q.putBack(j, j.LeaseUntil)
+	}
+	q.afterDone(j)
+}
+
+func (q *Queue) afterDone(j *job) {
 	if q.afterProcess != nil {
 		q.afterProcess(j)
 	}
 }
 
-// reschedule puts a job this worker still holds back to pending.
+// reschedule puts a job this worker still holds back to pending: a "retry"
+// key with the due time, then the job document (so that a rescan reads the
+// new generation without following keys).
 func (q *Queue) reschedule(ctx context.Context, j *job, msg string) {
-	won, err := q.advance(ctx, j)
+	due := q.o.Now().Add(q.o.Backoff(j.Attempts))
+	won, err := q.advance(ctx, j, stepRetry, due)
 	if err == nil && won {
-		due := q.o.Now().Add(q.o.Backoff(j.Attempts))
 		_, err = q.jobs.UpdateOne(ctx, bson.M{"_id": j.ID, "nonce": j.Nonce}, bson.M{
-			"$set":   bson.M{"state": statePending, "due": due, "gen": j.Gen, "lastStatus": j.LastStatus, "lastError": msg},
+			"$set":   bson.M{"state": statePending, "due": due, "gen": j.Gen, "attempts": j.Attempts, "lastStatus": j.LastStatus, "lastError": msg},
 			"$unset": bson.M{"owner": "", "leaseUntil": ""},
 		})
 		q.log.Debug("delivery: will retry", "inbox", j.Inbox, "attempt", j.Attempts, "due", due, "err", msg)
+		j.State, j.Due, j.Owner, j.LeaseUntil = statePending, due, "", time.Time{}
+		q.putBack(j, due) // the key decides, whatever the document update did
 	}
 	if err != nil {
 		q.log.Warn("delivery: reschedule", "err", err, "inbox", j.Inbox)
@@ -117,7 +135,8 @@ func (q *Queue) reschedule(ctx context.Context, j *job, msg string) {
 // took over), in which case nothing is written. Without transactions it goes
 // in three idempotent steps; sweep completes any that a crash interrupted.
 func (q *Queue) markDead(ctx context.Context, j *job, reason string) bool {
-	won, err := q.advance(ctx, j)
+	now := q.o.Now()
+	won, err := q.advance(ctx, j, stepDead, now)
 	if err != nil {
 		q.log.Warn("delivery: mark dead", "err", err, "inbox", j.Inbox)
 		return false
@@ -125,9 +144,9 @@ func (q *Queue) markDead(ctx context.Context, j *job, reason string) bool {
 	if !won {
 		return false
 	}
-	now := q.o.Now()
+	q.forget(j) // the key decides: the job is dead whatever the next steps do
 	if _, err := q.jobs.UpdateOne(ctx, bson.M{"_id": j.ID, "nonce": j.Nonce}, bson.M{"$set": bson.M{
-		"state": stateDead, "gen": j.Gen, "reason": reason, "deadAt": now, "lastStatus": j.LastStatus, "lastError": j.LastError,
+		"state": stateDead, "gen": j.Gen, "attempts": j.Attempts, "reason": reason, "deadAt": now, "lastStatus": j.LastStatus, "lastError": j.LastError,
 	}}); err != nil {
 		q.log.Warn("delivery: mark dead", "err", err, "inbox", j.Inbox)
 		return true
@@ -142,6 +161,9 @@ func (q *Queue) markDead(ctx context.Context, j *job, reason string) bool {
 // moveDead copies a job marked dead into delivery_dead, then deletes it
 // from delivery_jobs; both steps are idempotent, so sweep can redo them.
 func (q *Queue) moveDead(ctx context.Context, j *job) error {
+	if len(j.Body) == 0 {
+		_ = q.loadBody(ctx, j) // read back from the store (rescan): kept for inspection when still there
+	}
 	if _, err := q.dead.ReplaceOne(ctx, bson.M{"_id": j.ID}, j, options.Replace().SetUpsert(true)); err != nil {
 		return err
 	}

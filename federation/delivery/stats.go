@@ -17,16 +17,45 @@ type Stats struct {
 	HostsUnavailable int64 // hosts currently marked unavailable
 }
 
-// Stats counts jobs across all replicas. Each count scans delivery_jobs on
-// the embedded store, so call it for dashboards, not per request.
+// Stats counts jobs across all replicas. It scans delivery_jobs and the
+// claim keys of running leases on the embedded store, so call it for
+// dashboards, not per request. A lease is a claim key (claims.go), not a
+// state of the job document: a job is leased when a lease key at or after
+// its document's generation has not run out.
 func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 	var s Stats
-	var err error
-	if s.Pending, err = q.jobs.CountDocuments(ctx, bson.M{"state": statePending}); err != nil {
+	now := q.o.Now()
+	cur, err := q.claims.Find(ctx, bson.M{"step": stepLease, "until": bson.M{"$gt": now}})
+	if err != nil {
 		return s, err
 	}
-	if s.Leased, err = q.jobs.CountDocuments(ctx, bson.M{"state": stateLeased}); err != nil {
+	var leases []claimDoc
+	if err := cur.All(ctx, &leases); err != nil {
 		return s, err
+	}
+	leasedFrom := map[string]int{} // nonce → highest generation under a running lease
+	for _, k := range leases {
+		nonce, gen, ok := splitClaimKey(k.ID)
+		if ok {
+			leasedFrom[nonce] = max(leasedFrom[nonce], gen+1)
+		}
+	}
+	cur, err = q.jobs.Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"state": 1, "nonce": 1, "gen": 1, "leaseUntil": 1}))
+	if err != nil {
+		return s, err
+	}
+	var live []job
+	if err := cur.All(ctx, &live); err != nil {
+		return s, err
+	}
+	for _, j := range live {
+		switch {
+		case j.State == stateDead:
+		case leasedFrom[j.Nonce] > j.Gen, j.State == stateLeased && j.LeaseUntil.After(now):
+			s.Leased++
+		default:
+			s.Pending++
+		}
 	}
 	if s.Dead, err = q.dead.CountDocuments(ctx, bson.M{}); err != nil {
 		return s, err
@@ -42,7 +71,7 @@ func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 	}
 	// One counter document per replica: updates are not atomic on the
 	// embedded store, so replicas must never $inc the same document.
-	cur, err := q.stats.Find(ctx, bson.M{})
+	cur, err = q.stats.Find(ctx, bson.M{})
 	if err != nil {
 		return s, err
 	}

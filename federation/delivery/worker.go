@@ -38,9 +38,6 @@ func (q *Queue) poke() {
 	}
 }
 
-// wakeAfter pokes the dispatcher once new jobs come off their hold.
-func (q *Queue) wakeAfter(d time.Duration) { time.AfterFunc(d+5*time.Millisecond, q.poke) }
-
 // Run starts the workers and returns when ctx is cancelled and every
 // in-flight delivery has finished and been recorded (graceful drain). Call
 // it once per Queue; run more replicas as more Queues (processes).
@@ -70,6 +67,7 @@ func (q *Queue) Run(ctx context.Context) error {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	q.flushCounters(fctx)
+	q.flushSuccesses(fctx, true)
 	return nil
 }
 
@@ -104,6 +102,10 @@ func (q *Queue) dispatch(ctx context.Context, work chan<- *job) {
 		if len(jobs) > 0 && len(jobs) == room {
 			continue // probably more due
 		}
+		if next := q.idx.next(); !next.IsZero() {
+			// The index knows when the next job is due: wake then.
+			wait = min(wait, max(next.Sub(q.o.Now()), time.Millisecond))
+		}
 		idle.Reset(wait)
 		select {
 		case <-ctx.Done():
@@ -126,7 +128,7 @@ func (q *Queue) runJob(ctx context.Context, j *job) {
 		}
 	}()
 	if !q.leaseCovers(j) {
-		q.release(j.ID)
+		q.putBack(j, j.LeaseUntil)
 		return
 	}
 	q.process(ctx, j)

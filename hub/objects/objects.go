@@ -120,7 +120,10 @@ func (a stamp) after(b stamp) bool {
 // Store is the object store with its in-memory version index.
 type Store struct {
 	coll *mongo.Collection
-	seq  allocator
+	// inserts groups concurrent writers' inserts of new objects into one
+	// store command (store.Inserter): live deliveries arrive concurrently.
+	inserts *store.Inserter
+	seq     allocator
 	// locks are the per-IRI stripes, the only ones: a write, the read-model
 	// update it causes (hand) and the tailer's Observe of the same IRI
 	// serialise, so no other replica's write read by the tailer can slip
@@ -137,7 +140,9 @@ type Store struct {
 
 // Open returns the store; call Load before Put.
 func Open(db *mongo.Database) *Store {
-	return &Store{coll: db.Collection(Collection), seq: allocator{coll: db.Collection(SeqCollection)}, index: map[string]meta{}}
+	seq := db.Collection(SeqCollection)
+	return &Store{coll: db.Collection(Collection), inserts: store.NewInserter(db.Collection(Collection)),
+		seq: allocator{coll: seq, inserts: store.NewInserter(seq)}, index: map[string]meta{}}
 }
 
 // HandTo makes fn receive every write this replica's read model must
@@ -343,7 +348,7 @@ func (s *Store) Put(ctx context.Context, o Object) (Result, error) {
 	res := Created
 	written := false
 	if !known {
-		_, err := s.coll.InsertOne(ctx, o)
+		err := s.inserts.InsertOne(ctx, o)
 		switch {
 		case err == nil:
 			written = true
@@ -460,7 +465,7 @@ func (s *Store) Delete(ctx context.Context, iri, pilot string, at time.Time) (bo
 	}
 	t := Object{ID: iri, Kind: ogp.KindTombstone, Pilot: pilot, FormerKind: old.kind, Received: at, Deleted: at, Updated: at, Seq: seq}
 	if !known {
-		_, err := s.coll.InsertOne(ctx, t)
+		err := s.inserts.InsertOne(ctx, t)
 		if err == nil {
 			s.handOn(t)
 			s.renumberIfSlow(ctx, iri, seq, began)

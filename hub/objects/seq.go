@@ -40,8 +40,9 @@ type seqDoc struct {
 // have to fit an overlap window re-read on every poll; dense numbers let the
 // tailer see exactly which writes it has not read yet (tail.go).
 type allocator struct {
-	coll *mongo.Collection
-	last atomic.Int64 // highest number this process knows to be taken
+	coll    *mongo.Collection
+	inserts *store.Inserter // concurrent writers' numbers go in one command
+	last    atomic.Int64    // highest number this process knows to be taken
 }
 
 // maxAllocTries bounds the retries of one allocation; each failure jumps to
@@ -55,7 +56,7 @@ func (a *allocator) next(ctx context.Context, iri string) (int64, time.Time, err
 		// so they do not collide with each other, only with other replicas.
 		n := a.last.Add(1)
 		at := time.Now().UTC()
-		_, err := a.coll.InsertOne(ctx, seqDoc{N: n, IRI: iri, At: at})
+		err := a.inserts.InsertOne(ctx, seqDoc{N: n, IRI: iri, At: at})
 		if err == nil {
 			return n, at, nil
 		}

@@ -53,6 +53,7 @@ type Store struct {
 	Client   *mongo.Client
 	Embedded bool
 
+	dir          string // the embedded store's SQLite files
 	stopEmbedded context.CancelFunc
 	embeddedDone chan struct{}
 }
@@ -86,6 +87,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		// triggers an immediate check).
 		SetHeartbeatInterval(2 * time.Second).
 		ApplyURI(uri)
+	if s.Embedded {
+		co.SetMonitor((&writeGate{}).monitor()) // writers.go
+	}
 	client, err := mongo.Connect(co)
 	if err != nil {
 		s.stop()
@@ -107,6 +111,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: ping %s: %w", redact(uri), err)
 	}
 	s.Client = client
+	if s.Embedded {
+		embeddedDirs.Store(client, s.dir)
+		if err := indexAllIDs(ctx, s.dir); err != nil {
+			_ = client.Disconnect(context.Background())
+			s.stop()
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
 	return s, nil
 }
 
@@ -136,7 +148,7 @@ func (s *Store) startEmbedded(opts Options) (string, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopEmbedded = cancel
 	s.embeddedDone = make(chan struct{})
-	s.Embedded = true
+	s.Embedded, s.dir = true, abs
 	go func() {
 		defer close(s.embeddedDone)
 		_ = f.Run(ctx)
@@ -155,7 +167,7 @@ func newFerret(dir, addr string, logger *slog.Logger) (*ferretdb.FerretDB, error
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
+		SQLiteURL: "file:" + dir + "/?_pragma=synchronous(normal)",
 		Logger:    quiet,
 	})
 	if err != nil {
@@ -204,7 +216,9 @@ func EnsureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.
 			return fmt.Errorf("store: indexes on %s: %w", coll.Name(), err)
 		}
 	}
-	return nil
+	// The collection exists now: give it the _id index the embedded store
+	// lacks (idindex.go).
+	return indexCollectionIDs(ctx, coll)
 }
 
 func redact(uri string) string {
