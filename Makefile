@@ -61,8 +61,12 @@ FIGURE_PKGS = $(shell grep -rl --include='*_test.go' '^func BenchmarkFigure' . |
 bench:
 	@mkdir -p bench
 	@rm -f bench/results.jsonl
-	OGPNET_BENCH_RESULTS=$(CURDIR)/bench/results.jsonl $(GO) test -run '^$$' -bench '^BenchmarkFigure.*$(BENCH)' -count 1 -timeout 10m $(FIGURE_PKGS)
-	$(GO) run ./internal/benchfig/report -in bench/results.jsonl -out bench/results.json
+	@status=0; pkgs="$(FIGURE_PKGS)"; \
+	if [ -n "$$pkgs" ]; then \
+		OGPNET_BENCH_RESULTS=$(CURDIR)/bench/results.jsonl $(GO) test -run '^$$' -bench '^BenchmarkFigure.*$(BENCH)' -count 1 -timeout 10m $$pkgs || status=$$?; \
+	fi; \
+	$(GO) run ./internal/benchfig/report -in bench/results.jsonl -out bench/results.json || status=$$?; \
+	exit $$status
 
 # Every other benchmark (design §5's older figures, query latencies, signing).
 bench-all:
