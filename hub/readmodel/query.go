@@ -61,22 +61,17 @@ func (m *Model) Each(fn func(Commitment) bool) {
 
 // Timeline returns a visible commitment's progress updates, oldest first.
 func (m *Model) Timeline(commitmentID string) []Update {
-	tl := m.current().timelines[commitmentID]
-	out := make([]Update, len(tl))
-	for i, u := range tl {
-		out[i] = *u
-	}
-	return out
+	return exportAll(m.current().timelines[commitmentID])
 }
 
 // newestFirst orders updates newest first.
-func newestFirst(a, b *Update) int { return -compareUpdates(a, b) }
+func newestFirst(a, b *upd) int { return -compareUpdates(a, b) }
 
 // PilotTimeline returns a visible pilot's updates, newest first (limit <= 0:
 // all of them).
 func (m *Model) PilotTimeline(actor string, limit int) []Update {
 	v := m.current()
-	var all []*Update
+	var all []*upd
 	for _, c := range v.byActor[actor] {
 		all = append(all, v.timelines[c.ID]...)
 	}
@@ -84,11 +79,7 @@ func (m *Model) PilotTimeline(actor string, limit int) []Update {
 	if limit > 0 && len(all) > limit {
 		all = all[:limit]
 	}
-	out := make([]Update, len(all))
-	for i, u := range all {
-		out[i] = *u
-	}
-	return out
+	return exportAll(all)
 }
 
 // recentSize is how many of the newest updates a view keeps ready.
@@ -109,7 +100,7 @@ func (m *Model) Latest(limit int) []Update {
 // first, so it is read from its end and left as soon as an update is older
 // than the n-th best so far: the cost is about one look per commitment.
 func (v *view) newest(n int) []Update {
-	var best []*Update // newest first, at most n
+	var best []*upd // newest first, at most n
 	for _, tl := range v.timelines {
 		for i := len(tl) - 1; i >= 0; i-- {
 			u := tl[i]
@@ -123,11 +114,7 @@ func (v *view) newest(n int) []Update {
 			}
 		}
 	}
-	out := make([]Update, len(best))
-	for i, u := range best {
-		out[i] = *u
-	}
-	return out
+	return exportAll(best)
 }
 
 // Themes lists policy areas by how many pilots share them.
