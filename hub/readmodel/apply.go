@@ -30,7 +30,7 @@ type Model struct {
 	// timelines maps tlKey(pilot, commitment IRI) to its updates, so a
 	// pilot's updates can only extend its own commitments. Updates may
 	// arrive before their commitment; they wait here for it.
-	timelines map[string]*timeline
+	timelines map[tlID]*timeline
 	strs      interner
 	version    uint64
 	changed    chan struct{}
@@ -89,7 +89,7 @@ func New(now func() time.Time) *Model {
 		plans:       map[string]*Plan{},
 		commitments: map[string]*Commitment{},
 		updates:     newUpdIndex(),
-		timelines:   map[string]*timeline{},
+		timelines:   map[tlID]*timeline{},
 		changed:     make(chan struct{}),
 	}
 }
@@ -267,11 +267,12 @@ func (m *Model) ApplyUpdate(pilot string, u ogp.ProgressUpdate) bool {
 		if c, ok := m.commitments[u.InReplyTo]; ok {
 			tl.commitment = c.ID // one copy of the IRI
 		}
-		m.timelines[k] = tl
+		m.timelines[tlID{tl.pilot, tl.commitment}] = tl // the key shares the timeline's strings
 	}
 	r := newUpd(tl, ru)
 	m.updates.put(r)
-	ups := append(slices.Clone(tl.ups), r) // views hold the old slice
+	ups := append(make([]*upd, 0, len(tl.ups)+1), tl.ups...) // views hold the old slice
+	ups = append(ups, r)
 	slices.SortStableFunc(ups, compareUpdates)
 	tl.ups, tl.last = ups, lastTime(ups)
 	m.bump()
@@ -283,7 +284,11 @@ func (m *Model) ApplyUpdate(pilot string, u ogp.ProgressUpdate) bool {
 	return true
 }
 
-func tlKey(pilot, commitment string) string { return pilot + "\x00" + commitment }
+// tlID names a timeline: a pilot's updates can only extend its own
+// commitments.
+type tlID struct{ pilot, commitment string }
+
+func tlKey(pilot, commitment string) tlID { return tlID{pilot, commitment} }
 
 func lastTime(tl []*upd) time.Time {
 	var t time.Time
