@@ -30,8 +30,8 @@ type Model struct {
 	// timelines maps tlKey(pilot, commitment IRI) to its updates, so a
 	// pilot's updates can only extend its own commitments. Updates may
 	// arrive before their commitment; they wait here for it.
-	timelines map[tlID]*timeline
-	strs      interner
+	timelines  map[tlID]*timeline
+	strs       interner
 	version    uint64
 	changed    chan struct{}
 	lastIngest time.Time
