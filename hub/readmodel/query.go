@@ -131,16 +131,19 @@ func (m *Model) Commitments(f Filter, cursor string, limit int) (Page[Commitment
 	}
 	limit = min(limit, MaxLimit)
 	v := m.current()
-	list, keys := v.byPilot, v.keysPilot
+	list, order := v.byPilot, SortPilot
 	switch f.Sort {
 	case "", SortPilot:
 	case SortLastUpdate:
-		list, keys = v.byUpdate, v.keysUpdate
+		list, order = v.byUpdate, SortLastUpdate
 	case SortName:
-		list, keys = v.byName, v.keysName
+		list, order = v.byName, SortName
 	default:
 		return Page[Commitment]{}, fmt.Errorf("readmodel: unknown sort %q", f.Sort)
 	}
+	// The lists are sorted by sortKey, which the view does not keep (it
+	// would be a string per commitment per order): a cursor's place is
+	// found by computing the keys a binary search looks at.
 	start := 0
 	if cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cursor)
@@ -148,12 +151,10 @@ func (m *Model) Commitments(f Filter, cursor string, limit int) (Page[Commitment
 			return Page[Commitment]{}, ErrBadCursor
 		}
 		after := string(raw)
-		start = sort.SearchStrings(keys, after)
-		if start < len(keys) && keys[start] == after {
-			start++
-		}
+		start = sort.Search(len(list), func(i int) bool { return sortKey(list[i], order) > after })
 	}
 	page := Page[Commitment]{Items: []Commitment{}}
+	last := -1 // index of the page's last item when the page is full
 	// Total counts every match; the page takes the first limit after cursor.
 	for i, c := range list {
 		if !f.Match(c) {
@@ -166,24 +167,17 @@ func (m *Model) Commitments(f Filter, cursor string, limit int) (Page[Commitment
 		if len(page.Items) < limit {
 			page.Items = append(page.Items, *c)
 			if len(page.Items) == limit {
-				page.Next = base64.RawURLEncoding.EncodeToString([]byte(keys[i]))
+				last = i
 			}
-		} else if page.Next == "" {
-			break
 		}
 	}
-	if page.Next != "" {
-		// Only keep a cursor when something matches after it.
-		more := false
-		lastKey, _ := base64.RawURLEncoding.DecodeString(page.Next)
-		for j := sort.SearchStrings(keys, string(lastKey)) + 1; j < len(list); j++ {
+	if last >= 0 {
+		// Only give a cursor when something matches after it.
+		for j := last + 1; j < len(list); j++ {
 			if f.Match(list[j]) {
-				more = true
+				page.Next = base64.RawURLEncoding.EncodeToString([]byte(sortKey(list[last], order)))
 				break
 			}
-		}
-		if !more {
-			page.Next = ""
 		}
 	}
 	return page, nil

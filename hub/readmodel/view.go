@@ -26,11 +26,8 @@ type view struct {
 	pilotByID   map[string]int // index into pilots
 	commitments map[string]*Commitment
 	byPilot     []*Commitment // visible, SortPilot order
-	keysPilot   []string
 	byUpdate    []*Commitment
-	keysUpdate  []string
 	byName      []*Commitment
-	keysName    []string
 	plans       map[string]Plan
 	// timelines holds each visible commitment's updates (shared, read-only
 	// records, compact.go), oldest first.
@@ -354,17 +351,17 @@ func (v *view) addPilots(accs map[string]*pilotAcc) {
 	v.totals.Pilots = len(v.pilots)
 }
 
-// index sorts the visible commitments in every list order (with their
-// cursor keys) and notes each one's policy areas as indexes into v.themes,
+// index sorts the visible commitments in every list order (sortKey; the
+// keys are not kept, see Commitments) and notes each one's policy areas as indexes into v.themes,
 // for the matrix.
 func (v *view) index() {
 	all := make([]*Commitment, 0, len(v.commitments))
 	for _, c := range v.commitments {
 		all = append(all, c)
 	}
-	v.byPilot, v.keysPilot = sortedBy(all, SortPilot)
-	v.byUpdate, v.keysUpdate = sortedBy(all, SortLastUpdate)
-	v.byName, v.keysName = sortedBy(all, SortName)
+	v.byPilot = sortedBy(all, SortPilot)
+	v.byUpdate = sortedBy(all, SortLastUpdate)
+	v.byName = sortedBy(all, SortName)
 	themeIdx := make(map[string]int, len(v.themes))
 	for i, t := range v.themes {
 		themeIdx[strings.ToLower(t.Theme)] = i
@@ -464,7 +461,7 @@ func naturalKey(s string) string {
 	return b.String()
 }
 
-func sortedBy(all []*Commitment, order string) ([]*Commitment, []string) {
+func sortedBy(all []*Commitment, order string) []*Commitment {
 	type kc struct {
 		k string
 		c *Commitment
@@ -474,9 +471,9 @@ func sortedBy(all []*Commitment, order string) ([]*Commitment, []string) {
 		tmp[i] = kc{sortKey(c, order), c}
 	}
 	slices.SortFunc(tmp, func(a, b kc) int { return strings.Compare(a.k, b.k) })
-	cs, ks := make([]*Commitment, len(tmp)), make([]string, len(tmp))
+	cs := make([]*Commitment, len(tmp))
 	for i, x := range tmp {
-		cs[i], ks[i] = x.c, x.k
+		cs[i] = x.c
 	}
-	return cs, ks
+	return cs
 }
