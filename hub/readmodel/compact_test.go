@@ -168,3 +168,32 @@ func TestViewSharesCommitments(t *testing.T) {
 		t.Error("an unchanged commitment was copied again")
 	}
 }
+
+// A commitment that names no jurisdiction shows its pilot's, and follows
+// it when it changes, although the model now keeps the view's copy (with
+// the pilot's jurisdiction filled in) as the commitment.
+func TestDerivedJurisdictionFollowsThePilot(t *testing.T) {
+	m := New(fixedNow)
+	a := "http://a.localhost"
+	m.SetPilot(PilotInfo{Actor: a, Name: "A"})
+	plan := func(j string, updated time.Time) {
+		m.ApplyPlan(a, ogp.ActionPlan{Post: ogp.Post{ID: a + "/plans/p1", Type: ogp.TypeActionPlan, Name: "Plan", Published: day.Add(-time.Hour), Updated: updated},
+			Jurisdiction: j, Period: ogp.Period{Start: "2024-01-01", End: "2026-12-31"}, Status: ogp.PlanImplementation})
+	}
+	plan("Jalisco", time.Time{})
+	c := commitment(a, "A0001", ogp.CompletionLimited)
+	m.ApplyCommitment(a, c, day)
+	if got, _ := m.Commitment(c.ID); got.Jurisdiction != "Jalisco" {
+		t.Fatalf("jurisdiction %q, want the pilot's", got.Jurisdiction)
+	}
+	plan("Estado de Jalisco", day)
+	if got, _ := m.Commitment(c.ID); got.Jurisdiction != "Estado de Jalisco" {
+		t.Fatalf("jurisdiction %q after the plan changed, want the new one", got.Jurisdiction)
+	}
+	own := c
+	own.Jurisdiction, own.Updated = "Guadalajara", day
+	m.ApplyCommitment(a, own, day)
+	if got, _ := m.Commitment(c.ID); got.Jurisdiction != "Guadalajara" {
+		t.Fatalf("jurisdiction %q, want the commitment's own", got.Jurisdiction)
+	}
+}
