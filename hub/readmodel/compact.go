@@ -70,7 +70,7 @@ func newUpd(tl *timeline, u Update) *upd {
 	} else {
 		r.id = u.ID
 	}
-	x := &updExtra{contentMap: u.ContentHTML.Map, changes: u.MilestoneChanges, evidence: u.Evidence, updated: u.Updated}
+	x := updExtra{contentMap: u.ContentHTML.Map, changes: u.MilestoneChanges, evidence: u.Evidence, updated: u.Updated}
 	if u.URL == u.ID {
 		r.flags |= flagURLIsID
 	} else {
@@ -87,8 +87,8 @@ func newUpd(tl *timeline, u Update) *upd {
 			r.completion = uint8(i + 1)
 		}
 	}
-	if x.url != "" || x.contentMap != nil || x.changes != nil || x.evidence != nil || !x.published.IsZero() || !x.updated.IsZero() || r.flags&flagPublishedX != 0 {
-		r.x = x
+	if x.url != "" || x.contentMap != nil || x.changes != nil || x.evidence != nil || !x.updated.IsZero() || r.flags&flagPublishedX != 0 {
+		r.x = &x
 	}
 	return r
 }
