@@ -35,8 +35,8 @@ func tailWait(took time.Duration) time.Duration { return max(tailPoll, 5*took) }
 
 // Tailer bounds.
 const (
-	tailBatch    = 500  // documents per query
-	tailPages    = 20   // queries per poll for new numbers; the rest waits for the next poll
+	tailBatch    = 500  // numbers per read of hub_seq
+	tailPages    = 20   // reads of hub_seq per poll for new numbers; the rest waits for the next poll
 	maxGaps      = 1000 // missing numbers looked for at once; beyond that, a re-scan (Tailer.unwatched)
 	seqRetention = time.Hour
 	pruneEvery   = 10 * time.Minute
