@@ -13,7 +13,7 @@ STATIC_BIN ?= bin/ogpnet-static
 IMAGE     ?= ghcr.io/ogpnet/ogpnet:$(patsubst v%,%,$(VERSION))
 ENGINE    ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null)
 
-.PHONY: build test demo bench lint fuzz screenshots tools clean static image charts
+.PHONY: build test demo bench bench-all lint fuzz screenshots tools clean static image charts
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ogpnet
@@ -52,7 +52,24 @@ demo:
 	@echo "make demo: starting the hub and the 15 pilot nodes…"
 	./$(BIN) demo $(ARGS)
 
+# The figures of docs/benchmarks.md: every BenchmarkFigure… of every package
+# appends its row to bench/results.jsonl (internal/benchfig), then the report
+# writes bench/results.json and prints the table (missing figures listed).
+# About 10 minutes on 2 cores. BENCH=Regexp narrows the figures run.
+BENCH      ?= .
+FIGURE_PKGS = $(shell grep -rl --include='*_test.go' '^func BenchmarkFigure' . | xargs -r -n1 dirname | sort -u)
 bench:
+	@mkdir -p bench
+	@rm -f bench/results.jsonl
+	@status=0; pkgs="$(FIGURE_PKGS)"; \
+	if [ -n "$$pkgs" ]; then \
+		OGPNET_BENCH_RESULTS=$(CURDIR)/bench/results.jsonl $(GO) test -run '^$$' -bench '^BenchmarkFigure.*$(BENCH)' -count 1 -timeout 10m $$pkgs || status=$$?; \
+	fi; \
+	$(GO) run ./internal/benchfig/report -in bench/results.jsonl -out bench/results.json || status=$$?; \
+	exit $$status
+
+# Every other benchmark (design §5's older figures, query latencies, signing).
+bench-all:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./federation/... ./hub/... ./node/... ./cmd/ogpnet/demo/...
 
 lint:

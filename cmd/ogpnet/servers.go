@@ -29,6 +29,7 @@ type serverFlags struct {
 	common
 	oidc  oidcFlags
 	allow string
+	pprof pprofFlags
 }
 
 // newServerFlags returns the flag set of a server command with the shared
@@ -39,6 +40,7 @@ func newServerFlags(name, defaultData string) (*flag.FlagSet, *serverFlags) {
 	s.common.register(fs, ":8080", defaultData)
 	s.oidc.register(fs)
 	fs.StringVar(&s.allow, "allow-private", "", "comma-separated CIDRs of private addresses this server may fetch from")
+	s.pprof.register(fs)
 	return fs, s
 }
 
@@ -48,12 +50,16 @@ type started struct {
 	log   *slog.Logger
 	guard fetch.Guard
 	ln    net.Listener
+	pprof net.Listener // --pprof-addr, nil when off
 	st    *store.Store
 }
 
 func (s *started) close() {
 	if s.ln != nil {
 		_ = s.ln.Close()
+	}
+	if s.pprof != nil {
+		_ = s.pprof.Close()
 	}
 	if s.st != nil {
 		closeStore(s.st)
@@ -78,6 +84,10 @@ func (s *serverFlags) start(ctx context.Context, fs *flag.FlagSet, args []string
 	}
 	r := &started{log: s.logger(), guard: g}
 	if r.ln, err = listen(s.addr); err != nil {
+		return nil, err
+	}
+	if r.pprof, err = s.pprof.listen(); err != nil {
+		r.close()
 		return nil, err
 	}
 	if r.st, err = s.openStore(ctx, r.log); err != nil {

@@ -67,7 +67,7 @@ func (s *serverFlags) validate() error {
 	return checks(func() error { return checkAddr("--addr", s.addr) }, s.common.validate, s.oidc.validate, func() error {
 		_, err := guard(s.allow)
 		return err
-	})
+	}, s.pprof.validate)
 }
 
 // validate checks the login flags: all of them need --oidc-issuer, which

@@ -12,6 +12,7 @@ package members
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +34,14 @@ import (
 
 // Collection holds the members.
 const Collection = "hub_members"
+
+// MarkCollection holds one document whose token every write of a member
+// changes (after the write), so that Refresh reads the members only when
+// one changed: an idle hub reads one document by _id a second, whatever
+// the number of members (issue 11).
+const MarkCollection = "hub_members_mark"
+
+const markID = "members"
 
 // Membership states (the hub's decision; FollowState is the node's answer).
 const (
@@ -105,6 +114,7 @@ func (m Member) Health(now time.Time) string {
 type Service struct {
 	fed   *federation.Server
 	coll  *mongo.Collection
+	mark  *mongo.Collection // MarkCollection
 	model *readmodel.Model
 	log   *slog.Logger
 
@@ -115,6 +125,8 @@ type Service struct {
 	// changed notes when this replica last changed a member's state, so a
 	// Refresh that read the store before that change does not undo it.
 	changed map[string]time.Time
+	// seenMark is the mark's token when the members were last read.
+	seenMark string
 }
 
 // New loads the members and registers them as pilots in the read model.
@@ -122,8 +134,12 @@ func New(ctx context.Context, db *mongo.Database, fed *federation.Server, model 
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{fed: fed, coll: db.Collection(Collection), model: model, log: log,
+	s := &Service{fed: fed, coll: db.Collection(Collection), mark: db.Collection(MarkCollection), model: model, log: log,
 		byActor: map[string]*Member{}, dirty: map[string]bool{}, accepted: map[string]bool{}, changed: map[string]time.Time{}}
+	var err error
+	if s.seenMark, err = s.readMark(ctx); err != nil {
+		return nil, fmt.Errorf("members: load: %w", err)
+	}
 	cur, err := s.coll.Find(ctx, bson.M{})
 	if err != nil {
 		return nil, fmt.Errorf("members: load: %w", err)
@@ -157,7 +173,7 @@ func (s *Service) saveState(ctx context.Context, m Member) error {
 	if err != nil {
 		return fmt.Errorf("members: save %s: %w", m.Actor, err)
 	}
-	return nil
+	return s.touch(ctx)
 }
 
 // saveDelivery writes delivery health. Every replica receives deliveries,
@@ -181,15 +197,55 @@ func (s *Service) saveBackfill(ctx context.Context, m Member) error {
 	if err != nil {
 		return fmt.Errorf("members: save %s: %w", m.Actor, err)
 	}
+	return s.touch(ctx)
+}
+
+// touch changes the mark's token after a write of a member, telling every
+// replica's Refresh to read the members again. A fresh random token (not a
+// counter: FerretDB's $inc is read-then-write, and two replicas could
+// write the same next value) differs from every token read before.
+func (s *Service) touch(ctx context.Context) error {
+	token := rand.Text()
+	_, err := s.mark.UpdateOne(ctx, bson.M{"_id": markID}, bson.M{"$set": bson.M{"token": token}}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("members: mark: %w", err)
+	}
 	return nil
+}
+
+// readMark reads the mark's token ("" before any write).
+func (s *Service) readMark(ctx context.Context) (string, error) {
+	var d struct {
+		Token string `bson:"token"`
+	}
+	err := s.mark.FindOne(ctx, bson.M{"_id": markID}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("members: mark: %w", err)
+	}
+	return d.Token, nil
 }
 
 // Refresh re-reads every member from the store (one small collection) and
 // takes in what other replicas changed: membership and identity (unless
 // this replica changed them since the read began), and the newer of the
-// backfill and delivery records. The hub calls it every few seconds.
+// backfill and delivery records. The hub calls it every second; it reads
+// the members only when the mark says one was written since the last read,
+// so an idle hub reads one document, however many members it has.
 func (s *Service) Refresh(ctx context.Context) error {
 	began := time.Now()
+	token, err := s.readMark(ctx)
+	if err != nil {
+		return fmt.Errorf("members: refresh: %w", err)
+	}
+	s.mu.RLock()
+	same := token == s.seenMark
+	s.mu.RUnlock()
+	if same {
+		return nil
+	}
 	cur, err := s.coll.Find(ctx, bson.M{})
 	if err != nil {
 		return fmt.Errorf("members: refresh: %w", err)
@@ -201,6 +257,9 @@ func (s *Service) Refresh(ctx context.Context) error {
 	for _, m := range all {
 		s.merge(m, began)
 	}
+	s.mu.Lock()
+	s.seenMark = token // read after the mark: a later write changes it again
+	s.mu.Unlock()
 	return nil
 }
 
@@ -458,6 +517,7 @@ func (s *Service) Flush(ctx context.Context) error {
 	clear(s.dirty)
 	s.mu.Unlock()
 	var errs []error
+	saved := false
 	for _, m := range batch {
 		if err := s.saveDelivery(ctx, m); err != nil {
 			errs = append(errs, err)
@@ -465,7 +525,12 @@ func (s *Service) Flush(ctx context.Context) error {
 			s.mu.Lock()
 			s.dirty[m.Actor] = true
 			s.mu.Unlock()
+			continue
 		}
+		saved = true
+	}
+	if saved {
+		errs = append(errs, s.touch(ctx))
 	}
 	return errors.Join(errs...)
 }

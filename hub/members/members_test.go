@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"testing"
 	"time"
 
@@ -225,6 +226,37 @@ func TestRefreshFollowsOtherReplicas(t *testing.T) {
 	stale.State = StateSuspended
 	if m := other.merge(stale, time.Now().Add(-time.Minute)); m.State != StateActive || !other.Accepting(actor) {
 		t.Errorf("an older read undid a newer change: %+v", m)
+	}
+}
+
+// TestRefreshReadsOnlyAfterAChange: Refresh reads the members only when
+// the mark says one was written, so an idle hub does not re-read them every
+// second. A change written without the mark (as by hand in the store) is
+// not seen until the next marked write, which brings both.
+func TestRefreshReadsOnlyAfterAChange(t *testing.T) {
+	s := newSetup(t)
+	ctx := context.Background()
+	actor := s.add(t)
+	other := s.replica(t, readmodel.New(time.Now))
+	if _, err := s.svc.coll.UpdateOne(ctx, bson.M{"_id": actor}, bson.M{"$set": bson.M{"name": "Renamed by hand"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := other.Get(actor); m.Name == "Renamed by hand" {
+		t.Fatal("Refresh read the members although no write marked a change")
+	}
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	s.svc.RecordDelivery(actor, at, time.Time{})
+	if err := s.svc.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := other.Get(actor); m.Name != "Renamed by hand" || !m.LastDelivery.Equal(at) {
+		t.Errorf("after a marked write: %+v", m)
 	}
 }
 

@@ -85,6 +85,33 @@ func (a *allocator) max(ctx context.Context) (int64, error) {
 	return d.N, nil
 }
 
+// list reads the documents of the numbers ns (those still there).
+func (a *allocator) list(ctx context.Context, ns []int64) ([]seqDoc, error) {
+	cur, err := a.coll.Find(ctx, bson.M{"_id": bson.M{"$in": ns}})
+	if err != nil {
+		return nil, fmt.Errorf("objects: sequence: %w", err)
+	}
+	var docs []seqDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("objects: sequence: %w", err)
+	}
+	return docs, nil
+}
+
+// above reads up to limit numbers above n, in order. hub_seq holds the
+// last hour's numbers (prune), so this reads little whatever the data.
+func (a *allocator) above(ctx context.Context, n int64, limit int64) ([]seqDoc, error) {
+	cur, err := a.coll.Find(ctx, bson.M{"_id": bson.M{"$gt": n}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("objects: sequence: %w", err)
+	}
+	var docs []seqDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("objects: sequence: %w", err)
+	}
+	return docs, nil
+}
+
 // raise makes sure the next candidate is above n.
 func (a *allocator) raise(n int64) {
 	for {

@@ -2,13 +2,14 @@ package objects
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/ogpnet/ogpnet/internal/store"
 )
@@ -34,8 +35,8 @@ func tailWait(took time.Duration) time.Duration { return max(tailPoll, 5*took) }
 
 // Tailer bounds.
 const (
-	tailBatch    = 500  // documents per query
-	tailPages    = 20   // queries per poll for new numbers; the rest waits for the next poll
+	tailBatch    = 500  // numbers per read of hub_seq
+	tailPages    = 20   // reads of hub_seq per poll for new numbers; the rest waits for the next poll
 	maxGaps      = 1000 // missing numbers looked for at once; beyond that, a re-scan (Tailer.unwatched)
 	seqRetention = time.Hour
 	pruneEvery   = 10 * time.Minute
@@ -50,9 +51,9 @@ type Tailer struct {
 	Log *slog.Logger
 
 	s         *Store
-	outage    store.Outage        // quiet, paced polls while the store is away
-	high      int64               // highest number read
-	gaps      map[int64]time.Time // numbers below high not read yet → when first missed
+	outage    store.Outage  // quiet, paced polls while the store is away
+	high      int64         // highest number read
+	gaps      map[int64]gap // numbers below high not read yet
 	grace     time.Duration
 	maxGaps   int
 	lastPrune time.Time
@@ -70,10 +71,10 @@ type Tailer struct {
 func (s *Store) Tailer() *Tailer {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	t := &Tailer{s: s, high: s.loadedHigh, gaps: map[int64]time.Time{}, grace: gapGrace, maxGaps: maxGaps, lastPrune: time.Now()}
+	t := &Tailer{s: s, high: s.loadedHigh, gaps: map[int64]gap{}, grace: gapGrace, maxGaps: maxGaps, lastPrune: time.Now()}
 	now := time.Now()
 	for _, n := range s.loadedGaps {
-		t.gaps[n] = now
+		t.gaps[n] = gap{since: now}
 	}
 	return t
 }
@@ -139,10 +140,16 @@ func (t *Tailer) Gaps() int { return len(t.gaps) }
 
 // Poll hands fn every object written since the last poll (and any late
 // write of a number it missed, found by a re-scan when too many were
-// missing to watch), and returns how many it read. Each query
-// is on the indexed seq field and bounded; own writes come back too, and
-// fn must be idempotent (Follow passes them to Observe, which skips what
-// the index already reflects).
+// missing to watch), and returns how many it read. Own writes come back
+// too, and fn must be idempotent (Follow passes them to Observe, which
+// skips what the index already reflects).
+//
+// Its cost follows what was written, not what is stored (issue 11: an idle
+// hub stays idle): new and missing numbers are read from hub_seq, which
+// holds only the last hour's numbers (prune), and each number's object is
+// then read by its IRI, an _id lookup. On MongoDB both are index reads; on
+// the embedded store, which scans for anything but a string _id, the scan
+// is of hub_seq, never of hub_objects.
 func (t *Tailer) Poll(ctx context.Context, fn func(Object)) (int, error) {
 	now := time.Now()
 	n := 0
@@ -159,51 +166,15 @@ func (t *Tailer) Poll(ctx context.Context, fn func(Object)) (int, error) {
 			t.rescanFrom, t.unwatchedFirst, t.unwatchedLast = 0, time.Time{}, time.Time{}
 		}
 	}
-	if len(t.gaps) > 0 {
-		want := make([]int64, 0, len(t.gaps))
-		for g, since := range t.gaps {
-			if now.Sub(since) > t.grace {
-				delete(t.gaps, g)
-				continue
-			}
-			want = append(want, g)
-		}
-		if len(want) > 0 {
-			slices.Sort(want)
-			docs, err := t.find(ctx, bson.M{"seq": bson.M{"$in": want}}, 0)
-			if err != nil {
-				return n, err
-			}
-			for _, o := range docs {
-				delete(t.gaps, o.Seq)
-				fn(o)
-				n++
-			}
-		}
+	k, err := t.pollGaps(ctx, now, fn)
+	n += k
+	if err != nil {
+		return n, err
 	}
-	for range tailPages {
-		docs, err := t.find(ctx, bson.M{"seq": bson.M{"$gt": t.high}}, tailBatch)
-		if err != nil {
-			return n, err
-		}
-		for _, o := range docs {
-			if o.Seq <= t.high {
-				continue // sorted by seq, so only on a misbehaving store
-			}
-			for g := t.high + 1; g < o.Seq; g++ {
-				if len(t.gaps) >= t.maxGaps {
-					t.unwatched(now, g)
-					break
-				}
-				t.gaps[g] = now
-			}
-			t.high = o.Seq
-			fn(o)
-			n++
-		}
-		if len(docs) < tailBatch {
-			break
-		}
+	k, err = t.pollNew(ctx, now, fn)
+	n += k
+	if err != nil {
+		return n, err
 	}
 	// Keep this replica's next numbers above what others took, so its
 	// allocations rarely collide.
@@ -215,6 +186,141 @@ func (t *Tailer) Poll(ctx context.Context, fn func(Object)) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// gap is a number below the highest read whose write was not read yet.
+type gap struct {
+	since time.Time
+	iri   string // "" until its hub_seq document was read
+}
+
+// pollGaps looks again for the missing numbers, each by _id, giving up
+// those missing longer than the grace period.
+func (t *Tailer) pollGaps(ctx context.Context, now time.Time, fn func(Object)) (int, error) {
+	want := make([]int64, 0, len(t.gaps))
+	for g, at := range t.gaps {
+		if now.Sub(at.since) > t.grace {
+			delete(t.gaps, g)
+			continue
+		}
+		want = append(want, g)
+	}
+	slices.Sort(want)
+	if err := t.gapIRIs(ctx, want); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, g := range want {
+		at := t.gaps[g]
+		if at.iri == "" {
+			continue // not taken yet, or its taker failed: looked for again
+		}
+		o, ok, err := t.object(ctx, at.iri)
+		if err != nil {
+			return n, err
+		}
+		if ok && o.Seq == g {
+			delete(t.gaps, g)
+			fn(o)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// gapIRIs reads, in one query of hub_seq, the IRIs of the watched numbers
+// that lack one (those Load left, and numbers skipped in hub_seq).
+func (t *Tailer) gapIRIs(ctx context.Context, want []int64) error {
+	var ns []int64
+	for _, g := range want {
+		if t.gaps[g].iri == "" {
+			ns = append(ns, g)
+		}
+	}
+	if len(ns) == 0 {
+		return nil
+	}
+	docs, err := t.s.seq.list(ctx, ns)
+	if err != nil {
+		return err
+	}
+	for _, d := range docs {
+		if at, ok := t.gaps[d.N]; ok {
+			at.iri = d.IRI
+			t.gaps[d.N] = at
+		}
+	}
+	return nil
+}
+
+// pollNew reads the numbers above the highest read and their objects.
+func (t *Tailer) pollNew(ctx context.Context, now time.Time, fn func(Object)) (int, error) {
+	n := 0
+	read := func(docs []seqDoc) error {
+		for _, d := range docs {
+			if d.N <= t.high {
+				continue // sorted, so only on a misbehaving store
+			}
+			for g := t.high + 1; g < d.N && t.watch(now, g, ""); g++ {
+			}
+			t.high = d.N
+			o, ok, err := t.object(ctx, d.IRI)
+			if err != nil {
+				return err
+			}
+			if !ok || o.Seq != d.N {
+				// Not landed yet, refused, or already replaced by a later
+				// write (read under its own number); a newer version may
+				// still land under this one, so it is watched.
+				t.watch(now, d.N, d.IRI)
+				continue
+			}
+			fn(o)
+			n++
+		}
+		return nil
+	}
+	for range tailPages {
+		docs, err := t.s.seq.above(ctx, t.high, tailBatch)
+		if err != nil {
+			return n, err
+		}
+		if err := read(docs); err != nil {
+			return n, err
+		}
+		if len(docs) < tailBatch {
+			break
+		}
+	}
+	return n, nil
+}
+
+// watch keeps looking for number g (of iri, when known), unless maxGaps
+// are watched already: then it is left for a re-scan, and watch reports
+// false.
+func (t *Tailer) watch(now time.Time, g int64, iri string) bool {
+	if _, ok := t.gaps[g]; ok {
+		return true
+	}
+	if len(t.gaps) >= t.maxGaps {
+		t.unwatched(now, g)
+		return false
+	}
+	t.gaps[g] = gap{since: now, iri: iri}
+	return true
+}
+
+// object reads one object by IRI.
+func (t *Tailer) object(ctx context.Context, iri string) (Object, bool, error) {
+	var o Object
+	err := t.s.coll.FindOne(ctx, bson.M{"_id": iri}).Decode(&o)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Object{}, false, nil
+	}
+	if err != nil {
+		return Object{}, false, fmt.Errorf("objects: tail: %w", err)
+	}
+	return o, true, nil
 }
 
 // unwatched records that numbers from lo up to the one being read are
@@ -253,20 +359,4 @@ func (t *Tailer) rescan(ctx context.Context, fn func(Object)) (int, error) {
 		return n, fmt.Errorf("objects: re-scan: %w", err)
 	}
 	return n, nil
-}
-
-func (t *Tailer) find(ctx context.Context, filter bson.M, limit int64) ([]Object, error) {
-	opts := options.Find().SetSort(bson.D{{Key: "seq", Value: 1}})
-	if limit > 0 {
-		opts.SetLimit(limit)
-	}
-	cur, err := t.s.coll.Find(ctx, filter, opts)
-	if err != nil {
-		return nil, fmt.Errorf("objects: tail: %w", err)
-	}
-	var docs []Object
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("objects: tail: %w", err)
-	}
-	return docs, nil
 }

@@ -25,15 +25,13 @@ type Model struct {
 	pilots      map[string]*PilotInfo
 	plans       map[string]*Plan
 	commitments map[string]*Commitment
-	updates     map[string]*Update
-	// timelines maps tlKey(pilot, commitment IRI) to its updates, oldest
-	// first, so a pilot's updates can only extend its own commitments.
-	// Updates may arrive before their commitment; they wait here for it.
-	// Update values are never modified once stored (a new version is a new
-	// *Update), so views may share the pointers.
-	timelines map[string][]*Update
-	// tlLast is the newest update time of each timeline.
-	tlLast     map[string]time.Time
+	// updates finds each progress update (compact.go) by IRI.
+	updates *updIndex
+	// timelines maps tlKey(pilot, commitment IRI) to its updates, so a
+	// pilot's updates can only extend its own commitments. Updates may
+	// arrive before their commitment; they wait here for it.
+	timelines  map[tlID]*timeline
+	strs       interner
 	version    uint64
 	changed    chan struct{}
 	lastIngest time.Time
@@ -90,9 +88,8 @@ func New(now func() time.Time) *Model {
 		pilots:      map[string]*PilotInfo{},
 		plans:       map[string]*Plan{},
 		commitments: map[string]*Commitment{},
-		updates:     map[string]*Update{},
-		timelines:   map[string][]*Update{},
-		tlLast:      map[string]time.Time{},
+		updates:     newUpdIndex(),
+		timelines:   map[tlID]*timeline{},
 		changed:     make(chan struct{}),
 	}
 }
@@ -203,6 +200,7 @@ func (m *Model) ApplyCommitment(pilot string, c ogp.Commitment, received time.Ti
 		rc.Milestones = append(rc.Milestones, ms)
 	}
 	rc.Starred = c.IRM != nil && c.IRM.Starred == ogp.Yes
+	m.share(rc)
 	rc.nameKey, rc.idKey = fold(rc.Name.Default), naturalKey(rc.Identifier)
 	rc.text = searchText(rc.Identifier, rc.Name.Default, mapValues(rc.Name.Map), string(rc.SummaryHTML.Default),
 		string(rc.ContentHTML.Default), rc.Problem.Default, rc.Objective.Default, rc.LeadInstitution, strings.Join(rc.Themes, " "))
@@ -215,7 +213,7 @@ func (m *Model) ApplyCommitment(pilot string, c ogp.Commitment, received time.Ti
 		}
 		rc.Received = old.Received
 	}
-	m.ensurePilot(pilot)
+	rc.Pilot = m.ensurePilot(pilot).Actor
 	m.commitments[c.ID] = rc
 	m.bump()
 	m.mu.Unlock()
@@ -225,10 +223,8 @@ func (m *Model) ApplyCommitment(pilot string, c ogp.Commitment, received time.Ti
 
 // ApplyUpdate inserts or replaces a progress update, keeping the newest.
 func (m *Model) ApplyUpdate(pilot string, u ogp.ProgressUpdate) bool {
-	ru := &Update{
+	ru := Update{
 		ID:               u.ID,
-		Commitment:       u.InReplyTo,
-		Pilot:            pilot,
 		URL:              SafeLink(u.URL),
 		Date:             validDate(u.Date),
 		ContentHTML:      sanitizeMap(u.Content, u.ContentMap),
@@ -251,39 +247,50 @@ func (m *Model) ApplyUpdate(pilot string, u ogp.ProgressUpdate) bool {
 		}
 	}
 	m.mu.Lock()
-	if old, ok := m.updates[u.ID]; ok {
-		if !newer(old.Updated, old.Published, ru.Updated, ru.Published) {
+	old := m.updates.get(u.ID)
+	var moved string // the commitment an older version extended, when it was another
+	if old != nil {
+		if !newer(old.updatedTime(), old.publishedTime(), ru.Updated, ru.Published) {
 			m.mu.Unlock()
 			return false
 		}
+		if old.tl.commitment != u.InReplyTo || old.tl.pilot != pilot {
+			moved = old.tl.commitment
+		}
 		m.unlinkUpdate(old)
 	}
-	m.ensurePilot(pilot)
-	m.updates[u.ID] = ru
-	k := tlKey(pilot, ru.Commitment)
-	tl := append(slices.Clone(m.timelines[k]), ru) // views hold the old slice
-	slices.SortStableFunc(tl, compareUpdates)
-	m.timelines[k] = tl
-	m.tlLast[k] = lastTime(tl)
+	p := m.ensurePilot(pilot)
+	k := tlKey(pilot, u.InReplyTo)
+	tl := m.timelines[k]
+	if tl == nil {
+		tl = &timeline{pilot: p.Actor, commitment: u.InReplyTo}
+		if c, ok := m.commitments[u.InReplyTo]; ok {
+			tl.commitment = c.ID // one copy of the IRI
+		}
+		m.timelines[tlID{tl.pilot, tl.commitment}] = tl // the key shares the timeline's strings
+	}
+	r := newUpd(tl, ru)
+	m.updates.put(r)
+	ups := append(make([]*upd, 0, len(tl.ups)+1), tl.ups...) // views hold the old slice
+	ups = append(ups, r)
+	slices.SortStableFunc(ups, compareUpdates)
+	tl.ups, tl.last = ups, lastTime(ups)
 	m.bump()
 	m.mu.Unlock()
-	m.notifyUpdate(pilot, ru.Commitment)
+	if moved != "" {
+		m.notifyUpdate(old.tl.pilot, moved)
+	}
+	m.notifyUpdate(pilot, u.InReplyTo)
 	return true
 }
 
-func compareUpdates(a, b *Update) int {
-	if c := strings.Compare(string(a.Date), string(b.Date)); c != 0 {
-		return c
-	}
-	if c := a.Published.Compare(b.Published); c != 0 {
-		return c
-	}
-	return strings.Compare(a.ID, b.ID)
-}
+// tlID names a timeline: a pilot's updates can only extend its own
+// commitments.
+type tlID struct{ pilot, commitment string }
 
-func tlKey(pilot, commitment string) string { return pilot + "\x00" + commitment }
+func tlKey(pilot, commitment string) tlID { return tlID{pilot, commitment} }
 
-func lastTime(tl []*Update) time.Time {
+func lastTime(tl []*upd) time.Time {
 	var t time.Time
 	for _, u := range tl {
 		if ut := updateTime(u); ut.After(t) {
@@ -293,18 +300,18 @@ func lastTime(tl []*Update) time.Time {
 	return t
 }
 
-// unlinkUpdate removes u from its timeline. The timeline slice is rebuilt,
-// not edited in place, because views hold the old one.
-func (m *Model) unlinkUpdate(u *Update) {
-	k := tlKey(u.Pilot, u.Commitment)
-	tl := slices.DeleteFunc(slices.Clone(m.timelines[k]), func(x *Update) bool { return x.ID == u.ID })
-	if len(tl) == 0 {
-		delete(m.timelines, k)
-		delete(m.tlLast, k)
-	} else {
-		m.timelines[k] = tl
-		m.tlLast[k] = lastTime(tl)
+// unlinkUpdate removes u from the index and its timeline. The timeline's
+// slice is rebuilt, not edited in place, because views hold the old one.
+func (m *Model) unlinkUpdate(u *upd) {
+	m.updates.del(u.fullID())
+	tl := u.tl
+	ups := slices.DeleteFunc(slices.Clone(tl.ups), func(x *upd) bool { return x == u })
+	if len(ups) == 0 {
+		delete(m.timelines, tlKey(tl.pilot, tl.commitment))
+		tl.ups, tl.last = nil, time.Time{}
+		return
 	}
+	tl.ups, tl.last = ups, lastTime(ups)
 }
 
 // ApplyPlan inserts or replaces an action plan, keeping the newest.
@@ -391,9 +398,10 @@ func (m *Model) Remove(iri string) bool {
 		delete(m.commitments, iri)
 		changed = true
 	}
-	removedUpdate, isUpdate := m.updates[iri]
-	if isUpdate {
-		delete(m.updates, iri)
+	removedUpdate := m.updates.get(iri)
+	var updatePilot, updateCommitment string
+	if removedUpdate != nil {
+		updatePilot, updateCommitment = removedUpdate.tl.pilot, removedUpdate.tl.commitment
 		m.unlinkUpdate(removedUpdate)
 		changed = true
 	}
@@ -408,8 +416,8 @@ func (m *Model) Remove(iri string) bool {
 	if isCommitment {
 		m.notify(*removed, true)
 	}
-	if isUpdate {
-		m.notifyUpdate(removedUpdate.Pilot, removedUpdate.Commitment)
+	if removedUpdate != nil {
+		m.notifyUpdate(updatePilot, updateCommitment)
 	}
 	return changed
 }
@@ -426,11 +434,14 @@ func (m *Model) RemovePilot(actor string) {
 			gone = append(gone, *c)
 		}
 	}
-	for id, u := range m.updates {
-		if u.Pilot == actor {
-			delete(m.updates, id)
-			m.unlinkUpdate(u)
+	var theirs []*upd
+	m.updates.each(func(u *upd) {
+		if u.tl.pilot == actor {
+			theirs = append(theirs, u)
 		}
+	})
+	for _, u := range theirs {
+		m.unlinkUpdate(u)
 	}
 	for id, p := range m.plans {
 		if p.Pilot == actor {
@@ -441,6 +452,28 @@ func (m *Model) RemovePilot(actor string) {
 	m.mu.Unlock()
 	for _, c := range gone {
 		m.notify(c, true)
+	}
+}
+
+// share replaces the strings many commitments repeat by one shared copy,
+// and a URL equal to the IRI by the IRI.
+func (m *Model) share(c *Commitment) {
+	in := &m.strs
+	if c.URL == c.ID {
+		c.URL = c.ID
+	}
+	c.ActionPlan, c.Jurisdiction, c.LeadInstitution, c.Taxonomy = in.str(c.ActionPlan), in.str(c.Jurisdiction), in.str(c.LeadInstitution), in.str(c.Taxonomy)
+	c.StartDate, c.EndDate = in.date(c.StartDate), in.date(c.EndDate)
+	for i, t := range c.Themes {
+		c.Themes[i] = in.str(t)
+	}
+	for i := range c.Milestones {
+		ms := &c.Milestones[i]
+		ms.Type = in.str(ms.Type)
+		ms.StartDate, ms.EndDate, ms.CompletedDate = in.date(ms.StartDate), in.date(ms.EndDate), in.date(ms.CompletedDate)
+	}
+	for i := range c.Tags {
+		c.Tags[i].Type = in.str(c.Tags[i].Type)
 	}
 }
 

@@ -181,6 +181,9 @@ type Commitment struct {
 	nameKey  string // folded name, for sorting
 	idKey    string // naturalKey(Identifier), for sorting
 	pilotKey string // folded pilot name, set by the view
+	// jurisdictionFromPilot says Jurisdiction was the pilot's, filled in
+	// by the view (the commitment named none).
+	jurisdictionFromPilot bool
 }
 
 // Update is one progress update in a commitment's timeline.

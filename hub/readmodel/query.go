@@ -61,22 +61,17 @@ func (m *Model) Each(fn func(Commitment) bool) {
 
 // Timeline returns a visible commitment's progress updates, oldest first.
 func (m *Model) Timeline(commitmentID string) []Update {
-	tl := m.current().timelines[commitmentID]
-	out := make([]Update, len(tl))
-	for i, u := range tl {
-		out[i] = *u
-	}
-	return out
+	return exportAll(m.current().timelines[commitmentID])
 }
 
 // newestFirst orders updates newest first.
-func newestFirst(a, b *Update) int { return -compareUpdates(a, b) }
+func newestFirst(a, b *upd) int { return -compareUpdates(a, b) }
 
 // PilotTimeline returns a visible pilot's updates, newest first (limit <= 0:
 // all of them).
 func (m *Model) PilotTimeline(actor string, limit int) []Update {
 	v := m.current()
-	var all []*Update
+	var all []*upd
 	for _, c := range v.byActor[actor] {
 		all = append(all, v.timelines[c.ID]...)
 	}
@@ -84,11 +79,7 @@ func (m *Model) PilotTimeline(actor string, limit int) []Update {
 	if limit > 0 && len(all) > limit {
 		all = all[:limit]
 	}
-	out := make([]Update, len(all))
-	for i, u := range all {
-		out[i] = *u
-	}
-	return out
+	return exportAll(all)
 }
 
 // recentSize is how many of the newest updates a view keeps ready.
@@ -109,7 +100,7 @@ func (m *Model) Latest(limit int) []Update {
 // first, so it is read from its end and left as soon as an update is older
 // than the n-th best so far: the cost is about one look per commitment.
 func (v *view) newest(n int) []Update {
-	var best []*Update // newest first, at most n
+	var best []*upd // newest first, at most n
 	for _, tl := range v.timelines {
 		for i := len(tl) - 1; i >= 0; i-- {
 			u := tl[i]
@@ -123,11 +114,7 @@ func (v *view) newest(n int) []Update {
 			}
 		}
 	}
-	out := make([]Update, len(best))
-	for i, u := range best {
-		out[i] = *u
-	}
-	return out
+	return exportAll(best)
 }
 
 // Themes lists policy areas by how many pilots share them.
@@ -144,16 +131,19 @@ func (m *Model) Commitments(f Filter, cursor string, limit int) (Page[Commitment
 	}
 	limit = min(limit, MaxLimit)
 	v := m.current()
-	list, keys := v.byPilot, v.keysPilot
+	list, order := v.byPilot, SortPilot
 	switch f.Sort {
 	case "", SortPilot:
 	case SortLastUpdate:
-		list, keys = v.byUpdate, v.keysUpdate
+		list, order = v.byUpdate, SortLastUpdate
 	case SortName:
-		list, keys = v.byName, v.keysName
+		list, order = v.byName, SortName
 	default:
 		return Page[Commitment]{}, fmt.Errorf("readmodel: unknown sort %q", f.Sort)
 	}
+	// The lists are sorted by sortKey, which the view does not keep (it
+	// would be a string per commitment per order): a cursor's place is
+	// found by computing the keys a binary search looks at.
 	start := 0
 	if cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cursor)
@@ -161,12 +151,10 @@ func (m *Model) Commitments(f Filter, cursor string, limit int) (Page[Commitment
 			return Page[Commitment]{}, ErrBadCursor
 		}
 		after := string(raw)
-		start = sort.SearchStrings(keys, after)
-		if start < len(keys) && keys[start] == after {
-			start++
-		}
+		start = sort.Search(len(list), func(i int) bool { return sortKey(list[i], order) > after })
 	}
 	page := Page[Commitment]{Items: []Commitment{}}
+	last := -1 // index of the page's last item when the page is full
 	// Total counts every match; the page takes the first limit after cursor.
 	for i, c := range list {
 		if !f.Match(c) {
@@ -179,24 +167,17 @@ func (m *Model) Commitments(f Filter, cursor string, limit int) (Page[Commitment
 		if len(page.Items) < limit {
 			page.Items = append(page.Items, *c)
 			if len(page.Items) == limit {
-				page.Next = base64.RawURLEncoding.EncodeToString([]byte(keys[i]))
+				last = i
 			}
-		} else if page.Next == "" {
-			break
 		}
 	}
-	if page.Next != "" {
-		// Only keep a cursor when something matches after it.
-		more := false
-		lastKey, _ := base64.RawURLEncoding.DecodeString(page.Next)
-		for j := sort.SearchStrings(keys, string(lastKey)) + 1; j < len(list); j++ {
+	if last >= 0 {
+		// Only give a cursor when something matches after it.
+		for j := last + 1; j < len(list); j++ {
 			if f.Match(list[j]) {
-				more = true
+				page.Next = base64.RawURLEncoding.EncodeToString([]byte(sortKey(list[last], order)))
 				break
 			}
-		}
-		if !more {
-			page.Next = ""
 		}
 	}
 	return page, nil

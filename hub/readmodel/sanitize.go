@@ -103,9 +103,13 @@ func textOf(def string, m map[string]string) Text {
 // SafeLink returns s when it is an absolute http(s) URL, else "". Remote
 // objects' url and evidence links go through it before anyone renders them.
 func SafeLink(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return ""
 	}
-	return u.String()
+	if out := u.String(); out != s {
+		return out
+	}
+	return s // the caller's copy: the model keeps one string, not two
 }

@@ -26,15 +26,12 @@ type view struct {
 	pilotByID   map[string]int // index into pilots
 	commitments map[string]*Commitment
 	byPilot     []*Commitment // visible, SortPilot order
-	keysPilot   []string
 	byUpdate    []*Commitment
-	keysUpdate  []string
 	byName      []*Commitment
-	keysName    []string
 	plans       map[string]Plan
 	// timelines holds each visible commitment's updates (shared, read-only
-	// pointers), oldest first.
-	timelines map[string][]*Update
+	// records, compact.go), oldest first.
+	timelines map[string][]*upd
 	byActor   map[string][]*Commitment
 	// recent is the newest recentSize updates, built on first use.
 	recentOnce sync.Once
@@ -45,6 +42,9 @@ type view struct {
 	cthemes    [][]int
 	matrixOnce sync.Once
 	matrixAll  Matrix
+	// swaps are the model's commitments (0) this view replaced by a copy
+	// with new derived fields (1); Model.adopt hands them to the model.
+	swaps [][2]*Commitment
 }
 
 // Version identifies what queries currently answer from: it changes after
@@ -102,6 +102,7 @@ func (m *Model) current() *view {
 	start := time.Now()
 	v = m.build(day)
 	m.mu.RUnlock()
+	m.adopt(v)
 	v.built, v.cost = time.Now(), time.Since(start)
 	m.view.Store(v)
 	return v
@@ -117,7 +118,7 @@ func (m *Model) build(day ogp.Date) *view {
 		pilotByID:   map[string]int{},
 		commitments: map[string]*Commitment{},
 		plans:       map[string]Plan{},
-		timelines:   map[string][]*Update{},
+		timelines:   map[string][]*upd{},
 		byActor:     map[string][]*Commitment{},
 	}
 	accs := m.pilotAccs()
@@ -182,45 +183,84 @@ func (m *Model) addPlans(v *view, accs map[string]*pilotAcc) {
 
 // addCommitments derives each commitment's view fields, adds it to its
 // pilot's summary, and, when the pilot is visible, to the view and the
-// policy-area tally.
+// policy-area tally. A commitment whose derived fields are unchanged is
+// shared with the model, not copied; a changed one is a new copy that the
+// model takes in after the build (swap), so the model and its view hold
+// one struct per commitment once they agree.
 func (m *Model) addCommitments(v *view, accs map[string]*pilotAcc, themes *themeTally, day ogp.Date) {
 	for _, c := range m.commitments {
 		a := accs[c.Pilot]
+		var tl []*upd
+		if t := m.timelines[tlKey(c.Pilot, c.ID)]; t != nil {
+			tl = t.ups
+		}
 		cc := m.derived(c, a, day)
-		a.add(&cc)
+		ptr := c
+		if !sameDerived(&cc, c) {
+			ptr = &cc
+			v.swaps = append(v.swaps, [2]*Commitment{c, ptr})
+		}
+		a.add(ptr)
 		if a.p.Hidden() {
 			continue
 		}
-		tl := m.timelines[tlKey(c.Pilot, c.ID)]
-		ptr := &cc
-		v.commitments[cc.ID] = ptr
-		v.timelines[cc.ID] = tl
-		v.byActor[cc.Pilot] = append(v.byActor[cc.Pilot], ptr)
+		v.commitments[ptr.ID] = ptr
+		v.timelines[ptr.ID] = tl
+		v.byActor[ptr.Pilot] = append(v.byActor[ptr.Pilot], ptr)
 		v.totals.Commitments++
 		v.totals.Updates += len(tl)
-		themes.add(&cc)
+		themes.add(ptr)
 	}
 }
 
+// sameDerived reports whether a and b agree on every field derived.
+func sameDerived(a, b *Commitment) bool {
+	return a.PilotName == b.PilotName && a.pilotKey == b.pilotKey && a.PlanName == b.PlanName &&
+		a.Period == b.Period && a.Jurisdiction == b.Jurisdiction && a.jurisdictionFromPilot == b.jurisdictionFromPilot &&
+		a.MilestoneCounts == b.MilestoneCounts && a.Updates == b.Updates && a.LastUpdate == b.LastUpdate
+}
+
+// adopt makes the model hold the view's copies of the commitments whose
+// derived fields changed, unless a newer version arrived meanwhile.
+func (m *Model) adopt(v *view) {
+	if len(v.swaps) == 0 {
+		return
+	}
+	m.mu.Lock()
+	for _, s := range v.swaps {
+		if m.commitments[s[0].ID] == s[0] {
+			m.commitments[s[0].ID] = s[1]
+		}
+	}
+	m.mu.Unlock()
+	v.swaps = nil
+}
+
 // derived is a copy of c with the fields that depend on its pilot, its
-// plan, its timeline and the day filled in.
+// plan, its timeline and the day filled in (c may be an earlier view's
+// copy: every derived field is recomputed).
 func (m *Model) derived(c *Commitment, a *pilotAcc, day ogp.Date) Commitment {
 	cc := *c
 	cc.PilotName = a.p.Name
 	cc.pilotKey = a.key
+	cc.PlanName, cc.Period = "", ogp.Period{}
 	if plan, ok := m.plans[c.ActionPlan]; ok && plan.Pilot == c.Pilot {
 		cc.PlanName = plan.Name.Default
 		cc.Period = plan.Period
 	}
-	if cc.Jurisdiction == "" {
-		cc.Jurisdiction = a.p.Jurisdiction
+	if cc.jurisdictionFromPilot {
+		cc.Jurisdiction, cc.jurisdictionFromPilot = "", false
+	}
+	if cc.Jurisdiction == "" && a.p.Jurisdiction != "" {
+		cc.Jurisdiction, cc.jurisdictionFromPilot = a.p.Jurisdiction, true
 	}
 	cc.MilestoneCounts = countMilestones(cc.Milestones, day)
-	k := tlKey(c.Pilot, c.ID)
-	cc.Updates = len(m.timelines[k])
 	// The last progress report when there is one; an edit of the
 	// commitment itself is not progress.
-	cc.LastUpdate = m.tlLast[k]
+	cc.Updates, cc.LastUpdate = 0, time.Time{}
+	if tl := m.timelines[tlKey(c.Pilot, c.ID)]; tl != nil {
+		cc.Updates, cc.LastUpdate = len(tl.ups), tl.last
+	}
 	if cc.LastUpdate.IsZero() {
 		cc.LastUpdate = cc.Updated
 	}
@@ -311,17 +351,17 @@ func (v *view) addPilots(accs map[string]*pilotAcc) {
 	v.totals.Pilots = len(v.pilots)
 }
 
-// index sorts the visible commitments in every list order (with their
-// cursor keys) and notes each one's policy areas as indexes into v.themes,
+// index sorts the visible commitments in every list order (sortKey; the
+// keys are not kept, see Commitments) and notes each one's policy areas as indexes into v.themes,
 // for the matrix.
 func (v *view) index() {
 	all := make([]*Commitment, 0, len(v.commitments))
 	for _, c := range v.commitments {
 		all = append(all, c)
 	}
-	v.byPilot, v.keysPilot = sortedBy(all, SortPilot)
-	v.byUpdate, v.keysUpdate = sortedBy(all, SortLastUpdate)
-	v.byName, v.keysName = sortedBy(all, SortName)
+	v.byPilot = sortedBy(all, SortPilot)
+	v.byUpdate = sortedBy(all, SortLastUpdate)
+	v.byName = sortedBy(all, SortName)
 	themeIdx := make(map[string]int, len(v.themes))
 	for i, t := range v.themes {
 		themeIdx[strings.ToLower(t.Theme)] = i
@@ -334,18 +374,6 @@ func (v *view) index() {
 			}
 		}
 	}
-}
-
-// updateTime is when a progress update reports progress: its own date (a
-// history imported today still reports 2017), else when it was published.
-func updateTime(u *Update) time.Time {
-	if t := u.Date.Time(); !t.IsZero() {
-		return t
-	}
-	if !u.Updated.IsZero() {
-		return u.Updated
-	}
-	return u.Published
 }
 
 // currentPlan is the plan in implementation with the latest start, else the
@@ -433,7 +461,7 @@ func naturalKey(s string) string {
 	return b.String()
 }
 
-func sortedBy(all []*Commitment, order string) ([]*Commitment, []string) {
+func sortedBy(all []*Commitment, order string) []*Commitment {
 	type kc struct {
 		k string
 		c *Commitment
@@ -443,9 +471,9 @@ func sortedBy(all []*Commitment, order string) ([]*Commitment, []string) {
 		tmp[i] = kc{sortKey(c, order), c}
 	}
 	slices.SortFunc(tmp, func(a, b kc) int { return strings.Compare(a.k, b.k) })
-	cs, ks := make([]*Commitment, len(tmp)), make([]string, len(tmp))
+	cs := make([]*Commitment, len(tmp))
 	for i, x := range tmp {
-		cs[i], ks[i] = x.c, x.k
+		cs[i] = x.c
 	}
-	return cs, ks
+	return cs
 }

@@ -38,6 +38,13 @@ type Row struct {
 	Scale string `json:"scale"`
 }
 
+// Expected lists the figures issue 11 asks `make bench` to write; the
+// report lists any of them that no benchmark reported.
+var Expected = []string{
+	"ingest", "fan-out", "node-page", "node-page-10x", "import", "hub-memory",
+	"compare", "compare-15", "queue-claim", "queue-claim-100k", "idle-cpu", "idle-cpu-10x",
+}
+
 var mu sync.Mutex
 
 // Report prints the row as the benchmark's metrics and appends it to
