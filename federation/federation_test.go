@@ -614,3 +614,37 @@ func TestDeliveryDoesNotFollowRedirects(t *testing.T) {
 		t.Errorf("stats %+v (%v): a redirected delivery counted as delivered", st, err)
 	}
 }
+
+// TestFollowersReloadReadsOnlyAfterAWrite: the periodic reload reads the
+// followers collection only when the mark says a follower was written, so
+// an idle server's reload costs one _id lookup however many followers it
+// has. A document written behind the mark's back stays unseen until the
+// next real follow, which brings both.
+func TestFollowersReloadReadsOnlyAfterAWrite(t *testing.T) {
+	a := startServer(t, "marked", "", nil)
+	b, err := federation.New(context.Background(), federation.Config{BaseURL: a.URL, Username: "marked", DB: a.db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sneaked := federation.Follower{Actor: "https://elsewhere.example/users/x", Inbox: "https://elsewhere.example/users/x/inbox", FollowID: "https://elsewhere.example/f/1"}
+	if _, err := a.db.Collection("followers").InsertOne(ctx, sneaked); err != nil {
+		t.Fatal(err)
+	}
+	if err := federation.ReloadFollowersForTest(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.FollowerInboxes(); len(got) != 0 {
+		t.Fatalf("an idle reload read the followers: %v", got)
+	}
+	r := newRemote(t, "mastodon", "mastodon-actor")
+	if code, msg := r.post(t, a.InboxID(), r.activity("Follow", a.ActorID()), nil); code != 202 {
+		t.Fatalf("follow: %d %s", code, msg)
+	}
+	if err := federation.ReloadFollowersForTest(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.FollowerInboxes(); len(got) != 2 {
+		t.Errorf("after a follow, replica b sees inboxes %v, want both", got)
+	}
+}

@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,21 +30,54 @@ type Follower struct {
 // every publish) and written through to the store.
 type followerSet struct {
 	coll *mongo.Collection
+	// mark holds one document whose token every write of a follower changes
+	// (after the write), so that reload reads the followers only when one
+	// changed: an idle server reads one document by _id per refresh, however
+	// many followers it has (issue 11; the hub's members use the same rule).
+	mark *mongo.Collection
 	mu   sync.RWMutex
 	byID map[string]Follower
+	// seenMark is the mark's token when the followers were last read.
+	seenMark string
 }
 
-func loadFollowers(ctx context.Context, coll *mongo.Collection) (*followerSet, error) {
-	fs := &followerSet{coll: coll, byID: map[string]Follower{}}
-	if err := fs.reload(ctx); err != nil {
+// followersMarkCollection is the collection of the followers' mark.
+const followersMarkCollection = "followers_mark"
+
+const followersMarkID = "followers"
+
+func loadFollowers(ctx context.Context, coll, mark *mongo.Collection) (*followerSet, error) {
+	fs := &followerSet{coll: coll, mark: mark, byID: map[string]Follower{}}
+	if err := fs.readAll(ctx); err != nil {
 		return nil, err
 	}
 	return fs, nil
 }
 
-// reload replaces the in-memory set with the store's (other replicas may
-// have added or removed followers).
+// reload takes in what other replicas changed: it replaces the in-memory
+// set with the store's when the mark says a follower was written since the
+// last read, and reads one document otherwise.
 func (fs *followerSet) reload(ctx context.Context) error {
+	token, err := fs.readMark(ctx)
+	if err != nil {
+		return err
+	}
+	fs.mu.RLock()
+	same := token == fs.seenMark
+	fs.mu.RUnlock()
+	if same {
+		return nil
+	}
+	return fs.readAll(ctx)
+}
+
+// readAll reads every follower, after the mark (a write that lands in
+// between changes the mark again, so the next reload reads once more).
+func (fs *followerSet) readAll(ctx context.Context) error {
+	token, err := fs.readMark(ctx)
+	if err != nil {
+		return err
+	}
 	cur, err := fs.coll.Find(ctx, bson.M{})
 	if err != nil {
 		return fmt.Errorf("federation: load followers: %w", err)
@@ -58,8 +92,36 @@ func (fs *followerSet) reload(ctx context.Context) error {
 	}
 	fs.mu.Lock()
 	fs.byID = byID
+	fs.seenMark = token
 	fs.mu.Unlock()
 	return nil
+}
+
+// touch changes the mark's token after a write of a follower, telling every
+// replica's reload to read the followers again. A fresh random token, not a
+// counter: FerretDB's $inc is read-then-write.
+func (fs *followerSet) touch(ctx context.Context) error {
+	_, err := fs.mark.UpdateOne(ctx, bson.M{"_id": followersMarkID},
+		bson.M{"$set": bson.M{"token": rand.Text()}}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("federation: followers mark: %w", err)
+	}
+	return nil
+}
+
+// readMark reads the mark's token ("" before any write).
+func (fs *followerSet) readMark(ctx context.Context) (string, error) {
+	var d struct {
+		Token string `bson:"token"`
+	}
+	err := fs.mark.FindOne(ctx, bson.M{"_id": followersMarkID}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("federation: followers mark: %w", err)
+	}
+	return d.Token, nil
 }
 
 func (fs *followerSet) add(ctx context.Context, f Follower) error {
@@ -70,7 +132,7 @@ func (fs *followerSet) add(ctx context.Context, f Follower) error {
 	fs.mu.Lock()
 	fs.byID[f.Actor] = f
 	fs.mu.Unlock()
-	return nil
+	return fs.touch(ctx)
 }
 
 func (fs *followerSet) remove(ctx context.Context, actor string) error {
@@ -80,7 +142,7 @@ func (fs *followerSet) remove(ctx context.Context, actor string) error {
 	fs.mu.Lock()
 	delete(fs.byID, actor)
 	fs.mu.Unlock()
-	return nil
+	return fs.touch(ctx)
 }
 
 // sorted returns followers ordered by actor IRI (the collection's cursor).

@@ -193,7 +193,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.followers, err = loadFollowers(ctx, cfg.DB.Collection("followers")); err != nil {
+	if s.followers, err = loadFollowers(ctx, cfg.DB.Collection("followers"), cfg.DB.Collection(followersMarkCollection)); err != nil {
 		return nil, err
 	}
 	s.actors = newActorCache(cfg.DB.Collection("remote_actors"), s.fetcher)
