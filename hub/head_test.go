@@ -28,7 +28,10 @@ func TestHubAnswersHead(t *testing.T) {
 		{"/", html},
 		{"/pilots", html},
 		{"/pilot?actor=" + url.QueryEscape(n.actor()), html},
-		{"/commitment?id=" + commitment, html},
+		{"/commitment?id=" + commitment, html}, // 301 to the readable address, followed
+		{"/pilots/" + n.slug, html},
+		{"/pilots/" + n.slug + "/commitments/" + n.cid(1), html},
+		{"/compare/commitments?c=" + commitment, html},
 		{"/compare", html},
 		{"/search?q=budgets", html},
 		{"/api/v1/commitments", js},

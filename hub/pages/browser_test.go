@@ -75,7 +75,7 @@ func TestComparisonInBrowser(t *testing.T) {
 	// The unfiltered comparison: all five commitments, charts rendered.
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/compare?lang=en"),
-		chromedp.WaitVisible(chromedp.CSS(`table.matrix`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.pilots-compare`)),
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +85,15 @@ func TestComparisonInBrowser(t *testing.T) {
 	if n := count(`svg.chart`); n < 3 {
 		t.Errorf("%d charts on the comparison page, want ≥ 3 (completion, overdue, process)", n)
 	}
-	if n := count(`.chart-pair table`); n < 3 {
-		t.Errorf("%d data tables beside charts, want ≥ 3", n)
+	if n := count(`details.data table, .chart-pair table`); n < 3 {
+		t.Errorf("%d data tables with the charts, want ≥ 3", n)
+	}
+	// unfold opens a folded section (a <details>) by its summary.
+	unfold := func(sel string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel+` > summary`)), chromedp.WaitVisible(chromedp.CSS(sel+` > :not(summary)`))); err != nil {
+			t.Fatalf("unfolding %s: %v", sel, err)
+		}
 	}
 
 	// Filter by theme through the form, then narrow by completion.
@@ -100,9 +107,11 @@ func TestComparisonInBrowser(t *testing.T) {
 	if got := text(`.result-count`); !strings.Contains(got, "2 commitments from 2 pilots") {
 		t.Errorf("after theme filter: %q", got)
 	}
+	unfold(`#commitments`)
 	if got := text(`table.commitments tbody`); !strings.Contains(got, "Participatory budgeting") || !strings.Contains(got, "Participatory budget") || strings.Contains(got, "lobby") {
 		t.Errorf("filtered list = %q", got)
 	}
+	unfold(`details.more-filters`)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name=completion][value=limited]`))); err != nil {
 		t.Fatal(err)
 	}
@@ -121,12 +130,16 @@ func TestComparisonInBrowser(t *testing.T) {
 	// Starred only, via the select.
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/compare"),
-		chromedp.WaitVisible(chromedp.CSS(`#f-starred`)),
-		chromedp.SetValue(chromedp.CSS(`#f-starred`), "true"),
+		chromedp.WaitReady(chromedp.CSS(`footer`)),
 	); err != nil {
 		t.Fatal(err)
 	}
+	unfold(`details.more-filters`)
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`#f-starred`), "true")); err != nil {
+		t.Fatal(err)
+	}
 	submit(`form.filters button[type=submit]`)
+	unfold(`#commitments`)
 	if got := text(`table.commitments tbody`); !strings.Contains(got, "Mandatory lobby registry") || count(`table.commitments tbody tr`) != 1 {
 		t.Errorf("starred list = %q", got)
 	}
@@ -135,6 +148,7 @@ func TestComparisonInBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/compare"),
 		chromedp.WaitVisible(chromedp.CSS(`#commitments`)),
+		chromedp.Click(chromedp.CSS(`#commitments > summary`)),
 		chromedp.Click(chromedp.CSS(`input[name=c][value="`+madBudget+`"]`)),
 		chromedp.Click(chromedp.CSS(`input[name=c][value="`+parBudget+`"]`)),
 	); err != nil {
@@ -165,5 +179,146 @@ func TestComparisonInBrowser(t *testing.T) {
 	}
 	if got := text(`table.side-by-side thead`); !strings.Contains(got, "Desarrollar los presupuestos participativos") {
 		t.Errorf("Spanish columns = %q (the node's own Spanish title)", got)
+	}
+}
+
+// hubPageKinds are one URL of every kind of public hub page.
+func hubPageKinds() []string {
+	return []string{
+		"/",
+		"/pilots/madrid",
+		commitmentPage(madLobby),
+		"/compare",
+		"/compare?theme=Public+Participation&opage=1&cursor=",
+		SideBySidePath(madLobby, madBudget, jalTeacher, parBudget),
+		SideBySidePath(),
+		"/search?q=budget",
+		"/no/such/page",
+	}
+}
+
+// TestHubPagesFitPhones: at 360 and 390 px wide no hub page is wider than
+// the viewport (the document does not scroll sideways), and every wide
+// table scrolls inside its own region, which is labelled and reachable by
+// keyboard.
+func TestHubPagesFitPhones(t *testing.T) {
+	srv := newServer(t, fillModel(t), Deps{})
+	ctx := browsertest.New(t)
+	for _, width := range []int64{360, 390} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 800)); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range hubPageKinds() {
+			if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+path+sep(path)+"lang=en"), chromedp.WaitReady("footer")); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			wide, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wide > int(width) {
+				culprits, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("body *")]
+					.filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest(".table-scroll"))
+					.slice(0, 5).map(e => e.tagName + "." + e.className)`))
+				t.Errorf("%s at %d px: the page is %d px wide (%v)", path, width, wide, culprits)
+			}
+			bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".table-scroll")]
+				.filter(e => e.getAttribute("role") !== "region" || !(e.getAttribute("aria-label") || e.getAttribute("aria-labelledby")) || e.tabIndex !== 0)
+				.map(e => e.outerHTML.slice(0, 80))`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(bad) > 0 {
+				t.Errorf("%s: scrolling tables without a labelled, focusable region: %q", path, bad)
+			}
+		}
+	}
+}
+
+func sep(path string) string {
+	if strings.Contains(path, "?") {
+		return "&"
+	}
+	return "?"
+}
+
+// TestComparisonFitsThreeScreens: with fifteen pilots (the demo's number)
+// the comparison at its default filters is about three screens tall at
+// 1280 px: the answers first, the long lists folded.
+func TestComparisonFitsThreeScreens(t *testing.T) {
+	m := fillModel(t)
+	addScalePilots(m, 0, 12, 5, 3)
+	srv := newServer(t, m, Deps{})
+	ctx := browsertest.New(t)
+	const width, screen = 1280, 800
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, screen),
+		chromedp.Navigate(srv.URL+"/compare?lang=en"), chromedp.WaitReady("footer")); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("table.pilots-compare tbody tr").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != 15 {
+		t.Errorf("%d pilots in the table, want all 15", rows)
+	}
+	height, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollHeight`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if height > 3*screen+screen/4 {
+		t.Errorf("the comparison is %d px tall at %d px wide, want about three screens (≤ %d)", height, width, 3*screen+screen/4)
+	}
+	t.Logf("comparison at %d px: %d px tall (%.1f screens of %d)", width, height, float64(height)/screen, screen)
+	// The long lists are there, folded.
+	folded, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("details.fold:not([open])").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if folded < 4 {
+		t.Errorf("%d folded sections, want the overdue list, matrix, process record and commitments folded", folded)
+	}
+}
+
+// TestSideBySideLayouts: four commitments sit in four columns on a desktop
+// and are stacked, each value labelled with its commitment, on a phone.
+func TestSideBySideLayouts(t *testing.T) {
+	srv := newServer(t, fillModel(t), Deps{})
+	ctx := browsertest.New(t)
+	page := srv.URL + SideBySidePath(madLobby, madBudget, jalTeacher, parBudget) + "&lang=en"
+	columnTops := `[...document.querySelectorAll("table.side-by-side thead th[scope=col]")].map(e => Math.round(e.getBoundingClientRect().top))`
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(page), chromedp.WaitReady("footer")); err != nil {
+		t.Fatal(err)
+	}
+	tops, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](columnTops))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tops) != 4 || tops[0] != tops[3] {
+		t.Errorf("desktop: column tops %v, want four columns on one line", tops)
+	}
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector(".side-scroll").scrollWidth <= document.querySelector(".side-scroll").clientWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !wide {
+		t.Error("desktop: four columns do not fit without scrolling")
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 800), chromedp.Navigate(page), chromedp.WaitReady("footer")); err != nil {
+		t.Fatal(err)
+	}
+	tops, err = chromedp.Run(ctx, chromedp.Evaluate[[]int](columnTops))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tops) != 4 || tops[0] == tops[1] {
+		t.Errorf("phone: column tops %v, want the commitments stacked", tops)
+	}
+	label, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("table.side-by-side tbody td"), "::before").content`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(label, "Mandatory lobby registry") {
+		t.Errorf("phone: a value is labelled %s, want its commitment's name", label)
 	}
 }

@@ -107,7 +107,7 @@ func buildCommitment(m *readmodel.Model, lang string, c readmodel.Commitment, si
 		Completion: c.Completion, CompletionLabel: completionLabel(lang, c.Completion),
 		CompletionClass: completionClass(c.Completion),
 		MilestoneCounts: c.MilestoneCounts, Starred: c.Starred,
-		LastUpdate: formatDay(lang, c.LastUpdate), Published: formatDay(lang, c.Published),
+		LastUpdate: formatDay(lang, lastUpdateOf(c)), Published: formatDay(lang, c.Published),
 	}
 	v.Name, v.NameLang = pick(lang, c.Name)
 	v.SummaryHTML, v.SummaryLang = pickHTML(lang, c.SummaryHTML)

@@ -20,6 +20,7 @@ var problemIDs = map[string]string{
 	readmodel.ParamCompletion: "hub_err_completion",
 	readmodel.ParamStarred:    "hub_err_starred",
 	readmodel.ParamPeriod:     "hub_err_period",
+	readmodel.ParamPlanStatus: "hub_err_plan_status",
 	readmodel.ParamFrom:       "hub_err_date",
 	readmodel.ParamTo:         "hub_err_date",
 	readmodel.ParamSort:       "hub_err_sort",
@@ -56,26 +57,50 @@ func nonEmpty(in []string) []string {
 // filterOptions are the choices of the filter form, with the current
 // selection marked.
 type filterOptions struct {
-	Pilots     []optionItem
 	Themes     []optionItem
 	Values     []optionItem
 	Completion []optionItem
 	Starred    []optionItem
 	Periods    []optionItem
+	PlanStatus []optionItem
+}
+
+// optionSource is what the filter's choices are made of, derived once per
+// read-model version: plan periods newest first, and policy areas.
+type optionSource struct {
+	periodKeys []string
+	periods    map[string]ogp.Period
+	themes     []string
+}
+
+var optionSources = newVersionCache[*optionSource](4)
+
+func optionSourceOf(m *readmodel.Model) *optionSource {
+	ver := m.Version()
+	if o, ok := optionSources.get(m, ver, ""); ok {
+		return o
+	}
+	o := &optionSource{periods: map[string]ogp.Period{}, themes: sortedThemes(m)}
+	for _, p := range m.Pilots() {
+		for _, pl := range p.Plans {
+			if pl.Period.Start != "" && pl.Period.End != "" {
+				o.periods[readmodel.PeriodParam(pl.Period)] = pl.Period
+			}
+		}
+	}
+	for k := range o.periods {
+		o.periodKeys = append(o.periodKeys, k)
+	}
+	slices.Sort(o.periodKeys)
+	slices.Reverse(o.periodKeys) // newest first
+	optionSources.put(m, ver, "", o)
+	return o
 }
 
 func buildOptions(m *readmodel.Model, lang string, f readmodel.Filter) filterOptions {
 	var o filterOptions
-	periods := map[string]ogp.Period{}
-	for _, p := range m.Pilots() {
-		o.Pilots = append(o.Pilots, optionItem{Value: p.Actor, Label: p.Name, Selected: slices.Contains(f.Pilots, p.Actor)})
-		for _, pl := range p.Plans {
-			if pl.Period.Start != "" && pl.Period.End != "" {
-				periods[readmodel.PeriodParam(pl.Period)] = pl.Period
-			}
-		}
-	}
-	for _, t := range sortedThemes(m) {
+	src := optionSourceOf(m)
+	for _, t := range src.themes {
 		o.Themes = append(o.Themes, optionItem{Value: t, Label: themeLabel(lang, t), Selected: strings.EqualFold(t, f.Theme)})
 	}
 	for _, v := range ogp.Values {
@@ -89,15 +114,12 @@ func buildOptions(m *readmodel.Model, lang string, f readmodel.Filter) filterOpt
 		{Value: "true", Label: web.TLang(lang, "hub_starred_only"), Selected: f.Starred != nil && *f.Starred},
 		{Value: "false", Label: web.TLang(lang, "hub_not_starred"), Selected: f.Starred != nil && !*f.Starred},
 	}
-	keys := make([]string, 0, len(periods))
-	for k := range periods {
-		keys = append(keys, k)
+	for _, st := range []ogp.PlanStatus{ogp.PlanDevelopment, ogp.PlanImplementation, ogp.PlanEnded} {
+		o.PlanStatus = append(o.PlanStatus, optionItem{Value: string(st), Label: planStatusLabel(lang, st), Selected: f.PlanStatus == st})
 	}
-	slices.Sort(keys)
-	slices.Reverse(keys) // newest first
 	selected := readmodel.PeriodParam(f.Period)
-	for _, k := range keys {
-		o.Periods = append(o.Periods, optionItem{Value: k, Label: formatPeriod(lang, periods[k]), Selected: selected == k})
+	for _, k := range src.periodKeys {
+		o.Periods = append(o.Periods, optionItem{Value: k, Label: formatPeriod(lang, src.periods[k]), Selected: selected == k})
 	}
 	return o
 }

@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"path"
+	"strings"
 	"testing"
 
 	"github.com/ogpnet/ogpnet/hub/readmodel"
@@ -47,6 +50,17 @@ func newServer(t testing.TB, m *readmodel.Model, d Deps) *httptest.Server {
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// commitmentPage is a commitment's readable hub path, as the fixture's
+// handles make it: /pilots/<name>/commitments/<last segment of the IRI>.
+func commitmentPage(iri string) string {
+	u, err := url.Parse(iri)
+	if err != nil {
+		panic(err)
+	}
+	name, _, _ := strings.Cut(u.Hostname(), ".")
+	return "/pilots/" + name + "/commitments/" + path.Base(u.Path)
 }
 
 // get fetches a page as a browser would (Accept: text/html) in lang.

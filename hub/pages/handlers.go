@@ -43,20 +43,44 @@ func (h *handlers) pilotByHandle(c echo.Context) error {
 	if err != nil {
 		return notFound(c)
 	}
-	for _, p := range h.d.Model.Pilots() {
-		if strings.EqualFold(strings.TrimPrefix(p.Handle, "@"), handle) {
-			return h.pilotPage(c, p)
-		}
+	idx := indexPilots(h.d.Model)
+	actor, old := idx.pilotBySlug(handle)
+	if actor == "" {
+		return notFound(c)
 	}
-	return notFound(c)
-}
-
-func (h *handlers) pilotByIRI(c echo.Context) error {
-	p, ok := h.d.Model.Pilot(c.QueryParam("actor"))
+	if old || handle != idx.slugOf[actor] {
+		return redirectKeepingQuery(c, idx.pilotPath(actor), nil)
+	}
+	p, ok := h.d.Model.Pilot(actor)
 	if !ok {
 		return notFound(c)
 	}
 	return h.pilotPage(c, p)
+}
+
+// pilotByIRI serves /pilot?actor=: the readable address when the pilot has
+// one (301), else the page itself.
+func (h *handlers) pilotByIRI(c echo.Context) error {
+	actor := c.QueryParam("actor")
+	p, ok := h.d.Model.Pilot(actor)
+	if !ok {
+		return notFound(c)
+	}
+	idx := indexPilots(h.d.Model)
+	if _, ok := idx.slugOf[actor]; ok {
+		return redirectKeepingQuery(c, idx.pilotPath(actor), []string{"actor"})
+	}
+	return h.pilotPage(c, p)
+}
+
+// redirectKeepingQuery answers 301 to path, carrying the request's query
+// (lang, for one) except the parameters drop names.
+func redirectKeepingQuery(c echo.Context, path string, drop []string) error {
+	q := c.Request().URL.Query()
+	for _, k := range drop {
+		q.Del(k)
+	}
+	return c.Redirect(http.StatusMovedPermanently, withQuery(path, q, ""))
 }
 
 func (h *handlers) pilotPage(c echo.Context, p readmodel.Pilot) error {
@@ -64,8 +88,45 @@ func (h *handlers) pilotPage(c echo.Context, p readmodel.Pilot) error {
 	return h.render(c, http.StatusOK, "pilot.html", p.Name, v, p.Actor)
 }
 
+// commitmentByKey serves /pilots/<slug>/commitments/<key>.
+func (h *handlers) commitmentByKey(c echo.Context) error {
+	handle, err1 := url.PathUnescape(c.Param("handle"))
+	key, err2 := url.PathUnescape(c.Param("key"))
+	if err1 != nil || err2 != nil {
+		return notFound(c)
+	}
+	idx := indexPilots(h.d.Model)
+	actor, old := idx.pilotBySlug(handle)
+	if actor == "" {
+		return notFound(c)
+	}
+	id, ok := idx.commitmentByKey(actor, key)
+	if !ok {
+		return notFound(c)
+	}
+	if old || handle != idx.slugOf[actor] {
+		return redirectKeepingQuery(c, idx.commitmentPath(id, actor), nil)
+	}
+	return h.commitmentPage(c, id)
+}
+
+// commitment serves /commitment?id=: the readable address when the
+// commitment has one (301), else the page itself.
 func (h *handlers) commitment(c echo.Context) error {
-	cm, ok := h.d.Model.Commitment(c.QueryParam("id"))
+	id := c.QueryParam("id")
+	cm, ok := h.d.Model.Commitment(id)
+	if !ok {
+		return notFound(c)
+	}
+	idx := indexPilots(h.d.Model)
+	if p := idx.commitmentPath(id, cm.Pilot); p != CommitmentPath(id) {
+		return redirectKeepingQuery(c, p, []string{"id"})
+	}
+	return h.commitmentPage(c, id)
+}
+
+func (h *handlers) commitmentPage(c echo.Context, id string) error {
+	cm, ok := h.d.Model.Commitment(id)
 	if !ok {
 		return notFound(c)
 	}
@@ -83,7 +144,7 @@ func (h *handlers) similar(id string, limit int) []peerMatch {
 }
 
 func (h *handlers) compare(c echo.Context) error {
-	v, err := buildCompare(h.d.Model, web.Lang(c), c.QueryParams(), h.today())
+	v, err := buildCompareWith(h.d.Model, web.Lang(c), c.QueryParams(), h.today(), h.d.Questions)
 	if errors.Is(err, readmodel.ErrBadCursor) {
 		return web.NewError(http.StatusBadRequest, web.T(c, "hub_err_cursor"))
 	} else if err != nil {
@@ -99,7 +160,12 @@ func (h *handlers) compare(c echo.Context) error {
 }
 
 func (h *handlers) sideBySide(c echo.Context) error {
-	v := buildSideBySide(h.d.Model, web.Lang(c), c.QueryParams())
+	v, err := buildSideBySide(h.d.Model, web.Lang(c), c.QueryParams())
+	if errors.Is(err, readmodel.ErrBadCursor) {
+		return web.NewError(http.StatusBadRequest, web.T(c, "hub_err_cursor"))
+	} else if err != nil {
+		return err
+	}
 	return h.render(c, http.StatusOK, "sidebyside.html", web.T(c, "hub_side_title"), v, "")
 }
 

@@ -58,13 +58,12 @@ const latestOnHome = 15
 
 func buildHome(m *readmodel.Model, lang string) homeView {
 	v := homeView{Totals: m.Totals(), Data: dataLinks{Feed: FeedPath("", ""), CSV: pathExportCSV, JSON: pathExportJSON, API: pathAPIPilots}}
-	idx := pilotIndex{}
+	idx := indexPilots(m)
 	var rows []web.StackedRow
 	for _, p := range m.Pilots() {
-		idx[p.Actor] = p.PilotInfo
 		s := p.Summary
 		card := pilotCard{
-			pilotRef:     refOf(p.PilotInfo),
+			pilotRef:     idx.ref(p.Actor, p.Name),
 			Jurisdiction: p.Jurisdiction,
 			Commitments:  s.Commitments,
 			Starred:      s.Starred,

@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ogpnet/ogpnet/hub/readmodel/readmodeltest"
+	"github.com/ogpnet/ogpnet/internal/web/webtest"
 )
 
 func mustContain(t *testing.T, page, where string, wants ...string) {
@@ -40,7 +43,7 @@ func TestHomePage(t *testing.T) {
 	srv := newServer(t, fillModel(t), Deps{})
 	body := mustGet(t, srv.URL+"/", "en")
 	mustContain(t, body, "home",
-		`href="/pilots/madrid@madrid.localhost:8080"`, "Jalisco", "Paris",
+		`href="/pilots/madrid"`, "Jalisco", "Paris",
 		"Latest progress updates", "By-law approved by the plenary.",
 		`<svg`, `<table`, // the chart and its data table
 		`href="/hub-assets/hub.css"`)
@@ -70,7 +73,7 @@ func TestPilotPage(t *testing.T) {
 
 func TestCommitmentPage(t *testing.T) {
 	srv := newServer(t, fillModel(t), Deps{})
-	body := mustGet(t, srv.URL+CommitmentPath(madLobby), "en")
+	body := mustGet(t, srv.URL+commitmentPage(madLobby), "en")
 	mustContain(t, body, "commitment",
 		"Mandatory lobby registry", "MAD0001",
 		// Link to the node's original (its IRI, which serves HTML to browsers).
@@ -78,13 +81,13 @@ func TestCommitmentPage(t *testing.T) {
 		"<strong>public, mandatory</strong>", "By-law approved", "Transformative", "Major",
 		"Access to information", "Ayuntamiento de Madrid", "https://madrid.example/ordenanza",
 		// Peers panel: Jalisco's lobby register shares Anti-Corruption.
-		"Peers elsewhere", CommitmentPath(jalLobby), "Shares: Anti-Corruption")
+		"Peers elsewhere", commitmentPage(jalLobby), "Shares: Anti-Corruption")
 	mustNotContain(t, body, "commitment", "<script", "onerror", "<img", "javascript:alert",
 		// never a peer from the same jurisdiction
-		CommitmentPath(madBudget))
+		commitmentPage(madBudget))
 
 	// Spanish: the node's own Spanish text and translated labels.
-	_, body = get(t, srv.URL+CommitmentPath(madLobby), "es")
+	_, body = get(t, srv.URL+commitmentPage(madLobby), "es")
 	mustContain(t, body, "commitment es", "Registro obligatorio de lobbies", "público y obligatorio",
 		"Pares en otras jurisdicciones", "Ver el original en el sitio de Madrid")
 
@@ -97,10 +100,10 @@ func TestCommitmentPage(t *testing.T) {
 	mustContain(t, body, "commitment es", `<span>Registro obligatorio de lobbies</span>`)
 
 	// Overdue milestone is flagged; a commitment with text-only peers.
-	_, body = get(t, srv.URL+CommitmentPath(madBudget), "en")
-	mustContain(t, body, "budget", `class="overdue"`, "Citizen vote", CommitmentPath(parBudget), "Shares: Public Participation, Fiscal Openness")
+	_, body = get(t, srv.URL+commitmentPage(madBudget), "en")
+	mustContain(t, body, "budget", `class="overdue"`, "Citizen vote", commitmentPage(parBudget), "Shares: Public Participation, Fiscal Openness")
 
-	if s, _ := get(t, srv.URL+CommitmentPath("http://madrid.localhost:8080/commitments/NOPE"), "en"); s != 404 {
+	if s, _ := get(t, srv.URL+commitmentPage("http://madrid.localhost:8080/commitments/NOPE"), "en"); s != 404 {
 		t.Errorf("unknown commitment = %d, want 404", s)
 	}
 }
@@ -197,7 +200,7 @@ func TestComparePage(t *testing.T) {
 func TestSideBySide(t *testing.T) {
 	srv := newServer(t, fillModel(t), Deps{})
 	body := mustGet(t, srv.URL+SideBySidePath(madBudget, parBudget, jalTeacher), "en")
-	mustContain(t, body, "side", `<table class="side-by-side"`, "3 commitments compared field by field",
+	mustContain(t, body, "side", `<table class="side-by-side cols-3"`, "3 commitments compared field by field",
 		"Participatory budgeting", "Participatory budget", "Tech platform for teacher training",
 		`href="`+parBudget+`"`, "No IRM data", "Milestones done")
 }
@@ -207,7 +210,7 @@ func TestSideBySideLimits(t *testing.T) {
 	_, body := get(t, srv.URL+SideBySidePath(madLobby, madBudget, jalLobby, jalTeacher, parBudget), "en")
 	mustContain(t, body, "five", "At most 4 commitments can be compared", "4 commitments compared field by field")
 	_, body = get(t, srv.URL+SideBySidePath(madLobby), "en")
-	mustContain(t, body, "one", "Choose 2 to 4 commitments to compare.", "Commitments to choose from")
+	mustContain(t, body, "one", "Choose 2 to 4 commitments to compare.", "Choose commitments")
 	_, body = get(t, srv.URL+SideBySidePath(madLobby, "http://x.localhost/commitments/gone"), "en")
 	mustContain(t, body, "missing", "Commitments not found (deleted or hidden): 1")
 }
@@ -215,25 +218,25 @@ func TestSideBySideLimits(t *testing.T) {
 func TestSearch(t *testing.T) {
 	srv := newServer(t, fillModel(t), Deps{})
 	_, body := get(t, srv.URL+"/search?q=participatory", "en")
-	mustContain(t, body, "search", "Commitments containing “participatory”: 2", CommitmentPath(madBudget), CommitmentPath(parBudget))
+	mustContain(t, body, "search", "Commitments containing “participatory”: 2", commitmentPage(madBudget), commitmentPage(parBudget))
 	// Accent-insensitive, and across languages (Spanish text of Jalisco).
 	_, body = get(t, srv.URL+"/search?q=formacion", "es")
-	mustContain(t, body, "search es", CommitmentPath(jalTeacher))
+	mustContain(t, body, "search es", commitmentPage(jalTeacher))
 	_, body = get(t, srv.URL+"/search?q=jalisco", "en")
-	mustContain(t, body, "search pilot", `href="/pilots/jalisco@jalisco.localhost:8080"`)
+	mustContain(t, body, "search pilot", `href="/pilots/jalisco"`)
 	// Every field counts (here the English lead, a description when there
 	// is none), stemmed, with the
 	// matched words marked in escaped text and where they were found.
 	_, body = get(t, srv.URL+"/search?q=registers", "en")
-	mustContain(t, body, "search lead", CommitmentPath(madLobby), "<mark>register</mark>", "Description:")
+	mustContain(t, body, "search lead", commitmentPage(madLobby), "<mark>register</mark>", "Description:")
 	mustNotContain(t, body, "search lead", "<img", "onerror")
 	// Progress text, in another language than the reader's, tagged.
 	_, body = get(t, srv.URL+"/search?q=plenary", "es")
-	mustContain(t, body, "search progress", CommitmentPath(madLobby), "Informe de avance", `lang="en"`, "<mark>plenary</mark>")
+	mustContain(t, body, "search progress", commitmentPage(madLobby), "Informe de avance", `lang="en"`, "<mark>plenary</mark>")
 	// The filters narrow: by pilot and by policy area.
 	_, body = get(t, srv.URL+"/search?q=participatory&pilot="+url.QueryEscape(parisActor), "en")
-	mustContain(t, body, "search by pilot", "Commitments containing “participatory”: 1", CommitmentPath(parBudget))
-	mustNotContain(t, body, "search by pilot", CommitmentPath(madBudget))
+	mustContain(t, body, "search by pilot", "Commitments containing “participatory”: 1", commitmentPage(parBudget))
+	mustNotContain(t, body, "search by pilot", commitmentPage(madBudget))
 	_, body = get(t, srv.URL+"/search?q=participatory&theme=Education", "en")
 	mustContain(t, body, "search by area", "Commitments containing “participatory”: 0", "No commitment contains every word")
 	// A page out of range and a query over the limits are refused.
@@ -252,14 +255,187 @@ func TestHiddenPilotDisappears(t *testing.T) {
 	srv := newServer(t, m, Deps{})
 	// Warm the peers index, then suspend Jalisco: its commitments must
 	// leave the pages and the peers panel.
-	_, body := get(t, srv.URL+CommitmentPath(madLobby), "en")
-	mustContain(t, body, "before", CommitmentPath(jalLobby))
+	_, body := get(t, srv.URL+commitmentPage(madLobby), "en")
+	mustContain(t, body, "before", commitmentPage(jalLobby))
 	m.SetPilot(readmodelPilot(jaliscoActor, "Jalisco", "suspended"))
-	_, body = get(t, srv.URL+CommitmentPath(madLobby), "en")
-	mustNotContain(t, body, "after", CommitmentPath(jalLobby))
-	if s, _ := get(t, srv.URL+CommitmentPath(jalLobby), "en"); s != 404 {
+	_, body = get(t, srv.URL+commitmentPage(madLobby), "en")
+	mustNotContain(t, body, "after", commitmentPage(jalLobby))
+	if s, _ := get(t, srv.URL+commitmentPage(jalLobby), "en"); s != 404 {
 		t.Errorf("suspended pilot's commitment = %d, want 404", s)
 	}
 	_, body = get(t, srv.URL+"/compare", "en")
 	mustContain(t, body, "compare after", "3 commitments from 2 pilots match.")
+}
+
+// noRedirect is a client that reports redirects instead of following them.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// TestReadableURLs: pilots and commitments have readable addresses; the
+// older ones (handle with host, IRI in the query) answer 301 to them,
+// keeping the rest of the query; HEAD answers like GET.
+func TestReadableURLs(t *testing.T) {
+	srv := newServer(t, fillModel(t), Deps{})
+	body := mustGet(t, srv.URL+"/pilots/madrid", "en")
+	mustContain(t, body, "pilot", "<h1>Madrid</h1>", `href="/pilots/madrid/commitments/MAD0001"`)
+	body = mustGet(t, srv.URL+"/pilots/madrid/commitments/MAD0001", "en")
+	mustContain(t, body, "commitment", "Mandatory lobby registry")
+	for from, to := range map[string]string{
+		"/pilots/madrid@madrid.localhost:8080":                       "/pilots/madrid",
+		"/pilots/MADRID":                                             "/pilots/madrid",
+		"/pilot?actor=" + url.QueryEscape(madridActor) + "&lang=es":  "/pilots/madrid?lang=es",
+		"/commitment?id=" + url.QueryEscape(madLobby):                "/pilots/madrid/commitments/MAD0001",
+		"/commitment?id=" + url.QueryEscape(jalTeacher) + "&lang=fr": "/pilots/jalisco/commitments/JAL0005?lang=fr",
+		"/pilots/madrid@madrid.localhost:8080/commitments/MAD0001":   "/pilots/madrid/commitments/MAD0001",
+	} {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			req, _ := http.NewRequest(method, srv.URL+from, nil)
+			req.Header.Set("Accept", "text/html")
+			res, err := noRedirect.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusMovedPermanently || res.Header.Get("Location") != to {
+				t.Errorf("%s %s = %d → %q, want 301 → %q", method, from, res.StatusCode, res.Header.Get("Location"), to)
+			}
+		}
+	}
+	for _, path := range []string{"/pilots/nobody", "/pilots/madrid/commitments/NOPE", "/pilots/madrid/commitments/JAL0001"} {
+		if s, _ := get(t, srv.URL+path, "en"); s != http.StatusNotFound {
+			t.Errorf("%s = %d, want 404", path, s)
+		}
+	}
+	// HEAD on the readable pages answers like GET.
+	for _, path := range []string{"/pilots/madrid", "/pilots/madrid/commitments/MAD0001", "/compare", SideBySidePath(madLobby, parBudget)} {
+		webtest.HeadLikeGet(t, http.DefaultClient, srv.URL+path, "text/html", http.StatusOK)
+	}
+}
+
+// TestComparePilotTable: the compact table has a row per matching pilot
+// with shares and counts, sorts by any column with plain links (the
+// current one marked with aria-sort), keeps its sort when the filter form
+// is sent, and the pilots compared are any subset, kept in the URL.
+func TestComparePilotTable(t *testing.T) {
+	srv := newServer(t, fillModel(t), Deps{})
+	body := mustGet(t, srv.URL+"/compare", "en")
+	if got := rowHeaders(body, "pilots-compare"); strings.Join(got, ",") != "Jalisco,Madrid,Paris" {
+		t.Errorf("rows by name = %q", got)
+	}
+	mustContain(t, body, "table",
+		`aria-sort="ascending"><a href="/compare?by=pilot&amp;dir=desc#pilots-h">Pilot`,
+		`<a href="/compare?by=overdue&amp;dir=desc#pilots-h">Milestones overdue`,
+		"Substantial or complete", "Milestones on time", "Process score", "Public influence", "Updates", "Last update",
+		// Madrid: 2 commitments, both substantial or complete.
+		`100% <span class="count">(2/2)</span>`)
+	mustNotContain(t, body, "table without discussion", "Questions answered")
+
+	// Sorted by overdue share, largest first; the filter form keeps it.
+	body = mustGet(t, srv.URL+"/compare?by=overdue&dir=desc", "en")
+	got := rowHeaders(body, "pilots-compare")
+	if len(got) != 3 || got[2] != "Paris" {
+		t.Errorf("rows by overdue share = %q (Paris has none overdue)", got)
+	}
+	mustContain(t, body, "sorted", `aria-sort="descending"`, `<input type="hidden" name="by" value="overdue">`, `<input type="hidden" name="dir" value="desc">`)
+
+	// Any subset of pilots, kept in the URL and ticked in the picker.
+	body = mustGet(t, srv.URL+"/compare?pilot="+url.QueryEscape(madridActor)+"&pilot="+url.QueryEscape(parisActor), "en")
+	if got := rowHeaders(body, "pilots-compare"); strings.Join(got, ",") != "Madrid,Paris" {
+		t.Errorf("chosen pilots = %q", got)
+	}
+	mustContain(t, body, "picker", "Pilots: 2 chosen", `value="`+madridActor+`" checked>`, `value="`+parisActor+`" checked>`)
+	mustNotContain(t, body, "picker", `value="`+jaliscoActor+`" checked>`)
+
+	// Plan status: every fixture plan is in implementation.
+	mustContain(t, mustGet(t, srv.URL+"/compare?plan-status=implementation", "en"), "implementation",
+		"5 commitments from 3 pilots match.", `<option value="implementation" selected>`)
+	mustContain(t, mustGet(t, srv.URL+"/compare?plan-status=ended", "en"), "ended", "0 commitments from 0 pilots match.")
+	status, body := get(t, srv.URL+"/compare?plan-status=closed", "en")
+	if status != http.StatusBadRequest {
+		t.Errorf("unknown plan status = %d, want 400", status)
+	}
+	mustContain(t, body, "bad plan status", "Unknown plan status.")
+
+	// Plurals: one of each.
+	mustContain(t, mustGet(t, srv.URL+"/compare?starred=true", "en"), "one", "1 commitment from 1 pilot matches.")
+	mustContain(t, mustGet(t, srv.URL+"/compare?starred=true", "es"), "one es", "Coincide 1 compromiso de 1 piloto.")
+
+	// The discussion column appears once hub/discussion provides figures.
+	srv = newServer(t, fillModel(t), Deps{Questions: func(actor string) (QuestionFigures, bool) {
+		if actor == madridActor {
+			return QuestionFigures{Asked: 4, Answered: 3}, true
+		}
+		return QuestionFigures{}, false
+	}})
+	body = mustGet(t, srv.URL+"/compare?by=answered", "en")
+	mustContain(t, body, "questions", "Questions answered", `75% <span class="count">(3/4)</span>`)
+	if got := rowHeaders(body, "pilots-compare"); len(got) == 0 || got[0] != "Madrid" {
+		t.Errorf("rows by questions answered = %q", got)
+	}
+}
+
+// TestSideBySidePicker: every commitment of every pilot can be picked,
+// grouped by pilot and narrowed by pilot or words, and the ticked boxes
+// survive paging (the pager is a submit button of the same form).
+func TestSideBySidePicker(t *testing.T) {
+	m := readmodeltest.Fill(t)
+	addScalePilots(m, 0, 3, 30, 0) // 90 more commitments: two pages of candidates
+	srv := newServer(t, m, Deps{})
+	body := mustGet(t, srv.URL+"/compare/commitments", "en")
+	mustContain(t, body, "first page", "Commitments found: 95.", "<legend>Jalisco</legend>", "<legend>Madrid</legend>")
+	next := regexp.MustCompile(`name="cursor" value="([^"]+)"`).FindStringSubmatch(body)
+	if next == nil {
+		t.Fatal("no next page button")
+	}
+	// Tick one on page 1, go to page 2: it stays chosen.
+	q := url.Values{"c": {madLobby}, "cursor": {next[1]}}
+	body = mustGet(t, srv.URL+"/compare/commitments?"+q.Encode(), "en")
+	mustContain(t, body, "second page", "Chosen so far (1)", `value="`+madLobby+`" checked>`, "<legend>Pilot 2</legend>")
+	// Tick one there too: the comparison shows both.
+	q = url.Values{"c": {madLobby, "http://p2.localhost/commitments/P0029"}}
+	body = mustGet(t, srv.URL+"/compare/commitments?"+q.Encode(), "en")
+	mustContain(t, body, "compared", `<table class="side-by-side cols-2"`, "Mandatory lobby registry", "Commitment 29 of pilot 2")
+	// Narrowed to one pilot.
+	body = mustGet(t, srv.URL+"/compare/commitments?pilot="+url.QueryEscape(parisActor), "en")
+	mustContain(t, body, "one pilot", "Commitments found: 1.", "<legend>Paris</legend>")
+	mustNotContain(t, body, "one pilot", "<legend>Madrid</legend>")
+	// Every commitment appears on some page.
+	seen := map[string]bool{}
+	cursor := ""
+	for range 5 {
+		q := url.Values{}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		body := mustGet(t, srv.URL+"/compare/commitments?"+q.Encode(), "en")
+		for _, m := range regexp.MustCompile(`name="c" value="([^"]+)">`).FindAllStringSubmatch(body, -1) {
+			seen[m[1]] = true
+		}
+		n := regexp.MustCompile(`name="cursor" value="([^"]+)"`).FindStringSubmatch(body)
+		if n == nil {
+			break
+		}
+		cursor = n[1]
+	}
+	if len(seen) != 95 {
+		t.Errorf("%d commitments can be picked, want all 95", len(seen))
+	}
+}
+
+// TestComparePilotPickerScales: with many members the picker lists the
+// chosen pilots and 60 others, and finds the rest by name, so the page
+// stays the same size; the pilot table is paged.
+func TestComparePilotPickerScales(t *testing.T) {
+	srv := newServer(t, scaleModel(80, 1, 0), Deps{})
+	body := mustGet(t, srv.URL+"/compare", "en")
+	if n := strings.Count(body, `name="pilot" value=`); n != 60 {
+		t.Errorf("%d pilots in the picker, want 60", n)
+	}
+	mustContain(t, body, "many", "60 of 80 pilots listed", `id="f-pq"`, "Pilots 1–15 of 80", `rel="next" href="/compare?page=2#pilots-h"`)
+	body = mustGet(t, srv.URL+"/compare?pq=pilot+7&pilot="+url.QueryEscape("http://p3.localhost/users/p3"), "en")
+	mustContain(t, body, "by name", `value="http://p3.localhost/users/p3" checked>`, `value="http://p7.localhost/users/p7">`, `value="http://p79.localhost/users/p79">`)
+	if n := strings.Count(body, `name="pilot" value=`); n != 12 {
+		t.Errorf("%d pilots in the picker, want the chosen one and the 11 named Pilot 7…", n)
+	}
+	body = mustGet(t, srv.URL+"/compare?page=6", "en")
+	mustContain(t, body, "last page", "Pilots 76–80 of 80", "Page 6 of 6")
 }

@@ -2,42 +2,30 @@ package pages
 
 import (
 	"net/url"
-	"strings"
-
-	"github.com/ogpnet/ogpnet/hub/readmodel"
 )
 
 // Paths of the hub's HTML pages. Other hub packages (feeds, the API's
 // "html" links) use the functions below rather than building URLs, so the
 // scheme can change in one place.
 const (
-	PathHome        = "/"
-	PathPilots      = "/pilots"
-	PathPilot       = "/pilots/:handle"
-	PathPilotByIRI  = "/pilot"
-	PathCommitment  = "/commitment"
-	PathCompare     = "/compare"
-	PathSideBySide  = "/compare/commitments"
-	PathSearch      = "/search"
-	PathStaff       = "/staff/members"
-	PathStaffAdd    = "/staff/members/add"
-	PathStaffAction = "/staff/members/action"
-	PathAssets      = "/hub-assets/*"
+	PathHome            = "/"
+	PathPilots          = "/pilots"
+	PathPilot           = "/pilots/:handle"
+	PathPilotCommitment = "/pilots/:handle/commitments/:key"
+	PathPilotByIRI      = "/pilot"
+	PathCommitment      = "/commitment"
+	PathCompare         = "/compare"
+	PathSideBySide      = "/compare/commitments"
+	PathSearch          = "/search"
+	PathStaff           = "/staff/members"
+	PathStaffAdd        = "/staff/members/add"
+	PathStaffAction     = "/staff/members/action"
+	PathAssets          = "/hub-assets/*"
 )
 
-// PilotPath returns the hub page of a pilot. Handles ("@jalisco@host")
-// make readable, stable URLs; a pilot known only by its actor IRI (before
-// WebFinger resolved it) gets the IRI in the query.
-func PilotPath(p readmodel.PilotInfo) string {
-	if h := strings.TrimPrefix(p.Handle, "@"); h != "" && !strings.Contains(h, "/") {
-		return PathPilots + "/" + url.PathEscape(h)
-	}
-	return PathPilotByIRI + "?actor=" + url.QueryEscape(p.Actor)
-}
-
-// CommitmentPath returns the hub page of a commitment. Commitments are
-// keyed by IRI, which is globally unique where identifiers like "JAL0001"
-// are not; the IRI goes in the query so it needs no path escaping games.
+// CommitmentPath returns the hub page of a commitment by IRI: it answers a
+// commitment that has no readable path, and redirects (301) to the readable
+// one otherwise (see links.go).
 func CommitmentPath(id string) string {
 	return PathCommitment + "?id=" + url.QueryEscape(id)
 }

@@ -134,6 +134,11 @@ func planViewOf(lang string, pl readmodel.Plan, current bool) planView {
 	if v.URL == "" {
 		v.URL = readmodel.SafeLink(pl.ID)
 	}
+	// One status per plan: its stage as the node published it; "current"
+	// only names the plan the summary follows when the node gave no stage.
+	if v.Status == "" && current {
+		v.Status = web.TLang(lang, "hub_current_plan")
+	}
 	v.Guidelines = guidelineRows(lang, pl.Guidelines)
 	return v
 }

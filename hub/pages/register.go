@@ -68,6 +68,10 @@ type Deps struct {
 	// Peers finds the peers panel's commitments. Nil: Register makes one
 	// over Search.
 	Peers *peers.ModelIndex
+	// Questions gives each pilot's discussion figures for the comparison's
+	// "questions answered" column (hub/discussion wires it). Nil: the
+	// column is not shown.
+	Questions QuestionsFunc
 }
 
 // NewRenderer returns a renderer with the hub's pages and internal/web's
@@ -122,6 +126,7 @@ func Register(e *echo.Echo, d Deps) {
 	e.GET(PathHome, h.home, mw...)
 	e.GET(PathPilots, h.home, mw...)
 	e.GET(PathPilot, h.pilotByHandle, mw...)
+	e.GET(PathPilotCommitment, h.commitmentByKey, mw...)
 	e.GET(PathPilotByIRI, h.pilotByIRI, mw...)
 	e.GET(PathCommitment, h.commitment, mw...)
 	e.GET(PathCompare, h.compare, mw...)

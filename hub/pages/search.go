@@ -70,13 +70,12 @@ func buildSearch(x *search.ModelIndex, lang string, q url.Values) (searchView, e
 		Theme: strings.TrimSpace(q.Get(readmodel.ParamTheme)),
 		Page:  1,
 	}
-	idx := pilotIndex{}
+	idx := indexPilots(m)
 	needle := strings.ToLower(v.Query)
 	for _, p := range m.Pilots() {
-		idx[p.Actor] = p.PilotInfo
 		v.PilotOpts = append(v.PilotOpts, option{Value: p.Actor, Label: p.Name, Selected: p.Actor == v.Pilot})
 		if needle != "" && (strings.Contains(strings.ToLower(p.Name), needle) || strings.Contains(strings.ToLower(p.Jurisdiction), needle)) {
-			v.Pilots = append(v.Pilots, refOf(p.PilotInfo))
+			v.Pilots = append(v.Pilots, idx.ref(p.Actor, p.Name))
 		}
 	}
 	for _, t := range m.Themes() {

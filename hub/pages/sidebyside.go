@@ -10,16 +10,34 @@ import (
 	"github.com/ogpnet/ogpnet/internal/web"
 )
 
-// sideView compares 2 to MaxSideBySide commitments column by column.
+// sideView compares 2 to MaxSideBySide commitments column by column, and
+// holds the picker: every commitment of every pilot, grouped by pilot,
+// narrowed by words or pilot and paged, with the selection carried through
+// searching and paging in the form itself.
 type sideView struct {
 	Columns []sideColumn
 	Rows    []sideRow
 	Notice  string // why the selection was trimmed or is too small
 	Missing int    // chosen commitments the hub does not (or no longer) show
-	// Candidates let the reader pick when they arrived without a selection:
-	// the first matching commitments of the comparison (search with q).
-	Query      string
-	Candidates []commitmentItem
+
+	Picker sidePicker
+}
+
+// sidePicker is the form that chooses the commitments.
+type sidePicker struct {
+	Open     bool // unfolded: fewer than 2 chosen, or the reader is searching or paging
+	Query    string
+	Pilots   []optionItem
+	Selected []commitmentItem // checked boxes, whatever page is shown
+	Groups   []candidateGroup
+	Total    int
+	Next     string // cursor of the next page ("" on the last)
+	Paged    bool   // past the first page (a "first page" button)
+}
+
+type candidateGroup struct {
+	Pilot pilotRef
+	Items []commitmentItem
 }
 
 type sideColumn struct {
@@ -42,10 +60,10 @@ type sideCell struct {
 	List []string
 }
 
-// candidatesShown caps the picker list on the side-by-side page.
-const candidatesShown = 50
+// candidatesPerPage is the picker's page size.
+const candidatesPerPage = 50
 
-func buildSideBySide(m *readmodel.Model, lang string, q url.Values) sideView {
+func buildSideBySide(m *readmodel.Model, lang string, q url.Values) (sideView, error) {
 	var v sideView
 	ids := nonEmpty(q["c"])
 	if len(ids) > MaxSideBySide {
@@ -62,18 +80,11 @@ func buildSideBySide(m *readmodel.Model, lang string, q url.Values) sideView {
 		}
 		cs = append(cs, c)
 	}
-	if len(cs) < 2 {
-		if v.Notice == "" {
-			v.Notice = web.TLang(lang, "hub_side_too_few", "Max", MaxSideBySide)
-		}
-		v.Query = strings.TrimSpace(q.Get("q"))
-		page, err := m.Commitments(readmodel.Filter{Query: v.Query}, "", candidatesShown)
-		if err == nil {
-			for _, c := range page.Items {
-				it := commitmentItemOf(lang, idx, c)
-				v.Candidates = append(v.Candidates, it)
-			}
-		}
+	if len(cs) < 2 && v.Notice == "" {
+		v.Notice = web.TLang(lang, "hub_side_too_few", "Max", MaxSideBySide)
+	}
+	if err := buildPicker(m, lang, idx, q, cs, &v.Picker); err != nil {
+		return v, err
 	}
 	for _, c := range cs {
 		col := sideColumn{commitmentItem: commitmentItemOf(lang, idx, c), Original: c.URL}
@@ -87,7 +98,7 @@ func buildSideBySide(m *readmodel.Model, lang string, q url.Values) sideView {
 		v.Columns = append(v.Columns, col)
 	}
 	if len(cs) == 0 {
-		return v
+		return v, nil
 	}
 	row := func(id string, cell func(c readmodel.Commitment) sideCell) {
 		r := sideRow{Label: web.TLang(lang, id)}
@@ -119,7 +130,7 @@ func buildSideBySide(m *readmodel.Model, lang string, q url.Values) sideView {
 	row("completion_label", func(c readmodel.Commitment) sideCell { return text(completionLabel(lang, c.Completion)) })
 	row("hub_milestones", func(c readmodel.Commitment) sideCell {
 		mc := c.MilestoneCounts
-		return text(web.TLang(lang, "hub_milestone_summary", "Total", mc.Total, "Done", mc.Complete+mc.CompleteLate, "Overdue", mc.Overdue))
+		return text(web.TLang(lang, "hub_milestone_summary", mc.Total, "Done", mc.Complete+mc.CompleteLate, "Overdue", mc.Overdue))
 	})
 	// The IRM rows say "No IRM data" for a commitment without an assessment.
 	irmRow := func(id string, label func(*ogp.IRM) string) {
@@ -143,7 +154,47 @@ func buildSideBySide(m *readmodel.Model, lang string, q url.Values) sideView {
 		return sideCell{HTML: h}
 	})
 	row("hub_last_update", func(c readmodel.Commitment) sideCell {
-		return text(formatDay(lang, c.LastUpdate))
+		return text(formatDay(lang, lastUpdateOf(c)))
 	})
-	return v
+	return v, nil
+}
+
+// buildPicker lists one page of candidates (every visible commitment, or
+// those matching the words and pilot), grouped by pilot, leaving out the
+// chosen ones, which are listed first as ticked boxes.
+func buildPicker(m *readmodel.Model, lang string, idx *siteIndex, q url.Values, chosen []readmodel.Commitment, p *sidePicker) error {
+	p.Query = strings.TrimSpace(q.Get("q"))
+	pilot := strings.TrimSpace(q.Get("pilot"))
+	cursor := q.Get(paramCursor)
+	p.Open = len(chosen) < 2 || p.Query != "" || pilot != "" || cursor != ""
+	p.Paged = cursor != ""
+	for _, pl := range m.Pilots() {
+		p.Pilots = append(p.Pilots, optionItem{Value: pl.Actor, Label: pl.Name, Selected: pl.Actor == pilot})
+	}
+	chosenIDs := map[string]bool{}
+	for _, c := range chosen {
+		chosenIDs[c.ID] = true
+		p.Selected = append(p.Selected, commitmentItemOf(lang, idx, c))
+	}
+	f := readmodel.Filter{Query: p.Query}
+	if pilot != "" {
+		f.Pilots = []string{pilot}
+	}
+	page, err := m.Commitments(f, cursor, candidatesPerPage)
+	if err != nil {
+		return err
+	}
+	p.Total, p.Next = page.Total, page.Next
+	for _, c := range page.Items {
+		if chosenIDs[c.ID] {
+			continue
+		}
+		it := commitmentItemOf(lang, idx, c)
+		if n := len(p.Groups); n == 0 || p.Groups[n-1].Pilot != it.Pilot {
+			p.Groups = append(p.Groups, candidateGroup{Pilot: it.Pilot})
+		}
+		g := &p.Groups[len(p.Groups)-1]
+		g.Items = append(g.Items, it)
+	}
+	return nil
 }

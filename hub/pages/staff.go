@@ -74,6 +74,7 @@ func buildStaff(m *readmodel.Model, lang string, list []members.Member, now time
 	for _, p := range m.AllPilots() {
 		counts[p.Actor] = p.Summary.Commitments
 	}
+	idx := indexPilots(m)
 	var v staffView
 	for _, mb := range list {
 		r := memberRow{
@@ -92,7 +93,7 @@ func buildStaff(m *readmodel.Model, lang string, list []members.Member, now time
 			r.Name = mb.Actor
 		}
 		if mb.State == members.StateActive {
-			r.Page = PilotPath(readmodel.PilotInfo{Actor: mb.Actor, Handle: mb.Handle})
+			r.Page = idx.pilotPath(mb.Actor)
 		}
 		r.Health = mb.Health(now)
 		switch {

@@ -20,33 +20,6 @@ type pilotRef struct {
 	Path string
 }
 
-func refOf(p readmodel.PilotInfo) pilotRef {
-	return pilotRef{Name: p.Name, Path: PilotPath(p)}
-}
-
-// pilotIndex resolves pilot actor IRIs to their visible info.
-type pilotIndex map[string]readmodel.PilotInfo
-
-func indexPilots(m *readmodel.Model) pilotIndex {
-	idx := pilotIndex{}
-	for _, p := range m.Pilots() {
-		idx[p.Actor] = p.PilotInfo
-	}
-	return idx
-}
-
-// ref returns the link to a pilot, falling back to the name the commitment
-// carried when the pilot is not (or no longer) listed.
-func (idx pilotIndex) ref(actor, name string) pilotRef {
-	if p, ok := idx[actor]; ok {
-		return refOf(p)
-	}
-	if name == "" {
-		name = actor
-	}
-	return pilotRef{Name: name, Path: PilotPath(readmodel.PilotInfo{Actor: actor})}
-}
-
 // commitmentItem is one commitment in a list.
 type commitmentItem struct {
 	ID              string
@@ -78,10 +51,10 @@ func themeLinks(lang string, themes []string) []themeLink {
 	return out
 }
 
-func commitmentItemOf(lang string, idx pilotIndex, c readmodel.Commitment) commitmentItem {
+func commitmentItemOf(lang string, idx *siteIndex, c readmodel.Commitment) commitmentItem {
 	it := commitmentItem{
 		ID:              c.ID,
-		Path:            CommitmentPath(c.ID),
+		Path:            idx.commitmentPath(c.ID, c.Pilot),
 		Identifier:      identifierUnlessInName(c.Identifier, c.Name.In(lang)),
 		Name:            c.Name.In(lang),
 		Pilot:           idx.ref(c.Pilot, c.PilotName),
@@ -93,9 +66,9 @@ func commitmentItemOf(lang string, idx pilotIndex, c readmodel.Commitment) commi
 		Overdue:         c.MilestoneCounts.Overdue,
 	}
 	it.Name, it.NameLang = pick(lang, c.Name)
-	if !c.LastUpdate.IsZero() {
-		it.LastUpdate = formatDay(lang, c.LastUpdate)
-		it.LastUpdateISO = c.LastUpdate.UTC().Format(ogp.DateLayout)
+	if lu := lastUpdateOf(c); !lu.IsZero() {
+		it.LastUpdate = formatDay(lang, lu)
+		it.LastUpdateISO = lu.UTC().Format(ogp.DateLayout)
 	}
 	return it
 }
@@ -121,14 +94,14 @@ type updateItem struct {
 
 // updateItemOf builds an update item; names maps commitment IRIs to their
 // display names (the update itself carries only the IRI).
-func updateItemOf(lang string, idx pilotIndex, u readmodel.Update, commitment *readmodel.Commitment) updateItem {
+func updateItemOf(lang string, idx *siteIndex, u readmodel.Update, commitment *readmodel.Commitment) updateItem {
 	it := updateItem{
 		ID:             u.ID,
 		URL:            u.URL,
 		Date:           formatDate(lang, u.Date),
 		DateISO:        string(u.Date),
 		Pilot:          idx.ref(u.Pilot, ""),
-		CommitmentPath: CommitmentPath(u.Commitment),
+		CommitmentPath: idx.commitmentPath(u.Commitment, u.Pilot),
 		Completion:     u.Completion,
 		Evidence:       u.Evidence,
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ogpnet/ogpnet/federation/ogp"
+	"github.com/ogpnet/ogpnet/hub/readmodel"
 	"github.com/ogpnet/ogpnet/hub/templates"
 	"github.com/ogpnet/ogpnet/internal/web"
 )
@@ -123,8 +124,8 @@ func TestBuildCompareCounts(t *testing.T) {
 	}
 	// Overdue at 2017-06-01: Madrid's citizen vote (Feb) and Jalisco's
 	// platform launch (Apr); the November evaluation is not due yet.
-	if v.OverdueTotal != 2 || v.Overdue[0].Milestone != "Citizen vote" || v.Overdue[1].Milestone != "Platform launch" {
-		t.Errorf("overdue = %d %+v", v.OverdueTotal, v.Overdue)
+	if v.Overdue.Total != 2 || v.Overdue.Items[0].Milestone != "Citizen vote" || v.Overdue.Items[1].Milestone != "Platform launch" {
+		t.Errorf("overdue = %d %+v", v.Overdue.Total, v.Overdue.Items)
 	}
 	// Process: Madrid met 2, partly 1, not met 1 → 5 of 14 points.
 	for _, r := range v.Process.Rows {
@@ -137,8 +138,8 @@ func TestBuildCompareCounts(t *testing.T) {
 	}
 	// The same day a year later, everything open is overdue.
 	v, _ = buildCompare(m, "en", url.Values{"pilot": {madridActor}}, "2018-06-01")
-	if v.OverdueTotal != 2 || v.Pilots != 1 {
-		t.Errorf("Madrid in 2018: overdue %d, pilots %d", v.OverdueTotal, v.Pilots)
+	if v.Overdue.Total != 2 || v.Pilots != 1 {
+		t.Errorf("Madrid in 2018: overdue %d, pilots %d", v.Overdue.Total, v.Pilots)
 	}
 }
 
@@ -204,5 +205,35 @@ func TestThemeLabels(t *testing.T) {
 	}
 	if got := themeLabels("en", []string{"Lobbying"}); len(got) != 1 || got[0] != "Lobbying" {
 		t.Errorf("a free-text area outside the taxonomy is shown as given, got %q", got)
+	}
+}
+
+// TestReadableKeysUnique: two commitments of one pilot whose IRIs end
+// alike get no readable address (each keeps its IRI form), and two
+// members with the same account name get name@host slugs.
+func TestReadableKeysUnique(t *testing.T) {
+	m := readmodel.New(fixedNow)
+	for _, host := range []string{"a.example", "b.example"} {
+		actor := "http://" + host + "/users/city"
+		m.SetPilot(readmodel.PilotInfo{Actor: actor, Name: "City " + host, Handle: "@city@" + host, State: readmodel.StateActive})
+	}
+	actor := "http://a.example/users/city"
+	for _, id := range []string{"http://a.example/plans/1/commitments/C1", "http://a.example/plans/2/commitments/C1", "http://a.example/commitments/C2"} {
+		m.ApplyCommitment(actor, ogp.Commitment{Post: ogp.Post{ID: id, Type: ogp.TypeCommitment, AttributedTo: actor, Name: id}}, today)
+	}
+	idx := indexPilots(m)
+	if got := idx.pilotPath(actor); got != "/pilots/city@a.example" {
+		t.Errorf("pilot path = %q, want name@host when names clash", got)
+	}
+	if got := idx.commitmentPath("http://a.example/commitments/C2", actor); got != "/pilots/city@a.example/commitments/C2" {
+		t.Errorf("unique key path = %q", got)
+	}
+	for _, id := range []string{"http://a.example/plans/1/commitments/C1", "http://a.example/plans/2/commitments/C1"} {
+		if got := idx.commitmentPath(id, actor); got != CommitmentPath(id) {
+			t.Errorf("shared key %s: path %q, want the IRI form", id, got)
+		}
+	}
+	if _, ok := idx.commitmentByKey(actor, "C1"); ok {
+		t.Error("a shared key resolves to one of its commitments")
 	}
 }

@@ -30,16 +30,18 @@ type Filter struct {
 	// From and To select commitments whose dates (or their plan's period)
 	// overlap [From, To]; either may be empty.
 	From, To ogp.Date
-	Query    string // words, all of which must appear (case- and accent-insensitive)
-	IDs      []string
-	Sort     string // Sort* constant
+	// PlanStatus selects commitments of plans at that stage.
+	PlanStatus ogp.PlanStatus
+	Query      string // words, all of which must appear (case- and accent-insensitive)
+	IDs        []string
+	Sort       string // Sort* constant
 }
 
 // Narrows reports whether f selects anything (Sort only orders).
 func (f Filter) Narrows() bool {
 	return len(f.Pilots) > 0 || f.Theme != "" || f.Value != "" || len(f.Completion) > 0 ||
 		f.Starred != nil || !f.Period.Start.IsZero() || !f.Period.End.IsZero() ||
-		f.From != "" || f.To != "" || strings.TrimSpace(f.Query) != "" || len(f.IDs) > 0
+		f.From != "" || f.To != "" || f.PlanStatus != "" || strings.TrimSpace(f.Query) != "" || len(f.IDs) > 0
 }
 
 // dateRange is the span f selects: explicit dates win over the period's ends.
@@ -72,6 +74,9 @@ func (f Filter) Match(c *Commitment) bool {
 		return false
 	}
 	if f.Starred != nil && *f.Starred != c.Starred {
+		return false
+	}
+	if f.PlanStatus != "" && f.PlanStatus != c.PlanStatus {
 		return false
 	}
 	if from, to := f.dateRange(); from != "" || to != "" {

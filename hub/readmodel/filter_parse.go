@@ -20,6 +20,7 @@ import (
 //	completion=<level>     repeatable or comma-separated (any of)
 //	starred=true|false     yes/no and 1/0 are accepted too; Values writes true/false
 //	period=<start>/<end>   a plan period, YYYY-MM-DD/YYYY-MM-DD
+//	plan-status=<stage>    the plan's stage: development, implementation or ended
 //	from=, to=<YYYY-MM-DD> overlap with the commitment's dates; they narrow period
 //	q=<words>              all must appear
 //	sort=pilot|last-update|name
@@ -35,6 +36,7 @@ const (
 	ParamCompletion = "completion"
 	ParamStarred    = "starred"
 	ParamPeriod     = "period"
+	ParamPlanStatus = "plan-status"
 	ParamFrom       = "from"
 	ParamTo         = "to"
 	ParamQuery      = "q"
@@ -65,6 +67,7 @@ var wants = map[string]string{
 	ParamCompletion: "one of " + joinSlugs(ogp.Completions),
 	ParamStarred:    "true or false (yes/no and 1/0 also accepted)",
 	ParamPeriod:     "YYYY-MM-DD/YYYY-MM-DD",
+	ParamPlanStatus: "one of " + joinSlugs([]ogp.PlanStatus{ogp.PlanDevelopment, ogp.PlanImplementation, ogp.PlanEnded}),
 	ParamFrom:       "a date as YYYY-MM-DD",
 	ParamTo:         "a date as YYYY-MM-DD",
 	ParamSort:       SortPilot + ", " + SortLastUpdate + " or " + SortName,
@@ -139,6 +142,13 @@ func ParseFilter(q url.Values) (Filter, Problems) {
 			f.Period = p
 		} else {
 			bad(ParamPeriod, s)
+		}
+	}
+	if s := strings.TrimSpace(q.Get(ParamPlanStatus)); s != "" {
+		if st := ogp.PlanStatus(s); st.Valid() {
+			f.PlanStatus = st
+		} else {
+			bad(ParamPlanStatus, s)
 		}
 	}
 	for _, d := range []struct {
@@ -245,6 +255,7 @@ func (f Filter) Values() url.Values {
 		add(ParamStarred, strconv.FormatBool(*f.Starred))
 	}
 	add(ParamPeriod, PeriodParam(f.Period))
+	add(ParamPlanStatus, string(f.PlanStatus))
 	add(ParamFrom, string(f.From))
 	add(ParamTo, string(f.To))
 	add(ParamQuery, f.Query)

@@ -69,6 +69,7 @@ func TestParseFilterProblems(t *testing.T) {
 		{"from=yesterday", ParamFrom, BadValue, "from: want a date as YYYY-MM-DD", Filter{}},
 		{"to=2017-13-01", ParamTo, BadValue, "to: want a date", Filter{}},
 		{"sort=random", ParamSort, BadValue, "sort: want pilot, last-update or name", Filter{}},
+		{"plan-status=closed", ParamPlanStatus, BadValue, "plan-status: want one of development, implementation, ended", Filter{}},
 		// Reversed ranges drop every date, the period's too.
 		{"from=2017-06-01&to=2017-01-01", ParamTo, BadRange, "to: the end date is before the start date", Filter{}},
 		{"period=2016-12-01/2017-12-31&from=2018-01-01", ParamTo, BadRange, "end date is before", Filter{}},
@@ -100,7 +101,7 @@ func TestFilterValuesRoundTrip(t *testing.T) {
 		Theme: "Justice", Value: ogp.ValueTechnologyInnovation,
 		Completion: []ogp.Completion{ogp.CompletionNotStarted, ogp.CompletionComplete}, Starred: boolPtr(false),
 		Period: ogp.Period{Start: "2016-01-01", End: "2017-12-31"}, From: "2016-06-01",
-		Query: "open budget", Sort: SortLastUpdate,
+		Query: "open budget", Sort: SortLastUpdate, PlanStatus: ogp.PlanEnded,
 	}
 	q := f.Values()
 	if q.Get(ParamStarred) != "false" || q.Get(ParamPeriod) != "2016-01-01/2017-12-31" || len(q[ParamCompletion]) != 2 {
@@ -115,6 +116,10 @@ func TestFilterValuesRoundTrip(t *testing.T) {
 	}
 	if !(Filter{Period: ogp.Period{Start: "2016-01-01"}}).Narrows() {
 		t.Error("a period narrows")
+	}
+	if !(Filter{PlanStatus: ogp.PlanEnded}).Narrows() || !(Filter{PlanStatus: ogp.PlanEnded}).Match(&Commitment{PlanStatus: ogp.PlanEnded}) ||
+		(Filter{PlanStatus: ogp.PlanEnded}).Match(&Commitment{PlanStatus: ogp.PlanImplementation}) {
+		t.Error("plan-status narrows to the commitments of plans at that stage")
 	}
 }
 

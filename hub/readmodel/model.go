@@ -156,7 +156,8 @@ type Commitment struct {
 	Objective       Text            `json:"objective"`
 	ActionPlan      string          `json:"actionPlan"`
 	PlanName        string          `json:"planName"`
-	Period          ogp.Period      `json:"period"` // the plan's period, when known
+	Period          ogp.Period      `json:"period"`               // the plan's period, when known
+	PlanStatus      ogp.PlanStatus  `json:"planStatus,omitempty"` // the plan's stage, when known
 	Jurisdiction    string          `json:"jurisdiction"`
 	StartDate       ogp.Date        `json:"startDate"`
 	EndDate         ogp.Date        `json:"endDate"`

@@ -247,6 +247,7 @@ func (m *Model) derived(c *Commitment, a *pilotAcc, day ogp.Date) Commitment {
 	if plan, ok := m.plans[c.ActionPlan]; ok && plan.Pilot == c.Pilot {
 		cc.PlanName = plan.Name.Default
 		cc.Period = plan.Period
+		cc.PlanStatus = plan.Status
 	}
 	if cc.jurisdictionFromPilot {
 		cc.Jurisdiction, cc.jurisdictionFromPilot = "", false

@@ -137,10 +137,13 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatalf("the hub's model lacks %s", pick.ID)
 	}
 	slug := slugOf(t, r.d, c.Pilot)
+	// The list is folded on the comparison page: unfold it, then follow
+	// the first commitment to its readable hub address.
+	b.do(chromedp.Click(`#commitments > summary`), chromedp.WaitVisible(`table.commitments`))
 	b.submit(`table.commitments tbody tr:first-child th a`)
 	b.do(chromedp.WaitVisible(`a.original`))
-	if u := b.location(); u.Path != "/commitment" || u.Query().Get("id") != pick.ID {
-		t.Errorf("the commitment link led to %s", u)
+	if u, key := b.location(), c.ID[strings.LastIndex(c.ID, "/")+1:]; !strings.HasPrefix(u.Path, "/pilots/") || !strings.HasSuffix(u.Path, "/commitments/"+key) {
+		t.Errorf("the commitment link led to %s, want /pilots/<pilot>/commitments/%s", u, key)
 	}
 	if h1 := b.text(`h1`); !strings.Contains(h1, c.Identifier) {
 		t.Errorf("the hub's commitment page is titled %q, want %s", h1, c.Identifier)
