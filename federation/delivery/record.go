@@ -5,12 +5,13 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // finish hands a delivered or skipped job this worker holds to the
 // recorder, which takes its last step in a batch with others: one insert of
-// their "done" claim keys, then each job's deletion. A job whose key another
+// their "done" claim keys, then one command deleting the jobs by _id. A job whose key another
 // replica took first (its lease was taken over) is left to that replica;
 // one the recorder could not record stays stored and is delivered again
 // after its lease (at-least-once).
@@ -62,6 +63,24 @@ func (q *Queue) recordBatch(ctx context.Context, batch []*job) {
 		q.log.Warn("delivery: record outcomes", "err", err, "jobs", len(batch))
 	}
 	var d, s int64
+	var deletes []mongo.WriteModel
+	for i, j := range batch {
+		if err == nil && won[i] {
+			// By _id: each statement is served from the primary key, where
+			// a DeleteMany with $in would scan the collection; all of them
+			// in one command (one round trip, one turn at the store's
+			// writer) rather than one command a job.
+			deletes = append(deletes, mongo.NewDeleteOneModel().SetFilter(bson.M{"_id": j.ID}))
+		}
+	}
+	if len(deletes) > 0 {
+		if _, derr := q.jobs.BulkWrite(ctx, deletes, options.BulkWrite().SetOrdered(false)); derr != nil {
+			// Their "done" keys are taken, so no one sends them again; a
+			// rescan finds the documents and the claim finds the keys
+			// (follow).
+			q.log.Warn("delivery: delete finished jobs", "err", derr, "jobs", len(deletes))
+		}
+	}
 	for i, j := range batch {
 		if err != nil || !won[i] {
 			// Lost the lease to another replica, or the store failed: the
@@ -69,13 +88,6 @@ func (q *Queue) recordBatch(ctx context.Context, batch []*job) {
 			q.putBack(j, j.LeaseUntil)
 			q.afterDone(j)
 			continue
-		}
-		// By _id, one at a time: served from the primary key, where a
-		// DeleteMany with $in would scan the collection.
-		if _, err := q.jobs.DeleteOne(ctx, bson.M{"_id": j.ID}); err != nil {
-			// Its "done" key is taken, so no one sends it again; a rescan
-			// finds the document and the claim finds the key (follow).
-			q.log.Warn("delivery: delete finished job", "err", err, "inbox", j.Inbox)
 		}
 		if j.Reason == "skipped" {
 			s++

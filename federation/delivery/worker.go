@@ -81,7 +81,11 @@ func (q *Queue) dispatch(ctx context.Context, work chan<- *job) {
 		room := cap(work) + q.o.Workers - len(work) - int(q.inFlight.Load())
 		var jobs []*job
 		wait := q.o.PollInterval
-		if room > 0 {
+		// Claim in batches: while the buffer still holds jobs for the
+		// workers, wait until half of the room is free, so that one claim
+		// (one write, through the store's one writer) serves many jobs
+		// rather than one write per freed worker.
+		if room > 0 && (len(work) == 0 || 2*room >= cap(work)+q.o.Workers) {
 			var err error
 			jobs, err = q.claim(ctx, room)
 			switch {
