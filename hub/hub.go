@@ -33,6 +33,7 @@ import (
 	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/hub/api"
 	"github.com/ogpnet/ogpnet/hub/backfill"
+	"github.com/ogpnet/ogpnet/hub/discussion"
 	"github.com/ogpnet/ogpnet/hub/ingest"
 	"github.com/ogpnet/ogpnet/hub/members"
 	"github.com/ogpnet/ogpnet/hub/objects"
@@ -86,6 +87,7 @@ type Hub struct {
 	backfill *backfill.Backfiller
 	tailer   *objects.Tailer
 	reshare  *reshare.Resharer
+	discuss  *discussion.Service
 	auth     *auth.Auth
 	echo     *echo.Echo
 	log      *slog.Logger
@@ -163,6 +165,13 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	h.ingest = &ingest.Service{Objects: h.objects, Model: h.model, Members: h.members, Reshare: h.reshare, Log: h.log}
 	h.ingest.Instrument(cfg.Metrics)
 	h.inbox.ingest = h.ingest
+	if h.discuss, err = discussion.Open(ctx, discussion.Config{
+		DB: cfg.DB, Model: h.model, Members: h.members, Fetch: h.fed.Fetcher().Get,
+		Actor: h.fed.RemoteActor, Announce: h.reshare, Group: h.fed.ActorID(), Log: h.log,
+	}); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	h.inbox.discussion = h.discuss
 	h.backfill = &backfill.Backfiller{Fed: h.fed, Members: h.members, Ingest: h.ingest, Log: h.log, DB: cfg.DB}
 	if err := h.backfill.EnsureIndexes(ctx); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
@@ -197,8 +206,8 @@ func (h *Hub) routes() *echo.Echo {
 	// One search index serves search and peers, on the pages and the API.
 	index := search.NewModelIndex(h.model)
 	similar := peers.NewModelIndex(index)
-	api.Register(e, api.Deps{Model: h.model, Members: h.members, Auth: h.auth, BaseURL: h.cfg.BaseURL, Title: h.cfg.Name, Search: index, Peers: similar})
-	pd := pages.Deps{Model: h.model, Auth: h.auth, BaseURL: h.cfg.BaseURL, Logger: h.cfg.Logger, Search: index, Peers: similar}
+	api.Register(e, api.Deps{Model: h.model, Members: h.members, Auth: h.auth, BaseURL: h.cfg.BaseURL, Title: h.cfg.Name, Search: index, Peers: similar, Discussion: h.discuss})
+	pd := pages.Deps{Model: h.model, Auth: h.auth, BaseURL: h.cfg.BaseURL, Logger: h.cfg.Logger, Search: index, Peers: similar, Discussion: h.discuss}
 	if h.auth != nil {
 		pd.Members = h.members
 	}
@@ -302,6 +311,9 @@ func (h *Hub) Federation() *federation.Server { return h.fed }
 
 // ReadModel returns the hub's in-memory read model.
 func (h *Hub) ReadModel() *readmodel.Model { return h.model }
+
+// Discussion returns the hub's discussion (threads, moderation, figures).
+func (h *Hub) Discussion() *discussion.Service { return h.discuss }
 
 // Members returns the membership service.
 func (h *Hub) Members() *members.Service { return h.members }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ogpnet/ogpnet/hub/discussion"
 	"github.com/ogpnet/ogpnet/hub/members"
 	"github.com/ogpnet/ogpnet/hub/peers"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
@@ -50,6 +51,8 @@ type Deps struct {
 	// Peers answers the peers endpoint. Nil: Register makes one over
 	// Search.
 	Peers *peers.ModelIndex
+	// Discussion answers the discussion endpoint; nil leaves it out.
+	Discussion *discussion.Service
 }
 
 // defaultLimit is the page size when the query names none.
@@ -76,6 +79,9 @@ func Register(e *echo.Echo, d Deps) {
 		{PathFeed, h.feed}, {PathExportCSV, h.exportCSV}, {PathExportJSON, h.exportJSON},
 	} {
 		e.GET(r.path, r.handler)
+	}
+	if d.Discussion != nil {
+		e.GET(PathDiscussion, h.discussion)
 	}
 	if d.Auth != nil && d.Members != nil {
 		g := e.Group(PathStaff, d.Auth.Middleware(), auth.RequireOperator, d.Auth.CSRF())

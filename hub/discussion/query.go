@@ -154,6 +154,7 @@ type figuresCache struct {
 	model     uint64
 	questions []question
 	threads   map[string]*Discussed
+	byPilot   map[string]Figures // FiguresByPilot, computed on first use
 }
 
 // analyse classifies every approved post once per change of the posts or
@@ -294,6 +295,23 @@ func (s *Service) FiguresByPilot() map[string]Figures {
 	}
 	delete(out, "")
 	return out
+}
+
+// FiguresOfPilot returns one pilot's figures (FiguresByPilot, computed
+// once per change and kept): cheap enough to ask per row of a table.
+func (s *Service) FiguresOfPilot(actor string) (Figures, bool) {
+	s.analyse()
+	s.mu.RLock()
+	by := s.figCache.byPilot
+	s.mu.RUnlock()
+	if by == nil {
+		by = s.FiguresByPilot()
+		s.mu.Lock()
+		s.figCache.byPilot = by
+		s.mu.Unlock()
+	}
+	f, ok := by[actor]
+	return f, ok
 }
 
 // MostDiscussed returns the commitments with the most approved posts

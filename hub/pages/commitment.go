@@ -50,6 +50,7 @@ type commitmentView struct {
 	SideURL         string // this commitment beside its closest peers
 	LastUpdate      string
 	Published       string
+	Thread          *threadView // nil without a discussion
 }
 
 type milestoneView struct {

@@ -85,6 +85,8 @@ func redirectKeepingQuery(c echo.Context, path string, drop []string) error {
 
 func (h *handlers) pilotPage(c echo.Context, p readmodel.Pilot) error {
 	v := buildPilot(h.d.Model, web.Lang(c), p)
+	v.Learning = buildLearning(h.d.Model, web.Lang(c), h.d.Discussion,
+		func(c readmodel.Commitment) bool { return c.Pilot == p.Actor }, PathDiscussion)
 	return h.render(c, http.StatusOK, "pilot.html", p.Name, v, p.Actor)
 }
 
@@ -132,6 +134,7 @@ func (h *handlers) commitmentPage(c echo.Context, id string) error {
 	}
 	lang := web.Lang(c)
 	v := buildCommitment(h.d.Model, lang, cm, h.similar, h.today())
+	v.Thread = buildThread(lang, h.d.Discussion, cm)
 	return h.render(c, http.StatusOK, "commitment.html", v.Name, v, cm.ID)
 }
 

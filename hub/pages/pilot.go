@@ -29,6 +29,7 @@ type pilotView struct {
 	MilestoneData  template.HTML
 	CompareURL     string
 	FeedURL        string
+	Learning       *learningView // nil without a discussion
 }
 
 // planView is one action plan with its process record.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/ogpnet/ogpnet/hub/discussion"
 	"github.com/ogpnet/ogpnet/hub/members"
 	"github.com/ogpnet/ogpnet/hub/peers"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
@@ -72,6 +73,10 @@ type Deps struct {
 	// "questions answered" column (hub/discussion wires it). Nil: the
 	// column is not shown.
 	Questions QuestionsFunc
+	// Discussion is the hub's discussion: the thread on commitment pages,
+	// the discussion pages, learning figures and (with Auth) staff
+	// moderation. Nil leaves them all out.
+	Discussion *discussion.Service
 }
 
 // NewRenderer returns a renderer with the hub's pages and internal/web's
@@ -114,6 +119,9 @@ func Register(e *echo.Echo, d Deps) {
 	if d.Search == nil {
 		d.Search = search.NewModelIndex(d.Model)
 	}
+	if d.Questions == nil && d.Discussion != nil {
+		d.Questions = questionsOf(d.Discussion)
+	}
 	if d.Peers == nil {
 		d.Peers = peers.NewModelIndex(d.Search)
 	}
@@ -132,6 +140,9 @@ func Register(e *echo.Echo, d Deps) {
 	e.GET(PathCompare, h.compare, mw...)
 	e.GET(PathSideBySide, h.sideBySide, mw...)
 	e.GET(PathSearch, h.search, mw...)
+	if d.Discussion != nil {
+		e.GET(PathDiscussion, h.discussion, mw...)
+	}
 	e.GET(PathAssets, echo.WrapHandler(http.StripPrefix("/hub-assets/", http.FileServerFS(assetsFS()))))
 
 	if d.Auth != nil && d.Members != nil {
@@ -142,6 +153,11 @@ func Register(e *echo.Echo, d Deps) {
 		g.GET("/members", h.staffMembers)
 		g.POST("/members/add", h.staffAdd)
 		g.POST("/members/action", h.staffAction)
+	}
+	if d.Auth != nil && d.Discussion != nil {
+		g := e.Group(PathStaffDiscussion, d.Auth.Middleware(), auth.RequireOperator, d.Auth.CSRF())
+		g.GET("", h.staffDiscussion)
+		g.POST("/action", h.staffDiscussionAction)
 	}
 }
 
