@@ -228,6 +228,11 @@ func (d *Demo) Run(ctx context.Context) error {
 			return err
 		}
 		d.printBanner()
+		// The sample's question-and-answer threads, through the running
+		// nodes and hub; a failure is logged, the demo keeps running.
+		if err := d.Converse(gctx); err != nil && gctx.Err() == nil {
+			d.opts.Logger.Warn("demo: sample conversations", "err", err)
+		}
 		return nil
 	})
 	err := g.Wait()
