@@ -226,14 +226,15 @@ func (h *Hub) Run(ctx context.Context) error {
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		// Other replicas' object writes reach the read model, and their
-		// membership changes the member list.
+		// Other replicas' object writes reach the read model, their
+		// membership changes the member list, and their discussion writes
+		// (posts, moderation) the discussion.
 		h.tailer.Run(ctx, func(ctx context.Context) error {
 			if err := h.members.Refresh(ctx); err != nil {
 				return fmt.Errorf("refresh members: %w", err)
 			}
 			return nil
-		})
+		}, h.discuss.Refresh)
 	}()
 	go func() {
 		defer wg.Done()

@@ -92,6 +92,7 @@ func (s *Service) block(ctx context.Context, b Block, by string, match func(*Pos
 	s.mu.Lock()
 	s.blocked[b.Key] = b
 	s.mu.Unlock()
+	s.changed(ctx)
 	if err := s.drop(ctx, s.idsOf(match)...); err != nil {
 		return err
 	}
@@ -112,6 +113,7 @@ func (s *Service) Unblock(ctx context.Context, key, by string) error {
 	s.mu.Lock()
 	delete(s.blocked, key)
 	s.mu.Unlock()
+	s.changed(ctx)
 	return s.record(ctx, by, "unblock-"+b.Kind, b.Value)
 }
 

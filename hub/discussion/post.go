@@ -6,8 +6,10 @@
 //
 // State: every post, block and the latest audit entries live in memory,
 // loaded in one pass at start and kept current on write; the store is
-// written by _id (the post's IRI, the block's key) and read only at start,
-// as the embedded store scans on any other filter.
+// written by _id (the post's IRI, the block's key) and read in full only at
+// start and when another replica changed something (Refresh: one _id
+// lookup of a change token otherwise), as the embedded store scans on any
+// other filter.
 //
 // Trust (docs/discussion.md "The hub"):
 //   - Add{object: reply, target: <commitment>/context} from the

@@ -24,6 +24,10 @@ const (
 	PostsCollection  = "hub_discussion"        // _id: post IRI
 	BlocksCollection = "hub_discussion_blocks" // _id: "actor <IRI>" or "domain <host>"
 	AuditCollection  = "hub_discussion_audit"  // _id: time-ordered id; append only
+	// MetaCollection holds one document, _id "changed", whose token every
+	// write renews: replicas compare it (an _id lookup) to know when to
+	// reload what another replica wrote.
+	MetaCollection = "hub_discussion_meta"
 )
 
 // auditInMemory is how many of the latest audit entries the staff page
@@ -66,6 +70,12 @@ type Service struct {
 	posts  *mongo.Collection
 	blocks *mongo.Collection
 	audit  *mongo.Collection
+	meta   *mongo.Collection
+
+	// loaded is the change token of the state in memory ("" before the
+	// first write anywhere).
+	loaded   string
+	reloadMu sync.Mutex
 
 	mu       sync.RWMutex
 	byID     map[string]*Post
@@ -108,33 +118,97 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{cfg: cfg,
 		posts: cfg.DB.Collection(PostsCollection), blocks: cfg.DB.Collection(BlocksCollection), audit: cfg.DB.Collection(AuditCollection),
-		byID: map[string]*Post{}, blocked: map[string]Block{}}
+		meta: cfg.DB.Collection(MetaCollection)}
+	if err := s.reload(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// changeMarker is the meta document.
+type changeMarker struct {
+	ID    string `bson:"_id"`
+	Token string `bson:"token"`
+}
+
+// token reads the current change token ("" when nothing was written yet).
+func (s *Service) token(ctx context.Context) (string, error) {
+	var m changeMarker
+	err := s.meta.FindOne(ctx, bson.M{"_id": "changed"}).Decode(&m)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return "", nil
+	}
+	return m.Token, err
+}
+
+// changed renews the change token after a write, so that every replica
+// (this one too) reloads at its next Refresh. The token is not taken as
+// loaded here: another replica's write may have landed just before it.
+func (s *Service) changed(ctx context.Context) {
+	tok := federation.NewID(s.cfg.Now())
+	if _, err := s.meta.ReplaceOne(ctx, bson.M{"_id": "changed"}, changeMarker{ID: "changed", Token: tok}, options.Replace().SetUpsert(true)); err != nil {
+		s.cfg.Log.WarnContext(ctx, "discussion: change marker", "err", err)
+	}
+}
+
+// Refresh reloads the discussion when another replica (or this one) wrote
+// since the last load: one _id lookup when nothing changed. The hub runs
+// it beside the objects tailer, every second or so.
+func (s *Service) Refresh(ctx context.Context) error {
+	tok, err := s.token(ctx)
+	if err != nil {
+		return fmt.Errorf("discussion: change marker: %w", err)
+	}
+	s.reloadMu.Lock()
+	same := tok == s.loaded
+	s.reloadMu.Unlock()
+	if same {
+		return nil
+	}
+	return s.reload(ctx)
+}
+
+// reload reads posts, blocks and the audit log (one pass each) and swaps
+// them in; the token is read first, so a write during the reload makes
+// the next Refresh reload again.
+func (s *Service) reload(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	tok, err := s.token(ctx)
+	if err != nil {
+		return fmt.Errorf("discussion: change marker: %w", err)
+	}
+	byID, blocked := map[string]*Post{}, map[string]Block{}
 	var posts []Post
 	if err := loadAll(ctx, s.posts, &posts); err != nil {
-		return nil, fmt.Errorf("discussion: load posts: %w", err)
+		return fmt.Errorf("discussion: load posts: %w", err)
 	}
 	for i := range posts {
 		p := posts[i]
 		p.Content = string(readmodel.SanitizeHTML(p.Content)) // the policy may have tightened since
-		s.byID[p.ID] = &p
+		byID[p.ID] = &p
 	}
 	var blocks []Block
 	if err := loadAll(ctx, s.blocks, &blocks); err != nil {
-		return nil, fmt.Errorf("discussion: load blocks: %w", err)
+		return fmt.Errorf("discussion: load blocks: %w", err)
 	}
 	for _, b := range blocks {
-		s.blocked[b.Key] = b
+		blocked[b.Key] = b
 	}
 	var audit []AuditEntry
 	if err := loadAll(ctx, s.audit, &audit); err != nil {
-		return nil, fmt.Errorf("discussion: load audit log: %w", err)
+		return fmt.Errorf("discussion: load audit log: %w", err)
 	}
 	slices.SortFunc(audit, func(a, b AuditEntry) int { return strings.Compare(a.ID, b.ID) })
 	if len(audit) > auditInMemory {
 		audit = audit[len(audit)-auditInMemory:]
 	}
-	s.log = audit
-	return s, nil
+	s.mu.Lock()
+	s.byID, s.blocked, s.log = byID, blocked, audit
+	s.version++
+	s.mu.Unlock()
+	s.loaded = tok
+	return nil
 }
 
 func loadAll[T any](ctx context.Context, c *mongo.Collection, out *[]T) error {
@@ -187,6 +261,7 @@ func (s *Service) put(ctx context.Context, p Post) error {
 	s.byID[p.ID] = &p
 	s.version++
 	s.mu.Unlock()
+	s.changed(ctx)
 	return nil
 }
 
@@ -200,6 +275,9 @@ func (s *Service) drop(ctx context.Context, ids ...string) error {
 		delete(s.byID, id)
 		s.version++
 		s.mu.Unlock()
+	}
+	if len(ids) > 0 {
+		s.changed(ctx)
 	}
 	return nil
 }
@@ -217,6 +295,7 @@ func (s *Service) record(ctx context.Context, by, action, target string) error {
 		s.log = slices.Clone(s.log[len(s.log)-auditInMemory:])
 	}
 	s.mu.Unlock()
+	s.changed(ctx)
 	return nil
 }
 
