@@ -111,6 +111,29 @@ func TestDiscussionPostToTheGroup(t *testing.T) {
 		}
 		return string(b)
 	}
+	apiCall := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(auth.CSRFHeader, csrf)
+		resp, err := staff.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := apiCall("GET", "/api/v1/staff/discussion?status=held", ""); code != http.StatusOK || !strings.Contains(body, postID) || !strings.Contains(body, `"via":"group"`) {
+		t.Errorf("staff API, held: %d %s", code, body)
+	}
+	if code, body := apiCall("GET", "/api/v1/staff/discussion?status=bogus", ""); code != http.StatusBadRequest || !strings.Contains(body, "status") {
+		t.Errorf("staff API, bad status: %d %s", code, body)
+	}
+	if code, _ := getPage(t, base+"/api/v1/staff/discussion"); code != http.StatusUnauthorized {
+		t.Errorf("staff API answers an anonymous reader: %d", code)
+	}
 	if code, _ := getPage(t, base+"/staff/discussion"); code == http.StatusOK {
 		t.Error("the moderation page answers an anonymous reader")
 	}
@@ -129,6 +152,19 @@ func TestDiscussionPostToTheGroup(t *testing.T) {
 	boost := fan.next(t, 10*time.Second, "the approved post", func(a announced) bool { return a.IRI == postID })
 	if boost.Actor != group {
 		t.Errorf("announced by %s", boost.Actor)
+	}
+	// Hidden through the JSON API, approved again on the page.
+	if code, body := apiCall("POST", "/api/v1/staff/discussion/hide", `{"id":"`+postID+`"}`); code != http.StatusNoContent {
+		t.Fatalf("hide through the API: %d %s", code, body)
+	}
+	if got := thread(t, h, cIRI); len(got) != 0 {
+		t.Errorf("a hidden post is public: %v", ids(got))
+	}
+	if code, body := apiCall("POST", "/api/v1/staff/discussion/hide", `{}`); code != http.StatusBadRequest || !strings.Contains(body, "id: required") {
+		t.Errorf("hide without id: %d %s", code, body)
+	}
+	if code, _ := act(url.Values{"op": {"approve"}, "id": {postID}}); code != http.StatusOK || len(thread(t, h, cIRI)) != 1 {
+		t.Errorf("approved again: %d", code)
 	}
 	if code, _ := act(url.Values{"op": {"approve"}, "id": {"http://nowhere.localhost/x"}}); code != http.StatusNotFound {
 		t.Errorf("approving an unknown post: %d", code)

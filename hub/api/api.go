@@ -83,6 +83,13 @@ func Register(e *echo.Echo, d Deps) {
 	if d.Discussion != nil {
 		e.GET(PathDiscussion, h.discussion)
 	}
+	if d.Auth != nil && d.Discussion != nil {
+		g := e.Group(PathStaffDiscussion, d.Auth.Middleware(), auth.RequireOperator, d.Auth.CSRF())
+		g.GET("", h.staffDiscussion)
+		for _, op := range []string{"approve", "hide", "block-actor", "block-domain"} {
+			g.POST("/"+op, h.staffModerate)
+		}
+	}
 	if d.Auth != nil && d.Members != nil {
 		g := e.Group(PathStaff, d.Auth.Middleware(), auth.RequireOperator, d.Auth.CSRF())
 		g.GET("", h.staffList)
