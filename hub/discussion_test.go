@@ -203,6 +203,13 @@ func TestDiscussionPeerQuestion(t *testing.T) {
 	if !strings.Contains(page, `id="learning-h"`) || !strings.Contains(page, "1 question received") || !strings.Contains(page, "1 answered (100 %)") {
 		t.Errorf("pilot page lacks the learning figures:\n%s", page)
 	}
+	_, page = getPage(t, h.base+"/compare")
+	if !strings.Contains(page, `id="learning-h"`) || !strings.Contains(page, "1 question received") || !strings.Contains(page, "Most discussed commitments") {
+		t.Error("the comparison lacks the learning figures")
+	}
+	if _, page = getPage(t, h.base+"/compare?theme=open-data"); strings.Contains(page, "1 question received") {
+		t.Error("the comparison's learning figures ignore its filter")
+	}
 	for _, path := range []string{"/discussion", "/discussion?area=fiscal-openness"} {
 		_, page = getPage(t, h.base+path)
 		if !strings.Contains(page, "Which tool do you use") || !strings.Contains(page, "Open budget portal") {

@@ -95,6 +95,10 @@ type compareView struct {
 	MaxSelect int
 
 	Data dataLinks // the same selection as feed, exports and API
+
+	// Learning is the discussion's figures for the same selection (set by
+	// the handler; nil without a discussion).
+	Learning *learningView
 }
 
 type hiddenField struct{ Name, Value string }

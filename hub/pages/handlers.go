@@ -153,6 +153,8 @@ func (h *handlers) compare(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
+	v.Learning = buildLearning(h.d.Model, web.Lang(c), h.d.Discussion,
+		func(cm readmodel.Commitment) bool { return v.Form.Match(&cm) }, PathDiscussion)
 	status := http.StatusOK
 	if len(v.Errors) > 0 {
 		// The page still renders (with the valid filters applied and the
