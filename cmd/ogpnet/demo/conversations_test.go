@@ -8,7 +8,8 @@ import (
 
 // TestSampleConversations: every sample thread is between two different
 // pilots of the demo, about a commitment the owner's sample data holds,
-// with a question and an answer in plain text.
+// with a question and an answer in plain text, each labelled illustrative
+// like the rest of the sample.
 func TestSampleConversations(t *testing.T) {
 	cs, err := conversations()
 	if err != nil {
@@ -52,6 +53,9 @@ func TestSampleConversations(t *testing.T) {
 		for _, text := range []string{c.Question, c.Answer} {
 			if strings.TrimSpace(text) == "" || strings.ContainsAny(text, "<>") {
 				t.Errorf("%s → %s %s: question and answer must be plain, non-empty text", c.Asker, c.Owner, c.Commitment)
+			}
+			if !strings.HasSuffix(text, "(illustrative)") && !strings.HasSuffix(text, "(ilustrativo)") {
+				t.Errorf("%s → %s %s: %q is not labelled illustrative", c.Asker, c.Owner, c.Commitment, text)
 			}
 		}
 	}
