@@ -189,10 +189,8 @@ func (s *Service) Add(ctx context.Context, a *federation.Activity) error {
 	if a.ObjectID == "" {
 		return fmt.Errorf("%w: Add has no object", federation.ErrMalformed)
 	}
-	if old, ok := s.Get(a.ObjectID); ok {
-		if old.Status != Held || old.Commitment != commitment {
-			return nil // approved already, or hidden by staff: staff have the last word
-		}
+	if old, ok := s.Get(a.ObjectID); ok && old.Status != Held {
+		return nil // approved already, or hidden by staff: staff have the last word
 	}
 	if s.cfg.Fetch == nil {
 		return fmt.Errorf("%w: no fetcher", federation.ErrUnavailable)
