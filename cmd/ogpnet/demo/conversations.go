@@ -100,9 +100,13 @@ func (d *Demo) converse(ctx context.Context, client *http.Client, c conversation
 	if err != nil {
 		return err
 	}
-	// The answer replies to the question, so the owner's node must have it.
-	if err := waitFor(ctx, "the question in the hub's thread", func() bool {
-		return slices.ContainsFunc(d.Hub.Discussion().Thread(commitment), func(p discussion.Post) bool { return p.ID == question })
+	// The answer replies to the question: the owner's node must hold it (in
+	// its Conversations, approved, as the asker is a trusted member) for
+	// its API to post an answer rather than a question; the hub's thread
+	// shows it too.
+	if err := waitFor(ctx, "the question at "+c.Owner+" and on the hub", func() bool {
+		return d.nodeHolds(ctx, client, c.Owner, question) &&
+			slices.ContainsFunc(d.Hub.Discussion().Thread(commitment), func(p discussion.Post) bool { return p.ID == question })
 	}); err != nil {
 		return err
 	}
@@ -138,6 +142,35 @@ func (d *Demo) ask(ctx context.Context, client *http.Client, slug, inReplyTo, co
 		return "", fmt.Errorf("POST %s/api/v1/questions: 201 without Location", slug)
 	}
 	return loc, nil
+}
+
+// nodeHolds reports whether slug's node lists the reply id as approved
+// (GET /api/v1/replies?status=approved, docs/api-node.md).
+func (d *Demo) nodeHolds(ctx context.Context, client *http.Client, slug, id string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.URL(slug)+"/api/v1/replies?status=approved", nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "Bearer "+d.tokens[slug])
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(&list) != nil {
+		return false
+	}
+	return slices.ContainsFunc(list.Items, func(it struct {
+		ID string `json:"id"`
+	}) bool {
+		return it.ID == id
+	})
 }
 
 func waitFor(ctx context.Context, what string, cond func() bool) error {
