@@ -16,11 +16,11 @@ import (
 	"github.com/ogpnet/ogpnet/internal/store"
 )
 
-// conversation is one cross-pilot question and answer of the sample
+// sampleThread is one cross-pilot question and answer of the sample
 // (data/conversations.json): asker's node asks owner's about one of owner's
 // commitments, and owner answers as the government. Illustrative, like the
 // rest of the sample.
-type conversation struct {
+type sampleThread struct {
 	Asker      string `json:"asker"`
 	Owner      string `json:"owner"`
 	Commitment string `json:"commitment"` // the owner's commitment id, e.g. "PAR0001"
@@ -28,12 +28,12 @@ type conversation struct {
 	Answer     string `json:"answer"`
 }
 
-func conversations() ([]conversation, error) {
+func conversations() ([]sampleThread, error) {
 	raw, err := sampleData.ReadFile("data/conversations.json")
 	if err != nil {
 		return nil, err
 	}
-	var cs []conversation
+	var cs []sampleThread
 	if err := json.Unmarshal(raw, &cs); err != nil {
 		return nil, fmt.Errorf("demo: data/conversations.json: %w", err)
 	}
@@ -82,7 +82,7 @@ func (d *Demo) Converse(ctx context.Context) error {
 	return nil
 }
 
-func (d *Demo) converse(ctx context.Context, client *http.Client, c conversation) error {
+func (d *Demo) converse(ctx context.Context, client *http.Client, c sampleThread) error {
 	owner, ok := d.Nodes[c.Owner]
 	if !ok || d.Nodes[c.Asker] == nil {
 		return fmt.Errorf("no pilot %q or %q", c.Owner, c.Asker)
