@@ -15,7 +15,7 @@ type noMembers struct{}
 
 func (noMembers) Accepting(string) bool { return false }
 
-func open(t *testing.T) *Service {
+func open(t testing.TB) *Service {
 	t.Helper()
 	s, err := Open(context.Background(), Config{DB: storetest.DB(t), Model: readmodeltest.Fill(t), Members: noMembers{}, Now: readmodeltest.Now})
 	if err != nil {

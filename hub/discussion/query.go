@@ -6,26 +6,38 @@ import (
 	"time"
 )
 
-// byPublished orders posts oldest first (IRI breaks ties, so the order is
-// stable).
-func byPublished(a, b Post) int {
+// comparePosts orders posts oldest first (IRI breaks ties, so the order
+// is stable).
+func comparePosts(a, b *Post) int {
 	if c := a.Published.Compare(b.Published); c != 0 {
 		return c
 	}
 	return strings.Compare(a.ID, b.ID)
 }
 
-// select returns copies of the posts match keeps, oldest first.
+// selectPosts returns copies of the posts match keeps, oldest first.
 func (s *Service) selectPosts(match func(*Post) bool) []Post {
+	ptrs := s.selectPtrs(match)
+	out := make([]Post, len(ptrs))
+	for i, p := range ptrs {
+		out[i] = *p
+	}
+	return out
+}
+
+// selectPtrs returns the posts match keeps, oldest first, as shared
+// pointers: a stored *Post is never modified (put stores a new one), so
+// readers may keep them.
+func (s *Service) selectPtrs(match func(*Post) bool) []*Post {
 	s.mu.RLock()
-	var out []Post
+	var out []*Post
 	for _, p := range s.byID {
 		if match(p) {
-			out = append(out, *p)
+			out = append(out, p)
 		}
 	}
 	s.mu.RUnlock()
-	slices.SortFunc(out, byPublished)
+	slices.SortFunc(out, comparePosts)
 	return out
 }
 
@@ -64,43 +76,42 @@ type Node struct {
 // parent is not among them is a root. Depth beyond maxDepth is flattened
 // into the deepest level, so a long exchange stays readable on a phone.
 func Nest(posts []Post, maxDepth int) []Node {
-	in := make(map[string]bool, len(posts))
-	for _, p := range posts {
-		in[p.ID] = true
+	index := make(map[string]int, len(posts))
+	for i, p := range posts {
+		index[p.ID] = i
 	}
-	children := map[string][]Post{}
-	var roots []Post
-	for _, p := range posts {
-		if p.InReplyTo != "" && in[p.InReplyTo] && p.InReplyTo != p.ID {
-			children[p.InReplyTo] = append(children[p.InReplyTo], p)
+	children := make(map[int][]int, len(posts))
+	var roots []int
+	for i, p := range posts {
+		if j, ok := index[p.InReplyTo]; ok && p.InReplyTo != p.ID {
+			children[j] = append(children[j], i)
 		} else {
-			roots = append(roots, p)
+			roots = append(roots, i)
 		}
 	}
-	seen := map[string]bool{}
-	var build func(p Post, depth int) Node
-	var flatten func(id string) []Node
-	flatten = func(id string) []Node {
-		var out []Node
-		for _, c := range children[id] {
-			if seen[c.ID] {
+	seen := make([]bool, len(posts))
+	var flatten func(i int, out []Node) []Node
+	flatten = func(i int, out []Node) []Node {
+		for _, c := range children[i] {
+			if seen[c] {
 				continue
 			}
-			seen[c.ID] = true
-			out = append(out, Node{Post: c})
-			out = append(out, flatten(c.ID)...)
+			seen[c] = true
+			out = append(out, Node{Post: posts[c]})
+			out = flatten(c, out)
 		}
 		return out
 	}
-	build = func(p Post, depth int) Node {
-		seen[p.ID] = true
-		n := Node{Post: p}
+	var build func(i, depth int) Node
+	build = func(i, depth int) Node {
+		seen[i] = true
+		n := Node{Post: posts[i]}
 		if depth >= maxDepth {
-			n.Replies = flatten(p.ID)
+			n.Replies = flatten(i, nil)
 			return n
 		}
-		for _, c := range children[p.ID] {
-			if !seen[c.ID] {
+		for _, c := range children[i] {
+			if !seen[c] {
 				n.Replies = append(n.Replies, build(c, depth+1))
 			}
 		}
@@ -144,7 +155,7 @@ type Discussed struct {
 
 // question is one question and when its first answer came.
 type question struct {
-	post        Post
+	post        *Post
 	owner       string
 	firstAnswer time.Time
 }
@@ -168,8 +179,8 @@ func (s *Service) analyse() ([]question, map[string]*Discussed) {
 	if c.threads != nil && c.version == ver && c.model == mv {
 		return c.questions, c.threads
 	}
-	posts := s.selectPosts(func(p *Post) bool { return p.Status == Approved && p.Commitment != "" })
-	byID := make(map[string]Post, len(posts))
+	posts := s.selectPtrs(func(p *Post) bool { return p.Status == Approved && p.Commitment != "" })
+	byID := make(map[string]*Post, len(posts))
 	for _, p := range posts {
 		byID[p.ID] = p
 	}
