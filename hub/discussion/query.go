@@ -58,10 +58,12 @@ func (s *Service) WithStatus(st Status) []Post {
 // Recent returns the newest approved posts that keep (nil: all) allows,
 // newest first, at most limit (<= 0: all).
 func (s *Service) Recent(keep func(Post) bool, limit int) []Post {
-	out := s.selectPosts(func(p *Post) bool { return p.Status == Approved && (keep == nil || keep(*p)) })
-	slices.Reverse(out)
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
+	ptrs := s.selectPtrs(func(p *Post) bool { return p.Status == Approved })
+	var out []Post
+	for i := len(ptrs) - 1; i >= 0 && (limit <= 0 || len(out) < limit); i-- {
+		if keep == nil || keep(*ptrs[i]) {
+			out = append(out, *ptrs[i])
+		}
 	}
 	return out
 }

@@ -210,21 +210,23 @@ func buildDiscussion(m *readmodel.Model, lang string, d *discussion.Service, are
 	v.Learning = buildLearning(m, lang, d, inArea, "")
 	idx := indexPilots(m)
 	areas := map[string]bool{}
-	for _, p := range d.Recent(nil, 0) {
-		c, ok := m.Commitment(p.Commitment)
-		if ok {
-			for _, t := range c.Themes {
-				areas[t] = true
+	for _, t := range d.MostDiscussed(nil, 0) {
+		if c, ok := m.Commitment(t.Commitment); ok {
+			for _, a := range c.Themes {
+				areas[a] = true
 			}
 		}
-		if len(v.Recent) >= recentShown {
-			continue
+	}
+	keep := func(p discussion.Post) bool {
+		if area == "" {
+			return true
 		}
-		if area != "" && (!ok || !inArea(c)) {
-			continue
-		}
+		c, ok := m.Commitment(p.Commitment)
+		return ok && inArea(c)
+	}
+	for _, p := range d.Recent(keep, recentShown) {
 		r := recentPost{threadNode: postNode(lang, p)}
-		if ok {
+		if c, ok := m.Commitment(p.Commitment); ok {
 			r.Commitment, r.CommitmentPath, r.Pilot = c.Name.In(lang), CommitmentPath(c.ID), idx.ref(c.Pilot, c.PilotName)
 			r.Government = p.Actor == c.Pilot
 		}
