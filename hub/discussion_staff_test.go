@@ -12,6 +12,7 @@ import (
 
 	"github.com/ogpnet/ogpnet/federation"
 	"github.com/ogpnet/ogpnet/hub"
+	"github.com/ogpnet/ogpnet/hub/discussion"
 	"github.com/ogpnet/ogpnet/internal/auth"
 	"github.com/ogpnet/ogpnet/internal/oidcdev"
 	"github.com/ogpnet/ogpnet/internal/store/storetest"
@@ -202,6 +203,33 @@ func TestDiscussionPostToTheGroup(t *testing.T) {
 	for _, want := range []string{"ana@ogp.example", "approved", "blocked a domain", spamHost} {
 		if !strings.Contains(audit, want) {
 			t.Errorf("moderation log lacks %q", want)
+		}
+	}
+}
+
+// TestDiscussionGroupPolicy: --group-posts open shows a post to the Group
+// at once; off refuses it (403, nothing stored).
+func TestDiscussionGroupPolicy(t *testing.T) {
+	bob := startAccount(t, "social", "bob")
+	for _, policy := range []discussion.GroupPosts{discussion.GroupOpen, discussion.GroupOff} {
+		ln, base := listen(t, "hub", "")
+		hb, err := hub.New(context.Background(), hub.Config{BaseURL: base, DB: storetest.DB(t), Logger: quietLogger(), GroupPosts: policy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		serve(t, ln, hb.Handler(), hb.Run)
+		post := bob.note("", "<p>Hello hub</p>", map[string]any{"to": []string{hb.Federation().ActorID()}})
+		code, body := bob.send(t, hb.Federation().InboxID(), "Create", post)
+		p, kept := hb.Discussion().Get(post["id"].(string))
+		switch policy {
+		case discussion.GroupOpen:
+			if code != http.StatusAccepted || !kept || p.Status != discussion.Approved {
+				t.Errorf("open: %d %s, kept %v as %q; want approved at once", code, body, kept, p.Status)
+			}
+		case discussion.GroupOff:
+			if code != http.StatusForbidden || !strings.Contains(body, "takes no posts addressed to its Group") || kept {
+				t.Errorf("off: %d %s, kept %v; want 403 naming the policy, nothing stored", code, body, kept)
+			}
 		}
 	}
 }

@@ -67,6 +67,9 @@ type Config struct {
 	Version                string
 	Logger                 *slog.Logger
 	Metrics                *prometheus.Registry
+	// GroupPosts is the policy for posts that non-members address to the
+	// hub's Group: review (held for staff, the default), open or off.
+	GroupPosts discussion.GroupPosts
 	// Notice is a catalogue message id shown as a banner on every page
 	// (the demo labels its sample data with "site_demo_notice").
 	Notice string
@@ -167,7 +170,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	h.inbox.ingest = h.ingest
 	if h.discuss, err = discussion.Open(ctx, discussion.Config{
 		DB: cfg.DB, Model: h.model, Members: h.members, Fetch: h.fed.Fetcher().Get,
-		Actor: h.fed.RemoteActor, Announce: h.reshare, Group: h.fed.ActorID(), Log: h.log,
+		Actor: h.fed.RemoteActor, Announce: h.reshare, Group: h.fed.ActorID(), GroupPosts: cfg.GroupPosts, Log: h.log,
 	}); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}

@@ -105,6 +105,7 @@ func TestBadFlags(t *testing.T) {
 		{"backfill syntax", nil, with(hub, "--backfill-interval", "soon"), `hub: invalid value "soon" for flag -backfill-interval`},
 		{"backfill from env", []string{"OGPNET_BACKFILL_INTERVAL=-5s"}, hub, `--backfill-interval -5s: must be positive`},
 		{"bad env value", []string{"OGPNET_BACKFILL_INTERVAL=soon"}, hub, `OGPNET_BACKFILL_INTERVAL (--backfill-interval) "soon"`},
+		{"group posts", nil, with(hub, "--group-posts", "maybe"), `--group-posts "maybe": must be review, open or off`},
 		{"member", nil, with(hub, "--members", "@jalisco@ogp.example,not a handle"), `--members "not a handle": neither a handle like @name@host nor an actor URL`},
 		{"member host", nil, with(hub, "--members", "@jalisco@bad_host"), `--members "@jalisco@bad_host": "bad_host" is not a host name`},
 		{"member url", nil, with(hub, "--members", "https://ogp.example/users/j#main"), `--members "https://ogp.example/users/j#main": must not have a fragment`},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ogpnet/ogpnet/federation/fetch"
 	"github.com/ogpnet/ogpnet/hub"
+	"github.com/ogpnet/ogpnet/hub/discussion"
 	"github.com/ogpnet/ogpnet/internal/auth"
 	"github.com/ogpnet/ogpnet/internal/store"
 	"github.com/ogpnet/ogpnet/node"
@@ -208,8 +209,10 @@ func runHub(ctx context.Context, args []string) error {
 	display := fs.String("display-name", "OGP subnational learning hub", "the hub's display name")
 	members := fs.String("members", "", "comma-separated handles or actor URLs to follow at start")
 	backfill := fs.Duration("backfill-interval", 10*time.Minute, "how often to page members' outboxes")
+	groupPosts := fs.String("group-posts", "review", "posts addressed to the hub's Group by non-members: review (held for staff), open (shown and announced at once) or off (refused)")
 	check := func() error {
 		return checks(
+			func() error { return checkGroupPosts(*groupPosts) },
 			func() error { return checkBaseURL("--url", *base) },
 			func() error { return checkText("--display-name", *display, 200) },
 			func() error {
@@ -231,7 +234,7 @@ func runHub(ctx context.Context, args []string) error {
 	log, g, st := r.log, r.guard, r.st
 	h, err := hub.New(ctx, hub.Config{
 		BaseURL: *base, Name: *display, Lang: "en", DB: st.DB("ogpnet_hub"),
-		Auth: c.oidc.config(*base), Guard: g, BackfillInterval: *backfill,
+		Auth: c.oidc.config(*base), Guard: g, BackfillInterval: *backfill, GroupPosts: discussion.GroupPosts(*groupPosts),
 		Version: version, Logger: log, Metrics: newRegistry(), Timeouts: serverTimeouts,
 	})
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/ogpnet/ogpnet/federation/ogp"
+	"github.com/ogpnet/ogpnet/hub/discussion"
 	"github.com/ogpnet/ogpnet/node/conversation"
 )
 
@@ -263,6 +264,14 @@ func checkReplies(mode string, rate int) error {
 	}
 	if rate < 1 || rate > 10000 {
 		return usagef("--reply-rate %d: must be from 1 to 10000 replies per hour", rate)
+	}
+	return nil
+}
+
+// checkGroupPosts checks the hub's --group-posts.
+func checkGroupPosts(policy string) error {
+	if _, err := discussion.ParseGroupPosts(policy); err != nil {
+		return usagef("--group-posts %q: %v", policy, err)
 	}
 	return nil
 }

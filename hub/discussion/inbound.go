@@ -17,6 +17,10 @@ var ErrRefused = fmt.Errorf("discussion: %w", federation.ErrRejected)
 // ErrBlocked is the refusal of a blocked actor or domain (403).
 var ErrBlocked = fmt.Errorf("discussion: %w: the actor or its domain is blocked on this hub", federation.ErrForbidden)
 
+// ErrGroupClosed refuses posts to the Group when the hub takes none
+// (--group-posts off): 403.
+var ErrGroupClosed = fmt.Errorf("discussion: %w: this hub takes no posts addressed to its Group", federation.ErrForbidden)
+
 // embeddedNote reads the activity's object as sent, only to decide whether
 // the activity is conversation traffic: nothing from it is kept.
 func embeddedNote(a *federation.Activity) (note, bool) {
@@ -88,6 +92,10 @@ func (s *Service) Create(ctx context.Context, a *federation.Activity) error {
 	switch {
 	case member && (inThread || toGroup):
 		p.Status, p.Via = Approved, ViaMember
+	case toGroup && s.cfg.GroupPosts == GroupOff:
+		return ErrGroupClosed
+	case toGroup && s.cfg.GroupPosts == GroupOpen:
+		p.Status, p.Via = Approved, ViaGroup
 	case toGroup:
 		if s.heldBy(author) >= MaxHeldPerActor {
 			return fmt.Errorf("%w: %d posts of %s already wait for review", ErrRefused, MaxHeldPerActor, author)

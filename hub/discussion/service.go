@@ -46,6 +46,28 @@ type Announcer interface {
 	Announce(ctx context.Context, objectID string) error
 }
 
+// GroupPosts is what the hub does with posts addressed to its Group by
+// anyone who is not a member.
+type GroupPosts string
+
+// Policies for posts addressed to the Group.
+const (
+	GroupReview GroupPosts = "review" // held for staff (the default)
+	GroupOpen   GroupPosts = "open"   // approved (and announced) at once
+	GroupOff    GroupPosts = "off"    // refused (403)
+)
+
+// ParseGroupPosts reads a GroupPosts policy ("" is review).
+func ParseGroupPosts(s string) (GroupPosts, error) {
+	switch g := GroupPosts(s); g {
+	case "":
+		return GroupReview, nil
+	case GroupReview, GroupOpen, GroupOff:
+		return g, nil
+	}
+	return "", errors.New("must be review, open or off")
+}
+
 // Config are a Service's dependencies.
 type Config struct {
 	DB      *mongo.Database
@@ -60,8 +82,11 @@ type Config struct {
 	Announce Announcer
 	// Group is the hub's Group actor IRI.
 	Group string
-	Log   *slog.Logger
-	Now   func() time.Time
+	// GroupPosts is the policy for non-members' posts addressed to the
+	// Group ("": review).
+	GroupPosts GroupPosts
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // Service keeps the hub's discussion.
@@ -115,6 +140,10 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	var err error
+	if cfg.GroupPosts, err = ParseGroupPosts(string(cfg.GroupPosts)); err != nil {
+		return nil, fmt.Errorf("discussion: GroupPosts %q: %w", cfg.GroupPosts, err)
 	}
 	s := &Service{cfg: cfg,
 		posts: cfg.DB.Collection(PostsCollection), blocks: cfg.DB.Collection(BlocksCollection), audit: cfg.DB.Collection(AuditCollection),
