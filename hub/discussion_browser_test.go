@@ -25,9 +25,9 @@ func TestDiscussionOnAPhone(t *testing.T) {
 	inbox := h.Federation().InboxID()
 	q := peer.note("q1", cIRI, "<p>Which tool do you use for the portal? "+strings.Repeat("averyveryverylongwordwithoutbreaks", 3)+"</p>", h.Federation().ActorID())
 	peer.send(t, inbox, "Create", q, "")
-	eventually(t, 5*time.Second, "the question", func() bool { return len(thread(t, h, cIRI)) == 1 })
+	eventually(t, 15*time.Second, "the question", func() bool { return len(thread(t, h, cIRI)) == 1 })
 	town.send(t, inbox, "Create", town.note("a1", q["id"].(string), "<p>CKAN, with a custom theme.</p>", h.Federation().ActorID()), "")
-	eventually(t, 5*time.Second, "the answer", func() bool { return len(thread(t, h, cIRI)) == 2 })
+	eventually(t, 15*time.Second, "the answer", func() bool { return len(thread(t, h, cIRI)) == 2 })
 
 	ctx := browsertest.New(t)
 	eval := func(js string) bool {

@@ -246,14 +246,14 @@ func joinOwner(t *testing.T, h *testHub, o *ownerNode, commitment string) {
 	if _, err := h.AddMember(ctx, o.ActorID()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, o.Username()+" accepts the hub's follow", func() bool {
+	eventually(t, 20*time.Second, o.Username()+" accepts the hub's follow", func() bool {
 		f, err := h.Federation().FollowingOf(ctx, o.ActorID())
 		return err == nil && f.State == federation.FollowAccepted
 	})
 	if commitment == "" {
 		return
 	}
-	eventually(t, 10*time.Second, "the commitment reaches the hub", func() bool {
+	eventually(t, 20*time.Second, "the commitment reaches the hub", func() bool {
 		_, ok := h.ReadModel().Commitment(commitment)
 		return ok
 	})
@@ -283,4 +283,13 @@ func ids(items []discussionItem) []string {
 		out[i] = it.ID
 	}
 	return out
+}
+
+// drained waits until s has delivered (or given up on) everything queued.
+func drained(t *testing.T, s *federation.Server) {
+	t.Helper()
+	eventually(t, 30*time.Second, s.ActorID()+"'s deliveries", func() bool {
+		st, err := s.Queue().Stats(context.Background())
+		return err == nil && st.Pending == 0 && st.Leased == 0
+	})
 }

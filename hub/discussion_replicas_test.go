@@ -28,7 +28,7 @@ func TestDiscussionAcrossReplicas(t *testing.T) {
 	th.base = base
 	joinOwner(t, th, town, cIRI)
 	joinOwner(t, th, peer, "")
-	eventually(t, 10*time.Second, "B holds the commitment", func() bool {
+	eventually(t, 20*time.Second, "B holds the commitment", func() bool {
 		_, ok := b.ReadModel().Commitment(cIRI)
 		return ok
 	})
@@ -36,13 +36,13 @@ func TestDiscussionAcrossReplicas(t *testing.T) {
 	q := peer.note("q1", cIRI, "<p>Which tool do you use?</p>", a.Federation().ActorID())
 	peer.send(t, a.Federation().InboxID(), "Create", q, "")
 	id := q["id"].(string)
-	eventually(t, 10*time.Second, "the question on both replicas", func() bool {
+	eventually(t, 20*time.Second, "the question on both replicas", func() bool {
 		return len(a.Discussion().Thread(cIRI)) == 1 && len(b.Discussion().Thread(cIRI)) == 1
 	})
 	if err := b.Discussion().Hide(context.Background(), id, "staff@b"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "A sees the post B's staff hid", func() bool {
+	eventually(t, 15*time.Second, "A sees the post B's staff hid", func() bool {
 		p, ok := a.Discussion().Get(id)
 		return ok && p.Status == "hidden" && len(a.Discussion().Thread(cIRI)) == 0
 	})

@@ -52,7 +52,7 @@ func TestDiscussionPostToTheGroup(t *testing.T) {
 	if _, err := fan.Follow(ctx, hb.Federation().ActorID()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the hub accepts the fan", func() bool {
+	eventually(t, 20*time.Second, "the hub accepts the fan", func() bool {
 		fo, err := fan.FollowingOf(ctx, hb.Federation().ActorID())
 		return err == nil && fo.State == federation.FollowAccepted
 	})
@@ -150,7 +150,7 @@ func TestDiscussionPostToTheGroup(t *testing.T) {
 	if got := thread(t, h, cIRI); len(got) != 1 || got[0].ID != postID {
 		t.Errorf("after approval: %v", ids(got))
 	}
-	boost := fan.next(t, 10*time.Second, "the approved post", func(a announced) bool { return a.IRI == postID })
+	boost := fan.next(t, 20*time.Second, "the approved post", func(a announced) bool { return a.IRI == postID })
 	if boost.Actor != group {
 		t.Errorf("announced by %s", boost.Actor)
 	}

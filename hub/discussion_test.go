@@ -74,7 +74,7 @@ func TestDiscussionFromTheOwner(t *testing.T) {
 	forged := map[string]any{"id": replyID, "type": "Note", "attributedTo": alice.actor, "inReplyTo": cIRI, "content": "<p>FORGED by the sender</p>"}
 	town.send(t, inbox, "Add", forged, ctxIRI)
 	var items []discussionItem
-	eventually(t, 5*time.Second, "the approved reply in the hub's API", func() bool {
+	eventually(t, 15*time.Second, "the approved reply in the hub's API", func() bool {
 		items = thread(t, h, cIRI)
 		return len(items) == 1
 	})
@@ -103,7 +103,7 @@ func TestDiscussionFromTheOwner(t *testing.T) {
 	// The owner answers; the answer threads under the question.
 	answer := town.note("a1", replyID, "<p>We publish it monthly as open data.</p>", h.Federation().ActorID())
 	town.send(t, inbox, "Add", answer["id"], ctxIRI)
-	eventually(t, 5*time.Second, "the answer in the thread", func() bool {
+	eventually(t, 15*time.Second, "the answer in the thread", func() bool {
 		items = thread(t, h, cIRI)
 		return len(items) == 2
 	})
@@ -131,7 +131,8 @@ func TestDiscussionFromTheOwner(t *testing.T) {
 	stray := alice.note(otherIRI, "<p>About the other commitment</p>", nil)
 	other.send(t, inbox, "Add", stray["id"], ctxIRI)
 	town.send(t, inbox, "Add", stray["id"], ctxIRI)
-	time.Sleep(700 * time.Millisecond) // both deliveries land (and must change nothing)
+	drained(t, other.Server)
+	drained(t, town.Server) // both deliveries landed (and must change nothing)
 	if got := thread(t, h, cIRI); len(got) != 2 {
 		t.Errorf("a stray Add changed the thread: %v", ids(got))
 	}
@@ -141,7 +142,7 @@ func TestDiscussionFromTheOwner(t *testing.T) {
 
 	// The owner hides the answer: Remove.
 	town.send(t, inbox, "Remove", answer["id"], ctxIRI)
-	eventually(t, 5*time.Second, "the removed answer leaves the thread", func() bool {
+	eventually(t, 15*time.Second, "the removed answer leaves the thread", func() bool {
 		return slices.Equal(ids(thread(t, h, cIRI)), []string{replyID})
 	})
 	// The author deletes the reply: gone from API and page.
@@ -183,12 +184,12 @@ func TestDiscussionPeerQuestion(t *testing.T) {
 	q := peer.note("q1", cIRI, "<p>Which tool do you use for the portal?</p>", h.Federation().ActorID())
 	q["tag"] = []any{map[string]any{"type": "Mention", "href": town.ActorID()}}
 	peer.send(t, inbox, "Create", q, "")
-	eventually(t, 5*time.Second, "the peer's question in the thread", func() bool {
+	eventually(t, 15*time.Second, "the peer's question in the thread", func() bool {
 		return len(thread(t, h, cIRI)) == 1
 	})
 	a := town.note("a1", q["id"].(string), "<p>CKAN, with a custom theme.</p>", h.Federation().ActorID())
 	town.send(t, inbox, "Create", a, "")
-	eventually(t, 5*time.Second, "the answer in the thread", func() bool {
+	eventually(t, 15*time.Second, "the answer in the thread", func() bool {
 		return len(thread(t, h, cIRI)) == 2
 	})
 	f := h.Discussion().FiguresOf(nil)
