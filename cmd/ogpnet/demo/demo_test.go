@@ -217,6 +217,20 @@ func TestDemoEndToEnd(t *testing.T) {
 	// 6. The banner's addresses answer, and every page kind passes axe.
 	checkBannerLinks(t, r)
 	checkAccessibility(t, r, b, slug, []string{pilotPage[0], page})
+
+	// 7. The sample's cross-pilot questions and answers, made through the
+	// nodes' API, are on the hub's discussion page.
+	deadline := time.Now().Add(2 * time.Minute)
+	for r.d.Hub.Discussion().FiguresOf(nil).Answered < 5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the sample conversations did not reach the hub: %+v", r.d.Hub.Discussion().FiguresOf(nil))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b.do(chromedp.Navigate(hub+"/discussion"), chromedp.WaitVisible(`section.learning`))
+	if got := b.text(`ol.thread.recent`); !strings.Contains(got, "(illustrative)") {
+		t.Errorf("the hub's discussion page lacks the illustrative sample threads: %q", got)
+	}
 }
 
 // TestDemoRestartKeepsData stops a demo and starts it again on the same data
