@@ -66,12 +66,6 @@ func TestDiscussionThroughRealNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The node side of docs/discussion.md (node/conversation) lands on its
-	// own branch; until a node answers its questions API this test has
-	// nothing to drive.
-	if resp, _ := nodeAPI(t, jal, jtok, http.MethodGet, "/api/v1/replies?status=held", nil); resp.StatusCode == http.StatusNotFound {
-		t.Skip("the node has no conversations API yet (GET /api/v1/replies answers 404)")
-	}
 
 	alice := startAccount(t, "masto", "alice")
 	reply := alice.note(cIRI, `<p><span class="h-card"><a href="`+jal.actor()+`" class="u-url mention">@<span>jalisco</span></a></span> Which data standard do you use? <a href="`+alice.base+`/tags/opendata" class="mention hashtag" rel="tag">#<span>opendata</span></a></p><script>alert(1)</script>`,
