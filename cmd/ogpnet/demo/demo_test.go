@@ -216,7 +216,7 @@ func TestDemoEndToEnd(t *testing.T) {
 
 	// 6. The banner's addresses answer, and every page kind passes axe.
 	checkBannerLinks(t, r)
-	checkAccessibility(t, r, b, slug, []string{pilotPage[0], page})
+	checkAccessibility(t, r, b, slug, []string{pilotPage[0], page, hub + "/discussion", hub + "/staff/discussion"})
 
 	// 7. The sample's cross-pilot questions and answers, made through the
 	// nodes' API, are on the hub's discussion page.
