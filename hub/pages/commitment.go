@@ -51,6 +51,7 @@ type commitmentView struct {
 	LastUpdate      string
 	Published       string
 	Thread          *threadView // nil without a discussion
+	Ask             *askForm    // nil when no other pilot could ask
 }
 
 type milestoneView struct {

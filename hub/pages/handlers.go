@@ -135,6 +135,7 @@ func (h *handlers) commitmentPage(c echo.Context, id string) error {
 	lang := web.Lang(c)
 	v := buildCommitment(h.d.Model, lang, cm, h.similar, h.today())
 	v.Thread = buildThread(lang, h.d.Discussion, cm)
+	v.Ask = buildAskForm(h.d.Model, cm)
 	return h.render(c, http.StatusOK, "commitment.html", v.Name, v, cm.ID)
 }
 

@@ -140,6 +140,7 @@ func Register(e *echo.Echo, d Deps) {
 	e.GET(PathCompare, h.compare, mw...)
 	e.GET(PathSideBySide, h.sideBySide, mw...)
 	e.GET(PathSearch, h.search, mw...)
+	e.GET(PathAsk, h.ask, mw...)
 	if d.Discussion != nil {
 		e.GET(PathDiscussion, h.discussion, mw...)
 	}
