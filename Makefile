@@ -63,7 +63,7 @@ bench:
 	@rm -f bench/results.jsonl
 	@status=0; pkgs="$(FIGURE_PKGS)"; \
 	if [ -n "$$pkgs" ]; then \
-		OGPNET_BENCH_RESULTS=$(CURDIR)/bench/results.jsonl $(GO) test -run '^$$' -bench '^BenchmarkFigure.*$(BENCH)' -count 1 -timeout 10m $$pkgs || status=$$?; \
+		OGPNET_BENCH_RESULTS=$(CURDIR)/bench/results.jsonl $(GO) test -p 1 -run '^$$' -bench '^BenchmarkFigure.*$(BENCH)' -count 1 -timeout 10m $$pkgs || status=$$?; \
 	fi; \
 	$(GO) run ./internal/benchfig/report -in bench/results.jsonl -out bench/results.json || status=$$?; \
 	exit $$status

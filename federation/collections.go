@@ -14,6 +14,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/ogpnet/ogpnet/federation/delivery"
 )
 
 // outboxEntry is one published activity. _id is the sortable tail of the
@@ -86,12 +88,11 @@ func (s *Server) PublishAll(ctx context.Context, activities [][]byte) error {
 	if _, err := s.cfg.DB.Collection("outbox").InsertMany(ctx, docs); err != nil {
 		return fmt.Errorf("federation: publish: %w", err)
 	}
-	inboxes := s.FollowerInboxes()
-	var errs []error
+	batch := make([]delivery.Activity, len(activities))
 	for i, activity := range activities {
-		errs = append(errs, s.queue.Enqueue(ctx, ids[i], activity, inboxes))
+		batch[i] = delivery.Activity{ID: ids[i], Body: activity}
 	}
-	return errors.Join(errs...)
+	return s.queue.EnqueueMany(ctx, batch, s.FollowerInboxes())
 }
 
 // Send queues a non-public activity (Accept, Follow, Undo) to inboxes.

@@ -190,17 +190,16 @@ func BenchmarkFigureNodePage(b *testing.B) {
 // Meanwhile a commitment page is fetched in a loop: its slowest answer
 // during the import is reported too.
 //
-// With OGPNET_BENCH_IMPORT_FOLLOWER=1 the node has one follower, so every
-// activity is also queued for delivery and the queue's worker delivers
-// meanwhile. Today that takes over 80 s: the queue writes three documents
-// per activity and its worker's updates and deletes by _id read the whole
-// delivery_jobs collection on the embedded store (see docs/architecture.md,
-// "Node memory"); federation.PublishAll is where a batched enqueue goes.
+// The node has one follower (as every node has: the hub), so every activity
+// is also queued for delivery, in one batched enqueue per batch of rows
+// (federation.PublishAll → delivery.EnqueueMany), and the queue's worker
+// delivers meanwhile; OGPNET_BENCH_IMPORT_FOLLOWER=0 measures without it.
+// Before the batched enqueue and the store's _id index this took over 80 s.
 func BenchmarkFigureImport(b *testing.B) {
 	ctx := context.Background()
 	n, base := benchNode(b, nil)
 	followers := 0
-	if os.Getenv("OGPNET_BENCH_IMPORT_FOLLOWER") != "" {
+	if os.Getenv("OGPNET_BENCH_IMPORT_FOLLOWER") != "0" {
 		followBench(b, n)
 		followers = 1
 	}

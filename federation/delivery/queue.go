@@ -217,13 +217,24 @@ func normalizeInbox(s string) (string, string, error) {
 // repeated); a store slower than enqueueHold may let a repeated job through,
 // which receivers tolerate (they dedupe by activity id).
 func (q *Queue) Enqueue(ctx context.Context, activityID string, body []byte, inboxes []string) error {
-	if activityID == "" {
-		return errors.New("delivery: empty activity id")
-	}
+	return q.EnqueueMany(ctx, []Activity{{ID: activityID, Body: body}}, inboxes)
+}
+
+// Activity is one activity to deliver: its id and the exact bytes to send.
+type Activity struct {
+	ID   string
+	Body []byte
+}
+
+// EnqueueMany queues every activity to every inbox as Enqueue does, with
+// one insert of the bodies, one of the jobs and one of their markers for
+// the whole batch (chunked at insertChunk documents): an import publishing
+// thousands of activities writes a few commands, not three per activity.
+func (q *Queue) EnqueueMany(ctx context.Context, activities []Activity, inboxes []string) error {
 	now := q.o.Now()
-	seen := make(map[string]bool, len(inboxes))
-	var jobs []*job
+	var targets []normalized
 	var bad []string
+	seen := make(map[string]bool, len(inboxes))
 	for _, in := range inboxes {
 		inbox, host, err := normalizeInbox(in)
 		if err != nil {
@@ -234,27 +245,44 @@ func (q *Queue) Enqueue(ctx context.Context, activityID string, body []byte, inb
 			continue
 		}
 		seen[inbox] = true
-		jobs = append(jobs, &job{
-			ID: JobID(activityID, inbox), Activity: activityID, Inbox: inbox, Host: host,
-			State: statePending, Due: now.Add(enqueueHold), Created: now, Nonce: randomID(8),
-		})
+		targets = append(targets, normalized{inbox, host})
 	}
-	if len(jobs) > 0 {
-		// Body first: a crash before the jobs leaves only an orphan body,
-		// pruned later. A repeated Enqueue keeps the first body.
-		_, err := q.bodies.InsertOne(ctx, bson.M{"_id": activityID, "body": body, "at": now})
-		if err != nil && !store.IsDuplicate(err) {
-			return fmt.Errorf("delivery: enqueue %s: %w", activityID, err)
+	var jobs []*job
+	var bodies []any
+	for _, a := range activities {
+		if a.ID == "" {
+			return errors.New("delivery: empty activity id")
+		}
+		if len(targets) == 0 {
+			continue
+		}
+		bodies = append(bodies, bson.M{"_id": a.ID, "body": a.Body, "at": now})
+		for _, t := range targets {
+			jobs = append(jobs, &job{
+				ID: JobID(a.ID, t.inbox), Activity: a.ID, Inbox: t.inbox, Host: t.host,
+				State: statePending, Due: now.Add(enqueueHold), Created: now, Nonce: randomID(8),
+			})
+		}
+	}
+	if len(bodies) > 0 {
+		// Bodies first: a crash before the jobs leaves only orphan bodies,
+		// pruned later. A repeated Enqueue keeps the first body (a duplicate
+		// is not an error).
+		if _, err := insertUnique(ctx, q.bodies, bodies); err != nil {
+			return fmt.Errorf("delivery: enqueue %d activities: %w", len(activities), err)
 		}
 	}
 	if err := q.insertJobs(ctx, jobs, now); err != nil {
-		return fmt.Errorf("delivery: enqueue %s: %w", activityID, err)
+		return fmt.Errorf("delivery: enqueue %d activities: %w", len(activities), err)
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("%w: %q", ErrInvalidInbox, bad)
 	}
 	return nil
 }
+
+// normalized is an inbox after normalizeInbox, with its host.
+type normalized struct{ inbox, host string }
 
 // enqueueHold is how long a new job stays invisible to workers while
 // Enqueue checks it against delivery_seen: federation latency it adds.
