@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -779,5 +780,42 @@ func TestHostSuccessRacingFailureDay(t *testing.T) {
 			qa.hostExhausted(ctx, host)
 		}
 		clk.Add(24 * time.Hour)
+	}
+}
+
+// TestEnqueueManyEachActivityToEachInboxOnce: a batch (an import's
+// activities) reaches every inbox with each activity's own bytes, once,
+// and enqueueing the same batch again after delivery sends nothing more.
+func TestEnqueueManyEachActivityToEachInboxOnce(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.DB(t)
+	a, b := newReceiver(t, nil), newReceiver(t, nil)
+	q := newQueue(t, db, testSigner("a"), fastOpts())
+	var batch []Activity
+	for i := range 3 {
+		batch = append(batch, Activity{ID: fmt.Sprintf("https://node.example/activities/m%d", i), Body: []byte(fmt.Sprintf(`{"n":%d}`, i))})
+	}
+	inboxes := []string{a.URL + "/inbox", b.URL + "/inbox", a.URL + "/inbox"}
+	if err := q.EnqueueMany(ctx, batch, inboxes); err != nil {
+		t.Fatal(err)
+	}
+	run(t, q)
+	waitFor(t, "6 deliveries", 20*time.Second, func() bool { return a.count()+b.count() == 6 && idle(t, q)() })
+	for _, rc := range []*receiver{a, b} {
+		var got []string
+		for _, h := range rc.all() {
+			got = append(got, string(h.Body))
+		}
+		slices.Sort(got)
+		if want := []string{`{"n":0}`, `{"n":1}`, `{"n":2}`}; !slices.Equal(got, want) {
+			t.Errorf("inbox received %q, want each activity once: %q", got, want)
+		}
+	}
+	if err := q.EnqueueMany(ctx, batch, inboxes); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // past enqueueHold: a repeat would be claimable
+	if n := a.count() + b.count(); n != 6 {
+		t.Errorf("the repeated batch was delivered again: %d POSTs", n)
 	}
 }
