@@ -39,7 +39,7 @@ import (
 // hub's own ingest (version index, sequence number, read model) is
 // hub/ingest's BenchmarkIngest.
 func BenchmarkFigureIngest(b *testing.B) {
-	figureOnce(b, "ingest", func() benchfig.Row {
+	benchfig.Once(b, "ingest", func() benchfig.Row {
 		const n, senders = 2000, 8
 		ctx := context.Background()
 		objects := storetest.DB(b).Collection("objects")
@@ -158,7 +158,7 @@ func BenchmarkFigureIngest(b *testing.B) {
 // such requests one after the other, measured in the same run. Goal
 // (issue 11): at most 1.25 × the signing time.
 func BenchmarkFigureFanOut(b *testing.B) {
-	figureOnce(b, "fan-out", func() benchfig.Row {
+	benchfig.Once(b, "fan-out", func() benchfig.Row {
 		const hosts, followers = 500, 10000
 		ctx := context.Background()
 		var received atomic.Int64
@@ -239,23 +239,6 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-// figures caches each figure measured by this test binary: a benchmark
-// function runs again with a larger b.N when its first run was short, and
-// the figure is measured and reported once.
-var figures sync.Map // name → benchfig.Row
-
-func figureOnce(b *testing.B, name string, measure func() benchfig.Row) {
-	b.Helper()
-	if v, ok := figures.Load(name); ok {
-		r := v.(benchfig.Row)
-		b.ReportMetric(r.Value, r.Figure+"_"+r.Unit)
-		return
-	}
-	r := measure()
-	figures.Store(name, r)
-	benchfig.Report(b, r)
 }
 
 // storeCreates is the benchmark's Inbox: it stores each Create's activity

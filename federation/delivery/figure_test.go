@@ -3,30 +3,12 @@ package delivery
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ogpnet/ogpnet/internal/benchfig"
 	"github.com/ogpnet/ogpnet/internal/store/storetest"
 )
-
-// figures caches each figure measured by this test binary: a benchmark
-// function runs again with a larger b.N when its first run was short, and
-// the figure is measured and reported once.
-var figures sync.Map // name → benchfig.Row
-
-func figureOnce(b *testing.B, name string, measure func() benchfig.Row) {
-	b.Helper()
-	if v, ok := figures.Load(name); ok {
-		r := v.(benchfig.Row)
-		b.ReportMetric(r.Value, r.Figure+"_"+r.Unit)
-		return
-	}
-	r := measure()
-	figures.Store(name, r)
-	benchfig.Report(b, r)
-}
 
 // BenchmarkFigureQueueClaim is the figure "queue-claim": jobs claimed per
 // second, in batches of 16 as a dispatcher with 16 workers claims them,
@@ -38,7 +20,7 @@ func BenchmarkFigureQueueClaim(b *testing.B) { benchClaims(b, "queue-claim", 100
 func BenchmarkFigureQueueClaim100k(b *testing.B) { benchClaims(b, "queue-claim-100k", 100_000) }
 
 func benchClaims(b *testing.B, figure string, queued int) {
-	figureOnce(b, figure, func() benchfig.Row {
+	benchfig.Once(b, figure, func() benchfig.Row {
 		ctx := context.Background()
 		db := storetest.DB(b)
 		clk := newClock(testEpoch)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ogpnet/ogpnet/federation"
+	"github.com/ogpnet/ogpnet/federation/ogp"
 )
 
 // ErrRefused wraps why a post was refused (blocked, off-thread, over a
@@ -176,7 +177,7 @@ func contextTarget(a *federation.Activity) (target, commitment string) {
 	if json.Unmarshal(a.Raw, &shape) != nil {
 		return "", ""
 	}
-	target = firstIRI(shape.Target)
+	target = ogp.LinkIRI(shape.Target)
 	c, ok := strings.CutSuffix(target, "/context")
 	if !ok {
 		return target, ""

@@ -38,6 +38,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ogpnet/ogpnet/federation/ogp"
 	"github.com/ogpnet/ogpnet/hub/readmodel"
 )
 
@@ -141,7 +142,7 @@ func parseNote(raw []byte, wantID string) (note, string, error) {
 	if wantID != "" && n.ID != wantID {
 		return note{}, "", fmt.Errorf("discussion: document id %q is not %q", truncate(n.ID, 200), truncate(wantID, 200))
 	}
-	author := firstIRI(n.AttributedTo)
+	author := ogp.LinkIRI(n.AttributedTo)
 	if author == "" || hostOf(author) == "" || hostOf(author) != hostOf(n.ID) {
 		return note{}, "", fmt.Errorf("discussion: %s is not attributed to an actor on its own host", truncate(n.ID, 200))
 	}
@@ -156,7 +157,7 @@ func parseNote(raw []byte, wantID string) (note, string, error) {
 
 // inReplyTo is the Note's parent IRI ("" when none or not http(s)).
 func (n note) inReplyTo() string {
-	iri := firstIRI(n.InReplyTo)
+	iri := ogp.LinkIRI(n.InReplyTo)
 	if hostOf(iri) == "" {
 		return ""
 	}
@@ -165,7 +166,7 @@ func (n note) inReplyTo() string {
 
 // link is the Note's url (the page of the original), else its id.
 func (n note) link() string {
-	if u := readmodel.SafeLink(firstIRI(n.URL)); u != "" {
+	if u := readmodel.SafeLink(ogp.LinkIRI(n.URL)); u != "" {
 		return u
 	}
 	return readmodel.SafeLink(n.ID)
@@ -175,7 +176,7 @@ func (n note) link() string {
 // or mentioned in a Mention tag.
 func (n note) addresses(actor string) bool {
 	for _, list := range []json.RawMessage{n.To, n.CC} {
-		for _, iri := range iris(list) {
+		for _, iri := range ogp.LinkIRIs(list) {
 			if iri == actor {
 				return true
 			}
@@ -200,55 +201,6 @@ func (n note) addresses(actor string) bool {
 		}
 	}
 	return false
-}
-
-// iris reads an IRI list given as a string, an object with an id, or an
-// array of either.
-func iris(raw json.RawMessage) []string {
-	if len(raw) == 0 {
-		return nil
-	}
-	var list []json.RawMessage
-	if json.Unmarshal(raw, &list) == nil {
-		out := make([]string, 0, len(list))
-		for _, r := range list {
-			if s := firstIRI(r); s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	if s := firstIRI(raw); s != "" {
-		return []string{s}
-	}
-	return nil
-}
-
-// firstIRI reads a single IRI: a string, {id} or {href}, or the first of
-// an array.
-func firstIRI(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var obj struct {
-		ID   string `json:"id"`
-		Href string `json:"href"`
-	}
-	if json.Unmarshal(raw, &obj) == nil {
-		if obj.ID != "" {
-			return obj.ID
-		}
-		return obj.Href
-	}
-	var list []json.RawMessage
-	if json.Unmarshal(raw, &list) == nil && len(list) > 0 {
-		return firstIRI(list[0])
-	}
-	return ""
 }
 
 func hostOf(iri string) string {

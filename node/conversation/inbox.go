@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ogpnet/ogpnet/federation"
+	"github.com/ogpnet/ogpnet/federation/ogp"
 )
 
 // Object receives Create, Update and Flag (the rest is ignored). It is
@@ -221,7 +222,7 @@ func (s *Service) flag(ctx context.Context, a *federation.Activity) error {
 	if err := json.Unmarshal(a.Raw, &f); err != nil {
 		return fmt.Errorf("%w: %v", federation.ErrMalformed, err)
 	}
-	objects := iriList(f.Object)
+	objects := ogp.LinkIRIs(f.Object)
 	if len(objects) > MaxTags {
 		objects = objects[:MaxTags]
 	}

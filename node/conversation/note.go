@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
+	"github.com/ogpnet/ogpnet/federation/ogp"
 )
 
 // Public is the ActivityStreams public collection.
@@ -78,8 +79,8 @@ func parseNote(raw []byte) (parsed, error) {
 	}
 	_ = json.Unmarshal(raw, &m)
 	p := parsed{
-		ID: n.ID, Actor: firstIRI(n.AttributedTo), InReplyTo: firstIRI(n.InReplyTo),
-		Context: firstIRI(n.Context), URL: firstIRI(n.URL),
+		ID: n.ID, Actor: ogp.LinkIRI(n.AttributedTo), InReplyTo: ogp.LinkIRI(n.InReplyTo),
+		Context: ogp.LinkIRI(n.Context), URL: ogp.LinkIRI(n.URL),
 		Content: n.Content, Summary: n.Summary, Sensitive: n.Sensitive,
 		Published: n.Published, Updated: n.Updated,
 	}
@@ -100,7 +101,7 @@ func parseNote(raw []byte) (parsed, error) {
 	if len(p.Summary) > MaxSummaryBytes {
 		return parsed{}, fmt.Errorf("summary: longer than %d bytes", MaxSummaryBytes)
 	}
-	p.Addressed = append(iriList(n.To), iriList(n.CC)...)
+	p.Addressed = append(ogp.LinkIRIs(n.To), ogp.LinkIRIs(n.CC)...)
 	var tags []struct {
 		Type string          `json:"type"`
 		Name string          `json:"name"`
@@ -116,7 +117,7 @@ func parseNote(raw []byte) (parsed, error) {
 	for _, t := range tags {
 		switch t.Type {
 		case "Mention":
-			if href := firstIRI(t.Href); absoluteHTTP(href) {
+			if href := ogp.LinkIRI(t.Href); absoluteHTTP(href) {
 				p.Mentions = append(p.Mentions, Mention{Name: plain(t.Name), Href: href})
 			}
 		case "Hashtag":
@@ -126,54 +127,6 @@ func parseNote(raw []byte) (parsed, error) {
 		}
 	}
 	return p, nil
-}
-
-// firstIRI reads an IRI given as a string, an {id}/{href} object or a list
-// of either (the first one).
-func firstIRI(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var obj struct {
-		ID   string `json:"id"`
-		Href string `json:"href"`
-	}
-	if json.Unmarshal(raw, &obj) == nil {
-		if obj.ID != "" {
-			return obj.ID
-		}
-		return obj.Href
-	}
-	var list []json.RawMessage
-	if json.Unmarshal(raw, &list) == nil && len(list) > 0 {
-		return firstIRI(list[0])
-	}
-	return ""
-}
-
-// iriList reads to/cc: a string or a list of strings or {id}s.
-func iriList(raw json.RawMessage) []string {
-	if len(raw) == 0 {
-		return nil
-	}
-	var list []json.RawMessage
-	if json.Unmarshal(raw, &list) != nil {
-		if s := firstIRI(raw); s != "" {
-			return []string{s}
-		}
-		return nil
-	}
-	var out []string
-	for _, r := range list {
-		if s := firstIRI(r); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func absoluteHTTP(s string) bool {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ogpnet/ogpnet/federation"
+	"github.com/ogpnet/ogpnet/federation/ogp"
 )
 
 // noteContext is the @context of the node's own Notes and its Add/Remove.
@@ -121,7 +122,7 @@ func (s *Service) Ask(ctx context.Context, who, inReplyTo, text string) (Reply, 
 	if err := json.Unmarshal(raw, &obj); err != nil {
 		return Reply{}, fmt.Errorf("%w: %s is not an ActivityPub object", ErrPeer, inReplyTo)
 	}
-	author := firstIRI(obj.AttributedTo)
+	author := ogp.LinkIRI(obj.AttributedTo)
 	if !absoluteHTTP(author) {
 		return Reply{}, fmt.Errorf("%w: %s has no author (attributedTo)", ErrPeer, inReplyTo)
 	}
@@ -130,7 +131,7 @@ func (s *Service) Ask(ctx context.Context, who, inReplyTo, text string) (Reply, 
 		return Reply{}, fmt.Errorf("%w: %s: %v", ErrPeer, author, err)
 	}
 	mention := &Mention{Href: author, Name: "@" + ra.PreferredUsername + "@" + hostPort(author)}
-	th := Thread{Root: inReplyTo, Context: firstIRI(obj.Context)}
+	th := Thread{Root: inReplyTo, Context: ogp.LinkIRI(obj.Context)}
 	return s.post(ctx, who, inReplyTo, th, mention, text, true, cmpOr(ra.SharedInbox, ra.Inbox))
 }
 

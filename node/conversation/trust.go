@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"sync"
 	"time"
+
+	"github.com/ogpnet/ogpnet/federation/ogp"
 )
 
 // Trust (docs/discussion.md): a hub is a follower of the node whose actor
@@ -89,9 +91,9 @@ func (s *Service) readHub(ctx context.Context, actor string, h hubInfo) hubInfo 
 	if json.Unmarshal(raw, &doc) != nil {
 		return h
 	}
-	iri := firstIRI(doc["ogp:members"])
+	iri := ogp.LinkIRI(doc["ogp:members"])
 	if iri == "" {
-		iri = firstIRI(doc["https://ogpnet.org/ns#members"])
+		iri = ogp.LinkIRI(doc["https://ogpnet.org/ns#members"])
 	}
 	if iri == "" || hostPort(iri) != hostPort(actor) {
 		return h // a Group, but not a hub (or its list is elsewhere)
@@ -112,7 +114,7 @@ func (s *Service) readHub(ctx context.Context, actor string, h hubInfo) hubInfo 
 	}
 	h.members = map[string]bool{}
 	for _, it := range append(coll.OrderedItems, coll.Items...) {
-		if m := firstIRI(it); m != "" {
+		if m := ogp.LinkIRI(it); m != "" {
 			h.members[m] = true
 		}
 	}
