@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -38,6 +39,10 @@ type Options struct {
 	// (default DefaultServerSelectionTimeout): with the store gone, a
 	// request answers 503 after this long instead of hanging for Timeout.
 	ServerSelectionTimeout time.Duration
+	// Observe, when set, sees every command this process sends to the
+	// store as it starts (tests use it to check how each collection is
+	// read: storetest.Watch). Nil costs nothing.
+	Observe func(context.Context, *event.CommandStartedEvent)
 }
 
 // DefaultServerSelectionTimeout bounds the wait for a reachable store (the
@@ -87,8 +92,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		// triggers an immediate check).
 		SetHeartbeatInterval(2 * time.Second).
 		ApplyURI(uri)
+	var monitor *event.CommandMonitor
 	if s.Embedded {
-		co.SetMonitor((&writeGate{}).monitor()) // writers.go
+		monitor = (&writeGate{}).monitor() // writers.go
+	}
+	if opts.Observe != nil {
+		monitor = observed(monitor, opts.Observe)
+	}
+	if monitor != nil {
+		co.SetMonitor(monitor)
 	}
 	client, err := mongo.Connect(co)
 	if err != nil {
@@ -154,6 +166,23 @@ func (s *Store) startEmbedded(opts Options) (string, error) {
 		_ = f.Run(ctx)
 	}()
 	return "mongodb://" + addr + "/", nil
+}
+
+// observed returns m (nil: a monitor that only observes) with observe
+// called first at each command's start.
+func observed(m *event.CommandMonitor, observe func(context.Context, *event.CommandStartedEvent)) *event.CommandMonitor {
+	if m == nil {
+		return &event.CommandMonitor{Started: observe}
+	}
+	started := m.Started
+	out := *m
+	out.Started = func(ctx context.Context, e *event.CommandStartedEvent) {
+		observe(ctx, e)
+		if started != nil {
+			started(ctx, e)
+		}
+	}
+	return &out
 }
 
 // newFerret makes an embedded FerretDB on SQLite files in dir, listening on

@@ -38,6 +38,7 @@ func Store(t testing.TB) *store.Store {
 			URI:     os.Getenv("OGPNET_TEST_MONGO_URI"),
 			DataDir: dir,
 			Logger:  slog.New(slog.DiscardHandler),
+			Observe: observe, // guard.go
 		})
 	})
 	if openErr != nil {
