@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -576,6 +577,60 @@ func TestTwoReplicasShareFollowers(t *testing.T) {
 	}
 	if got := b.FollowerInboxes(); len(got) != 1 || got[0] != r.base+"/inbox" {
 		t.Errorf("replica b sees inboxes %v", got)
+	}
+}
+
+// TestTwoReplicasShareFollowing: the follows a server made are listed from
+// memory (FollowingAll, the hub's backfill poll), so a follow made and
+// accepted through replica a reaches replica b's list at b's next reload;
+// a's list has it at once.
+func TestTwoReplicasShareFollowing(t *testing.T) {
+	ctx := context.Background()
+	a := startServer(t, "leader", "", nil)
+	b, err := federation.New(ctx, federation.Config{BaseURL: a.URL, Username: "leader", DB: a.db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRemote(t, "followed", "mastodon-actor")
+	f, err := a.Follow(ctx, r.actorID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, msg := r.post(t, a.InboxID(), r.activity("Accept", f.FollowID), nil); code != http.StatusAccepted {
+		t.Fatalf("accept: %d %s", code, msg)
+	}
+	state := func(s *federation.Server) string {
+		all, err := s.FollowingAll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 1 || all[0].Actor != r.actorID {
+			return fmt.Sprintf("%v", all)
+		}
+		return all[0].State
+	}
+	if got := state(a.Server); got != federation.FollowAccepted {
+		t.Errorf("replica a lists %s, want its accepted follow", got)
+	}
+	if got := state(b); got == federation.FollowAccepted {
+		t.Errorf("replica b listed the follow before its reload: %s", got)
+	}
+	if err := federation.ReloadFollowingForTest(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if got := state(b); got != federation.FollowAccepted {
+		t.Errorf("replica b lists %s after its reload, want the accepted follow", got)
+	}
+	if err := a.Unfollow(ctx, r.actorID); err != nil {
+		t.Fatal(err)
+	}
+	if err := federation.ReloadFollowingForTest(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]*federation.Server{"a": a.Server, "b": b} {
+		if all, _ := s.FollowingAll(ctx); len(all) != 0 {
+			t.Errorf("replica %s still lists %v after the unfollow", name, all)
+		}
 	}
 }
 

@@ -252,9 +252,8 @@ func (s *Server) Follow(ctx context.Context, actorIRI string) (Following, error)
 		return Following{}, err
 	}
 	f := Following{Actor: actorIRI, FollowID: s.NewActivityID(), State: FollowPending, Inbox: remote.Inbox, Requested: s.cfg.Now().UTC()}
-	coll := s.cfg.DB.Collection("following")
-	if _, err := coll.ReplaceOne(ctx, bson.M{"_id": actorIRI}, f, options.Replace().SetUpsert(true)); err != nil {
-		return Following{}, fmt.Errorf("federation: store follow: %w", err)
+	if err := s.following.put(ctx, f); err != nil {
+		return Following{}, err
 	}
 	follow := map[string]any{
 		"@context": "https://www.w3.org/ns/activitystreams",
@@ -279,8 +278,7 @@ func (s *Server) Unfollow(ctx context.Context, actorIRI string) error {
 	if err := s.Send(ctx, undo, []string{f.Inbox}); err != nil {
 		return err
 	}
-	_, err = s.cfg.DB.Collection("following").DeleteOne(ctx, bson.M{"_id": actorIRI})
-	return err
+	return s.following.remove(ctx, actorIRI)
 }
 
 // FollowingOf returns our follow of actorIRI, or store.ErrNotFound.
@@ -290,15 +288,11 @@ func (s *Server) FollowingOf(ctx context.Context, actorIRI string) (Following, e
 	return f, store.NotFound(err)
 }
 
-// FollowingAll lists every actor we follow, any state.
-func (s *Server) FollowingAll(ctx context.Context) ([]Following, error) {
-	cur, err := s.cfg.DB.Collection("following").Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, err
-	}
-	var out []Following
-	err = cur.All(ctx, &out)
-	return out, err
+// FollowingAll lists every actor we follow, any state, ordered by actor
+// IRI: from memory, current with this replica's writes and, within
+// followersRefresh, with other replicas'.
+func (s *Server) FollowingAll(context.Context) ([]Following, error) {
+	return s.following.sorted(), nil
 }
 
 // onFollowAnswer records Accept/Reject of one of our follows and reports
@@ -318,7 +312,6 @@ func (s *Server) onFollowAnswer(ctx context.Context, in *Activity) (bool, error)
 	if in.Type == "Reject" {
 		state = FollowRejected
 	}
-	_, err = s.cfg.DB.Collection("following").UpdateOne(ctx, bson.M{"_id": in.Actor},
-		bson.M{"$set": bson.M{"state": state, "answered": s.cfg.Now().UTC()}})
-	return true, err
+	f.State, f.Answered = state, s.cfg.Now().UTC()
+	return true, s.following.answer(ctx, f)
 }

@@ -100,6 +100,7 @@ type Server struct {
 	log     *slog.Logger
 
 	followers *followerSet
+	following *followingSet
 	actors    *actorCache
 	inbox     Inbox
 
@@ -196,6 +197,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.followers, err = loadFollowers(ctx, cfg.DB.Collection("followers"), cfg.DB.Collection(followersMarkCollection)); err != nil {
 		return nil, err
 	}
+	if s.following, err = loadFollowing(ctx, cfg.DB.Collection("following"), cfg.DB.Collection(followingMarkCollection)); err != nil {
+		return nil, err
+	}
 	s.actors = newActorCache(cfg.DB.Collection("remote_actors"), s.fetcher)
 	if err := s.ensureIndexes(ctx); err != nil {
 		return nil, err
@@ -211,8 +215,10 @@ func (s *Server) ensureIndexes(ctx context.Context) error {
 		mongo.IndexModel{Keys: bson.D{{Key: "objectId", Value: 1}}})
 }
 
-// followersRefresh is how often the followers set is re-read from the store,
-// so a follow received by another replica reaches this one's fan-out.
+// followersRefresh is how often the followers and following sets are
+// re-read from the store (when their marks moved), so a follow received by
+// another replica reaches this one's fan-out, and a follow another replica
+// made or saw answered reaches this one's FollowingAll.
 const followersRefresh = 5 * time.Second
 
 // Run delivers queued activities until ctx ends, then drains in-flight work.
@@ -226,6 +232,9 @@ func (s *Server) Run(ctx context.Context) error {
 				return
 			case <-t.C:
 				err := s.followers.reload(ctx)
+				if err == nil {
+					err = s.following.reload(ctx)
+				}
 				switch {
 				case err == nil:
 					s.outage.OK()

@@ -181,7 +181,9 @@ func startHub(t *testing.T, db *mongo.Database, addr string) *testHub {
 	}
 	th := &testHub{Hub: h, db: db}
 	th.base, th.addr = base, ln.Addr().String()
-	th.stop = serve(t, ln, h.Handler(), h.Run)
+	// Tagging: the store-read guard tells the commands serving requests
+	// from the background loops' (storeguard_test.go).
+	th.stop = serve(t, ln, storetest.Tagging(h.Handler()), h.Run)
 	return th
 }
 

@@ -95,7 +95,9 @@ func startNode(t *testing.T, slug string) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serve(t, l, n.Handler())
+	// Tagging: the store-read guard tells the commands serving requests
+	// from the background loops' (storeguard_test.go).
+	serve(t, l, storetest.Tagging(n.Handler()))
 	runBackground(t, n.Run)
 	return &testNode{Node: n, base: base, idp: idp}
 }

@@ -43,7 +43,10 @@ func TestWatchTellsIDLookupsFromScans(t *testing.T) {
 		},
 		func() error { _, err := c.CountDocuments(ctx, bson.D{{Key: "_id", Value: "a"}}); return err },
 		func() error { _, err := c.EstimatedDocumentCount(ctx); return err },
-		func() error { _, err := c.DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: 0}}}}); return err },
+		func() error {
+			_, err := c.DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: 0}}}})
+			return err
+		},
 		func() error {
 			_, err := c.UpdateMany(ctx, bson.D{{Key: "at", Value: 9}}, bson.D{{Key: "$set", Value: bson.D{{Key: "at", Value: 3}}}})
 			return err
