@@ -235,6 +235,10 @@ type Allowed struct {
 	// Keys, when set, are the filter's top-level fields, in order, joined
 	// by ","; empty matches any filter.
 	Keys string
+	// AtMost, when set, is how many matching commands the checked window
+	// may hold: a set re-read only after a write of it comes once per
+	// write, while the same read on a timer would come at every tick.
+	AtMost int
 	// Reason says why the read does not grow with history, Bound what it
 	// costs (docs/architecture.md has the same entry).
 	Reason, Bound string
@@ -246,16 +250,21 @@ func (a Allowed) matches(c Command) bool {
 }
 
 // Unexpected returns the scanning commands that no entry of allowed
-// matches.
+// matches, and those beyond an entry's AtMost.
 func Unexpected(cmds []Command, allowed []Allowed) []Command {
+	seen := make([]int, len(allowed))
 	var out []Command
 next:
 	for _, c := range cmds {
 		if !c.Scans() {
 			continue
 		}
-		for _, a := range allowed {
+		for i, a := range allowed {
 			if a.matches(c) {
+				seen[i]++
+				if a.AtMost > 0 && seen[i] > a.AtMost {
+					break
+				}
 				continue next
 			}
 		}

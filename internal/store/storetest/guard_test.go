@@ -76,4 +76,10 @@ func TestWatchTellsIDLookupsFromScans(t *testing.T) {
 	if left := storetest.Unexpected(w.Scans(start), allowed); len(left) != len(scans)-1 {
 		t.Errorf("an allow-list entry for find by at left %v", left)
 	}
+	// A read allowed once is unexpected the second time.
+	_ = c.FindOne(ctx, bson.D{{Key: "at", Value: 2}}).Err()
+	allowed[0].AtMost = 1
+	if left := storetest.Unexpected(w.Scans(start), allowed); len(left) != len(scans) || left[len(left)-1].Filter != `{"at": {"$numberInt":"2"}}` {
+		t.Errorf("an entry allowing one find by at left %v, want the second one too", left)
+	}
 }
