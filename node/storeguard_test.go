@@ -27,6 +27,11 @@ var nodeRequestScans = []storetest.Allowed{
 	{Name: "find", Collection: "auth_tokens", Keys: "",
 		Reason: "the operators' tokens page lists every API token issued, revoked ones too (audit)",
 		Bound:  "O(tokens issued: a few per operator), on an operator's visit only"},
+	{Name: "delete", Collection: "auth_sessions", Keys: "expires",
+		Reason: "sign-in prune: expired sessions, logins and nonces, at most every 10 min, on a request that signs in or checks a session",
+		Bound:  "O(live sessions, logins of the last 10 min); MongoDB: the TTL index on expires"},
+	{Name: "delete", Collection: "auth_logins", Keys: "expires", Reason: "sign-in prune (above)", Bound: "as above"},
+	{Name: "delete", Collection: "auth_nonces", Keys: "expires", Reason: "sign-in prune (above)", Bound: "as above"},
 }
 
 // nodeLoopScans are the scanning reads an idle node's background loops may
@@ -41,6 +46,23 @@ var nodeLoopScans = []storetest.Allowed{
 	{Name: "find", Collection: "following", Keys: "", AtMost: 2,
 		Reason: "following reload (every 5 s) reads the set only after following_mark changed: a follow was made or answered",
 		Bound:  "O(actors followed), once per follow written"},
+	{Name: "find", Collection: "delivery_jobs", Keys: "",
+		Reason: "delivery queue rescan every minute (issue 11 item 4 moves it onto the rule)",
+		Bound:  "O(delivery backlog) a minute"},
+	{Name: "find", Collection: "delivery_hosts", Keys: "",
+		Reason: "delivery host table refresh every 30 s (other replicas' marks)",
+		Bound:  "O(follower hosts) every 30 s"},
+	{Name: "find", Collection: "delivery_host_days", Keys: "",
+		Reason: "delivery host table refresh every 30 s (failure days)",
+		Bound:  "O(failing hosts × days) every 30 s"},
+	{Name: "delete", Collection: "delivery_dead", Keys: "deadAt",
+		Reason: "delivery sweep, hourly: dead jobs past retention", Bound: "O(dead jobs kept) an hour"},
+	{Name: "delete", Collection: "delivery_claims", Keys: "at",
+		Reason: "delivery sweep, hourly: old claim keys", Bound: "O(claims of the retention window) an hour"},
+	{Name: "delete", Collection: "delivery_seen", Keys: "at",
+		Reason: "delivery sweep, hourly: enqueue markers past the dedupe window", Bound: "O(activities enqueued in the window) an hour"},
+	{Name: "delete", Collection: "delivery_bodies", Keys: "at",
+		Reason: "delivery sweep, hourly: bodies past a week", Bound: "O(activities of the last week) an hour"},
 }
 
 // TestNodeReadsTheStoreByIDOrFromMemory: after start-up, every page kind,

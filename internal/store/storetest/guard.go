@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -34,8 +35,9 @@ type Command struct {
 	// Filter is the filter (an aggregation's first stage) of the command, as
 	// extended JSON; for several statements, the first one that scans.
 	Filter string
-	// Keys are the top-level field names of Filter, sorted as sent
-	// ("_id", "at", "$and", …), what allow-lists match on.
+	// Keys are the top-level field names of Filter, sorted ("$and", "_id",
+	// "at", …: a bson.M filter is sent in any order), what allow-lists
+	// match on.
 	Keys []string
 	// Tag is what Tag put in the command's context ("" for none): the
 	// request a command serves, when the test's handler tags requests.
@@ -226,14 +228,15 @@ func keys(q bson.Raw) []string {
 	for _, e := range elems {
 		out = append(out, e.Key())
 	}
+	sort.Strings(out)
 	return out
 }
 
 // Allowed is one scanning read a test accepts, with why it is cheap.
 type Allowed struct {
 	Name, Collection string
-	// Keys, when set, are the filter's top-level fields, in order, joined
-	// by ","; empty matches any filter.
+	// Keys, when set, are the filter's top-level fields, sorted, joined by
+	// ","; empty matches any filter.
 	Keys string
 	// AtMost, when set, is how many matching commands the checked window
 	// may hold: a set re-read only after a write of it comes once per
