@@ -91,7 +91,12 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	if err := store.EnsureIndexes(ctx, s.commitments, mongo.IndexModel{Keys: bson.D{{Key: "planId", Value: 1}, {Key: "_id", Value: 1}}}); err != nil {
 		return err
 	}
-	return store.EnsureIndexes(ctx, s.updates, mongo.IndexModel{Keys: bson.D{{Key: "commitmentId", Value: 1}, {Key: "_id", Value: 1}}})
+	if err := store.EnsureIndexes(ctx, s.updates, mongo.IndexModel{Keys: bson.D{{Key: "commitmentId", Value: 1}, {Key: "_id", Value: 1}}}); err != nil {
+		return err
+	}
+	// UnfinishedImportJobs, at start: on MongoDB the index keeps it to the
+	// unfinished jobs rather than every import ever made.
+	return store.EnsureIndexes(ctx, s.plans.Database().Collection(ImportJobsCollection), mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}}})
 }
 
 func (s *Store) stamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
