@@ -231,7 +231,7 @@ func claimKey(nonce string, gen int) string { return nonce + "." + strconv.Itoa(
 const (
 	stepLease = "lease" // claimed for an attempt until Until
 	stepRetry = "retry" // back to pending, due at Until
-	stepDone  = "done"  // delivered or skipped: the job document is deleted
+	stepDone  = "done"  // delivered or skipped: the job document is deleted (purge.go)
 	stepDead  = "dead"  // moved to delivery_dead
 	stepDrop  = "drop"  // a repeated Enqueue took it back
 )
@@ -294,17 +294,20 @@ func (q *Queue) release(id string) {
 }
 
 // finishStray completes what a writer that won a final key (done, dead,
-// drop) did not finish, a crash or a store error between its steps having
-// left the job document behind: without this, every rescan would bring the
-// job back to be followed again.
+// drop) did not finish: a done or dropped job's document waits for a purge
+// (purge.go; the writer's own, or this one if the writer died or failed),
+// and a job marked dead that a crash left in delivery_jobs is moved out.
+// Without this, every rescan would bring the job back to be followed again.
 func (q *Queue) finishStray(ctx context.Context, j *job, step string) {
-	var cur job
-	if err := q.jobs.FindOne(ctx, bson.M{"_id": j.ID, "nonce": j.Nonce}).Decode(&cur); err != nil {
-		return // gone already (the common case), or the store failed: next time
-	}
 	if step != stepDead {
-		_, _ = q.jobs.DeleteOne(ctx, bson.M{"_id": j.ID, "nonce": j.Nonce})
+		q.rememberFinished(j)
 		return
+	}
+	// By _id alone, which the embedded store reads without decoding every
+	// job; the nonce is compared here.
+	var cur job
+	if err := q.jobs.FindOne(ctx, bson.M{"_id": j.ID}).Decode(&cur); err != nil || cur.Nonce != j.Nonce {
+		return // gone already (the common case), or the store failed: next time
 	}
 	if cur.State != stateDead {
 		cur.State, cur.Reason, cur.DeadAt = stateDead, cmp.Or(cur.Reason, ReasonExhausted), q.o.Now()

@@ -5,16 +5,16 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // finish hands a delivered or skipped job this worker holds to the
 // recorder, which takes its last step in a batch with others: one insert of
-// their "done" claim keys, then one command deleting the jobs by _id. A job whose key another
-// replica took first (its lease was taken over) is left to that replica;
-// one the recorder could not record stays stored and is delivered again
-// after its lease (at-least-once).
+// their "done" claim keys. The documents are deleted later, many with one
+// command (purge.go). A job whose key another replica took first (its lease
+// was taken over) is left to that replica; one the recorder could not
+// record stays stored and is delivered again after its lease
+// (at-least-once).
 func (q *Queue) finish(ctx context.Context, j *job) bool {
 	if q.finished != nil {
 		q.finished <- j
@@ -25,7 +25,8 @@ func (q *Queue) finish(ctx context.Context, j *job) bool {
 	return true
 }
 
-// recorder records finished jobs in batches until Run closes q.finished.
+// recorder records finished jobs in batches until Run closes q.finished,
+// and purges their documents when due (purge.go).
 func (q *Queue) recorder() {
 	var batch []*job
 	t := time.NewTicker(20 * time.Millisecond)
@@ -51,36 +52,24 @@ func (q *Queue) recorder() {
 			}
 		case <-t.C:
 			flush()
+			if q.purgeDue(time.Now()) {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				q.purgeFinished(ctx)
+				cancel()
+			}
 		}
 	}
 }
 
-// recordBatch inserts the "done" keys of finished jobs in one round trip,
-// deletes the jobs whose key it won, and counts them.
+// recordBatch inserts the "done" keys of finished jobs in one round trip
+// and counts those whose key it won; their documents wait for the purge.
 func (q *Queue) recordBatch(ctx context.Context, batch []*job) {
 	won, err := q.advanceMany(ctx, batch, "", stepDone, time.Time{}, 0)
 	if err != nil {
 		q.log.Warn("delivery: record outcomes", "err", err, "jobs", len(batch))
 	}
 	var d, s int64
-	var deletes []mongo.WriteModel
-	for i, j := range batch {
-		if err == nil && won[i] {
-			// By _id: each statement is served from the primary key, where
-			// a DeleteMany with $in would scan the collection; all of them
-			// in one command (one round trip, one turn at the store's
-			// writer) rather than one command a job.
-			deletes = append(deletes, mongo.NewDeleteOneModel().SetFilter(bson.M{"_id": j.ID}))
-		}
-	}
-	if len(deletes) > 0 {
-		if _, derr := q.jobs.BulkWrite(ctx, deletes, options.BulkWrite().SetOrdered(false)); derr != nil {
-			// Their "done" keys are taken, so no one sends them again; a
-			// rescan finds the documents and the claim finds the keys
-			// (follow).
-			q.log.Warn("delivery: delete finished jobs", "err", derr, "jobs", len(deletes))
-		}
-	}
+	var recorded []*job
 	for i, j := range batch {
 		if err != nil || !won[i] {
 			// Lost the lease to another replica, or the store failed: the
@@ -94,6 +83,12 @@ func (q *Queue) recordBatch(ctx context.Context, batch []*job) {
 		} else {
 			d++
 		}
+		recorded = append(recorded, j)
+	}
+	// Remembered before the jobs leave the index, so that a rescan never
+	// sees one as neither.
+	q.rememberFinished(recorded...)
+	for _, j := range recorded {
 		q.forget(j)
 		q.afterDone(j)
 	}

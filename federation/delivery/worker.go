@@ -68,6 +68,7 @@ func (q *Queue) Run(ctx context.Context) error {
 	defer cancel()
 	q.flushCounters(fctx)
 	q.flushSuccesses(fctx, true)
+	q.purgeFinished(fctx)
 	return nil
 }
 
@@ -259,17 +260,24 @@ func (q *Queue) loadBody(ctx context.Context, j *job) error {
 	if err := q.bodies.FindOne(ctx, bson.M{"_id": j.Activity}).Decode(&d); err != nil {
 		return store.NotFound(err)
 	}
+	q.cacheBody(j.Activity, d.Body)
+	j.Body = d.Body
+	return nil
+}
+
+// cacheBody keeps an activity's body for loadBody. Enqueue calls it too:
+// the replica that publishes has the body at hand, and its workers, which
+// all start on the same activity at once, need not each read it back.
+func (q *Queue) cacheBody(activity string, body []byte) {
 	q.mu.Lock()
-	if len(q.bodyCache) >= bodyCacheSize {
+	defer q.mu.Unlock()
+	if _, ok := q.bodyCache[activity]; !ok && len(q.bodyCache) >= bodyCacheSize {
 		for k := range q.bodyCache { // evict an arbitrary entry
 			delete(q.bodyCache, k)
 			break
 		}
 	}
-	q.bodyCache[j.Activity] = d.Body
-	q.mu.Unlock()
-	j.Body = d.Body
-	return nil
+	q.bodyCache[activity] = body
 }
 
 // post sends one signed attempt and returns the HTTP status.
