@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,9 +102,23 @@ func (q *Queue) claim(ctx context.Context, max int) ([]*job, error) {
 	bg := context.WithoutCancel(ctx)
 	tok := randomID(8)                                          // marks this call's keys, so an undo deletes only those
 	leaseUntil := now.Add(q.o.Lease).Truncate(time.Millisecond) // as the store keeps it
+	// The "done" keys of jobs finished since the last claim go in the same
+	// insert: one write through the store's one writer for both.
+	done := q.takeDone()
+	docs := append(q.keyDocs(mine, tok, stepLease, leaseUntil, 1), q.keyDocs(done, "", stepDone, time.Time{}, 0)...)
 	actx, cancel := context.WithTimeout(bg, claimStepTimeout)
-	won, err := q.advanceMany(actx, mine, tok, stepLease, leaseUntil, 1)
+	won, err := insertUnique(actx, q.claims, docs)
 	cancel()
+	if err != nil {
+		won = make([]bool, len(docs))
+	}
+	for i, j := range append(slices.Clip(mine), done...) {
+		if won[i] {
+			j.Gen++
+		}
+	}
+	q.settleDone(done, won[len(mine):], err)
+	won = won[:len(mine)]
 	if err != nil {
 		// The insert may have taken effect on the server all the same
 		// (an unordered InsertMany that timed out): take back any key
@@ -253,12 +268,7 @@ type claimDoc struct {
 // stored in the keys so that the caller can take back exactly the keys it
 // inserted (see unclaim); step, until and addAttempts describe the change.
 func (q *Queue) advanceMany(ctx context.Context, js []*job, tok, step string, until time.Time, addAttempts int) ([]bool, error) {
-	docs := make([]any, len(js))
-	at := time.Now()
-	for i, j := range js {
-		docs[i] = claimDoc{ID: claimKey(j.Nonce, j.Gen), Owner: q.o.Owner, At: at, Tok: tok, Step: step, Until: until, Attempts: j.Attempts + addAttempts}
-	}
-	won, err := insertUnique(ctx, q.claims, docs)
+	won, err := insertUnique(ctx, q.claims, q.keyDocs(js, tok, step, until, addAttempts))
 	if err != nil {
 		return make([]bool, len(js)), err
 	}
@@ -268,6 +278,17 @@ func (q *Queue) advanceMany(ctx context.Context, js []*job, tok, step string, un
 		}
 	}
 	return won, nil
+}
+
+// keyDocs are the next claim keys of js for one kind of change (see
+// advanceMany).
+func (q *Queue) keyDocs(js []*job, tok, step string, until time.Time, addAttempts int) []any {
+	docs := make([]any, len(js))
+	at := time.Now()
+	for i, j := range js {
+		docs[i] = claimDoc{ID: claimKey(j.Nonce, j.Gen), Owner: q.o.Owner, At: at, Tok: tok, Step: step, Until: until, Attempts: j.Attempts + addAttempts}
+	}
+	return docs
 }
 
 // advance inserts the claim key for j's next state change (step, until).

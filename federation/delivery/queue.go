@@ -81,7 +81,9 @@ type Queue struct {
 	inFlight  atomic.Int64
 	bodyCache map[string][]byte // activity id → body, bounded by bodyCacheSize
 	freed     chan struct{}     // a worker became free: the dispatcher may claim more
-	finished  chan *job         // delivered or skipped jobs for the recorder to record
+	running   atomic.Bool       // Run is running: finish buffers outcomes (doneBuf)
+	doneBuf   []*job            // delivered or skipped jobs waiting for their "done" keys
+	recordNow chan struct{}     // doneBuf is full: the recorder records it at once
 	// Finished jobs whose documents are still stored, id → nonce, for the
 	// next purge (purge.go), and its pacing.
 	finishedStored map[string]string

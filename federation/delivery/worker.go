@@ -44,11 +44,13 @@ func (q *Queue) poke() {
 //
 // One dispatcher claims jobs in batches (one scan of delivery_jobs per batch
 // rather than per job, design §3) and hands them to Workers goroutines; a
-// recorder deletes delivered jobs in batches for the same reason.
+// finished jobs are recorded in batches for the same reason.
 func (q *Queue) Run(ctx context.Context) error {
 	q.sweep(ctx)
 	work := make(chan *job, q.o.Workers)
-	q.finished = make(chan *job, 4*q.o.Workers)
+	q.running.Store(true)
+	defer q.running.Store(false)
+	stopRecorder := make(chan struct{})
 	var workers, rest sync.WaitGroup
 	for range q.o.Workers {
 		workers.Go(func() {
@@ -57,12 +59,12 @@ func (q *Queue) Run(ctx context.Context) error {
 			}
 		})
 	}
-	rest.Go(q.recorder)
+	rest.Go(func() { q.recorder(stopRecorder) })
 	rest.Go(func() { q.housekeeping(ctx) })
 	q.dispatch(ctx, work)
 	close(work)
 	workers.Wait() // drain: claimed jobs are attempted, not abandoned
-	close(q.finished)
+	close(stopRecorder)
 	rest.Wait()
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
