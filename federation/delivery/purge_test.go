@@ -119,3 +119,38 @@ func TestRestartAfterDoneBeforePurgeSendsNothingAgain(t *testing.T) {
 		t.Fatalf("POSTs = %d after the restart, want the 3 before it", n)
 	}
 }
+
+// While Run runs, a finished job's "done" key waits for the next claim and
+// goes in the same insert as its lease keys (one write for both).
+func TestClaimRecordsFinishedJobsAlong(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.DB(t)
+	rc := newReceiver(t, nil)
+	clk := newClock(testEpoch)
+	q := newQueue(t, db, testSigner("a"), clockOpts(clk))
+	if err := q.Enqueue(ctx, "https://node.example/activities/along", []byte(testBody), []string{rc.URL + "/a/inbox", rc.URL + "/b/inbox"}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Second)
+	first, err := q.claim(ctx, 1)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("claim = %d, %v", len(first), err)
+	}
+	q.running.Store(true) // as under Run, without its recorder
+	q.process(ctx, first[0])
+	doneKey := claimKey(first[0].Nonce, first[0].Gen)
+	if n, _ := q.claims.CountDocuments(ctx, bson.M{"_id": doneKey}); n != 0 {
+		t.Fatal("the done key was written before the next claim")
+	}
+	second, err := q.claim(ctx, 1)
+	if err != nil || len(second) != 1 || second[0].ID == first[0].ID {
+		t.Fatalf("second claim = %+v, %v", second, err)
+	}
+	var k claimDoc
+	if err := q.claims.FindOne(ctx, bson.M{"_id": doneKey}).Decode(&k); err != nil || k.Step != stepDone || k.Owner != q.o.Owner {
+		t.Fatalf("done key after the claim = %+v, %v", k, err)
+	}
+	if s := stats(t, q); s.Delivered != 1 || s.Leased != 1 || s.Pending != 0 {
+		t.Fatalf("stats = %+v, want 1 delivered, 1 leased", s)
+	}
+}
