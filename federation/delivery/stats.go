@@ -18,7 +18,8 @@ type Stats struct {
 }
 
 // Stats counts jobs across all replicas. It scans delivery_jobs and the
-// claim keys of running leases on the embedded store, so call it for
+// claim keys (running leases, and final keys of jobs waiting for a purge)
+// on the embedded store, so call it for
 // dashboards, not per request. A lease is a claim key (claims.go), not a
 // state of the job document: a job is leased when a lease key at or after
 // its document's generation has not run out.
