@@ -154,3 +154,26 @@ func TestClaimRecordsFinishedJobsAlong(t *testing.T) {
 		t.Fatalf("stats = %+v, want 1 delivered, 1 leased", s)
 	}
 }
+
+// Both ways a purge deletes (one scan for many, by _id for few) delete
+// exactly the jobs named.
+func TestDeleteJobsEitherWay(t *testing.T) {
+	ctx := context.Background()
+	q, _, _ := dueQueue(t, 10)
+	all := storedJobs(t, q)
+	if len(all) != 10 {
+		t.Fatalf("stored %d jobs, want 10", len(all))
+	}
+	if err := q.deleteJobs(ctx, all[:2], 10); err != nil { // few of many: by _id
+		t.Fatal(err)
+	}
+	if got := storedJobs(t, q); !slices.Equal(got, all[2:]) {
+		t.Fatalf("after deleting 2 by _id: %v, want %v", got, all[2:])
+	}
+	if err := q.deleteJobs(ctx, all[2:7], 8); err != nil { // many: one scan
+		t.Fatal(err)
+	}
+	if got := storedJobs(t, q); !slices.Equal(got, all[7:]) {
+		t.Fatalf("after deleting 5 with a scan: %v, want %v", got, all[7:])
+	}
+}
