@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -220,14 +222,34 @@ func BenchmarkFigureFanOut(b *testing.B) {
 		// median of each. The first fan-out warms connections and hosts.
 		fanOut(-1)
 		time.Sleep(200 * time.Millisecond)
-		var signs, fans []time.Duration
+		// OGPNET_BENCH_CPUPROFILE=file writes the CPU profile of the
+		// measured rounds (signing baseline included).
+		if path := os.Getenv("OGPNET_BENCH_CPUPROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				b.Fatal(err)
+			}
+			defer pprof.StopCPUProfile()
+		}
+		// Process CPU of each too (the embedded store runs in this
+		// process): on a busy machine the times stretch, the CPU less so.
+		var signs, fans, signCPUs, fanCPUs []time.Duration
 		for i := range 3 {
+			c0 := processCPU()
 			signs = append(signs, signAll())
+			c1 := processCPU()
 			fans = append(fans, fanOut(i))
-			time.Sleep(200 * time.Millisecond) // let the recorder finish deleting
+			signCPUs, fanCPUs = append(signCPUs, c1-c0), append(fanCPUs, processCPU()-c1)
+			time.Sleep(200 * time.Millisecond) // let the recorder finish and purge
 		}
 		sign, fan := median(signs), median(fans)
 		b.ReportMetric(sign.Seconds(), "sign500_s")
+		b.ReportMetric(median(signCPUs).Seconds(), "sign500_cpu_s")
+		b.ReportMetric(median(fanCPUs).Seconds(), "fan-out_cpu_s")
 		return benchfig.Row{
 			Figure: "fan-out", Value: fan.Seconds(), Unit: "s", Baseline: sign.Seconds(),
 			Scale: "one activity to 10,000 followers on 500 hosts (500 shared inboxes), 16 workers, embedded store",

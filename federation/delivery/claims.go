@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,9 +102,23 @@ func (q *Queue) claim(ctx context.Context, max int) ([]*job, error) {
 	bg := context.WithoutCancel(ctx)
 	tok := randomID(8)                                          // marks this call's keys, so an undo deletes only those
 	leaseUntil := now.Add(q.o.Lease).Truncate(time.Millisecond) // as the store keeps it
+	// The "done" keys of jobs finished since the last claim go in the same
+	// insert: one write through the store's one writer for both.
+	done := q.takeDone()
+	docs := append(q.keyDocs(mine, tok, stepLease, leaseUntil, 1), q.keyDocs(done, "", stepDone, time.Time{}, 0)...)
 	actx, cancel := context.WithTimeout(bg, claimStepTimeout)
-	won, err := q.advanceMany(actx, mine, tok, stepLease, leaseUntil, 1)
+	won, err := insertUnique(actx, q.claims, docs)
 	cancel()
+	if err != nil {
+		won = make([]bool, len(docs))
+	}
+	for i, j := range append(slices.Clip(mine), done...) {
+		if won[i] {
+			j.Gen++
+		}
+	}
+	q.settleDone(done, won[len(mine):], err)
+	won = won[:len(mine)]
 	if err != nil {
 		// The insert may have taken effect on the server all the same
 		// (an unordered InsertMany that timed out): take back any key
@@ -231,7 +246,7 @@ func claimKey(nonce string, gen int) string { return nonce + "." + strconv.Itoa(
 const (
 	stepLease = "lease" // claimed for an attempt until Until
 	stepRetry = "retry" // back to pending, due at Until
-	stepDone  = "done"  // delivered or skipped: the job document is deleted
+	stepDone  = "done"  // delivered or skipped: the job document is deleted (purge.go)
 	stepDead  = "dead"  // moved to delivery_dead
 	stepDrop  = "drop"  // a repeated Enqueue took it back
 )
@@ -253,12 +268,7 @@ type claimDoc struct {
 // stored in the keys so that the caller can take back exactly the keys it
 // inserted (see unclaim); step, until and addAttempts describe the change.
 func (q *Queue) advanceMany(ctx context.Context, js []*job, tok, step string, until time.Time, addAttempts int) ([]bool, error) {
-	docs := make([]any, len(js))
-	at := time.Now()
-	for i, j := range js {
-		docs[i] = claimDoc{ID: claimKey(j.Nonce, j.Gen), Owner: q.o.Owner, At: at, Tok: tok, Step: step, Until: until, Attempts: j.Attempts + addAttempts}
-	}
-	won, err := insertUnique(ctx, q.claims, docs)
+	won, err := insertUnique(ctx, q.claims, q.keyDocs(js, tok, step, until, addAttempts))
 	if err != nil {
 		return make([]bool, len(js)), err
 	}
@@ -268,6 +278,17 @@ func (q *Queue) advanceMany(ctx context.Context, js []*job, tok, step string, un
 		}
 	}
 	return won, nil
+}
+
+// keyDocs are the next claim keys of js for one kind of change (see
+// advanceMany).
+func (q *Queue) keyDocs(js []*job, tok, step string, until time.Time, addAttempts int) []any {
+	docs := make([]any, len(js))
+	at := time.Now()
+	for i, j := range js {
+		docs[i] = claimDoc{ID: claimKey(j.Nonce, j.Gen), Owner: q.o.Owner, At: at, Tok: tok, Step: step, Until: until, Attempts: j.Attempts + addAttempts}
+	}
+	return docs
 }
 
 // advance inserts the claim key for j's next state change (step, until).
@@ -294,17 +315,20 @@ func (q *Queue) release(id string) {
 }
 
 // finishStray completes what a writer that won a final key (done, dead,
-// drop) did not finish, a crash or a store error between its steps having
-// left the job document behind: without this, every rescan would bring the
-// job back to be followed again.
+// drop) did not finish: a done or dropped job's document waits for a purge
+// (purge.go; the writer's own, or this one if the writer died or failed),
+// and a job marked dead that a crash left in delivery_jobs is moved out.
+// Without this, every rescan would bring the job back to be followed again.
 func (q *Queue) finishStray(ctx context.Context, j *job, step string) {
-	var cur job
-	if err := q.jobs.FindOne(ctx, bson.M{"_id": j.ID, "nonce": j.Nonce}).Decode(&cur); err != nil {
-		return // gone already (the common case), or the store failed: next time
-	}
 	if step != stepDead {
-		_, _ = q.jobs.DeleteOne(ctx, bson.M{"_id": j.ID, "nonce": j.Nonce})
+		q.rememberFinished(j)
 		return
+	}
+	// By _id alone, which the embedded store reads without decoding every
+	// job; the nonce is compared here.
+	var cur job
+	if err := q.jobs.FindOne(ctx, bson.M{"_id": j.ID}).Decode(&cur); err != nil || cur.Nonce != j.Nonce {
+		return // gone already (the common case), or the store failed: next time
 	}
 	if cur.State != stateDead {
 		cur.State, cur.Reason, cur.DeadAt = stateDead, cmp.Or(cur.Reason, ReasonExhausted), q.o.Now()

@@ -15,8 +15,9 @@
 //     another replica's claim or outcome from its keys.
 //   - worker.go: Run, the dispatcher and workers, one signed POST, how its
 //     answer is classified, and the retry backoff.
-//   - record.go: what a finished attempt writes: delete when done, back to
-//     pending for a retry, or moved to delivery_dead.
+//   - record.go: what a finished attempt writes: a "done" key when
+//     delivered, back to pending for a retry, or moved to delivery_dead.
+//   - purge.go: deleting finished jobs' documents, many with one command.
 //   - housekeeping.go: periodic refresh, flush and pruning.
 //   - hosts.go: the per-host failure tracker (failure days, unavailable
 //     hosts, revival by a success or MarkAlive).
@@ -24,8 +25,9 @@
 //
 // Store layout (see docs/architecture.md and design §3):
 //
-//   - delivery_jobs: live jobs only (pending or leased). Done jobs are deleted
-//     and exhausted or rejected jobs are moved out, so that the scan of the
+//   - delivery_jobs: live jobs (pending or leased), and finished ones until
+//     the next purge (purge.go: seconds). Done jobs are deleted and
+//     exhausted or rejected jobs are moved out, so that the scan of the
 //     collection at start and on each rescan (index.go) stays short.
 //   - delivery_bodies: the exact bytes to POST, once per activity (a fan-out
 //     to 500 inboxes stores one body, and job documents stay small).
@@ -59,6 +61,7 @@
 // batched insert of claim keys, which record the lease (owner, end,
 // attempt) themselves: the job document is only written again on a retry
 // or a give-up. So a claim costs the same with 100 or 100,000 jobs queued.
-// Finished jobs are recorded in batches (one insert of "done" keys, then a
-// delete by _id each).
+// Finished jobs are recorded in batches: their "done" keys go in the next
+// claim's insert, and their documents are deleted later, many with one
+// command (purge.go).
 package delivery

@@ -97,6 +97,21 @@ func (x *readyIndex) remove(id string) {
 	}
 }
 
+// gone records, while a rescan reads the store, that these jobs' documents
+// were deleted, so that the scan does not bring them back; known jobs are
+// left as they are.
+func (x *readyIndex) gone(ids []string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.scanning {
+		return
+	}
+	x.ver++
+	for _, id := range ids {
+		x.removed[id] = x.ver
+	}
+}
+
 // take pops up to n jobs claimable at now, skipping those skip reports
 // (held here). Popped jobs stay known but out of the heap until put back
 // or removed.
@@ -206,10 +221,16 @@ func (q *Queue) rescan(ctx context.Context) error {
 		return fmt.Errorf("delivery: rescan: %w", err)
 	}
 	_ = cur.Close(ctx)
+	// Taken after the read (a job purged since is in x.removed) and
+	// together: a job being recorded is always in one of the two.
 	q.mu.Lock()
 	holding := make(map[string]bool, len(q.claiming))
 	for id := range q.claiming {
 		holding[id] = true
+	}
+	finished := make(map[string]bool, len(q.finishedStored))
+	for id := range q.finishedStored {
+		finished[id] = true
 	}
 	q.mu.Unlock()
 	x.mu.Lock()
@@ -217,8 +238,8 @@ func (q *Queue) rescan(ctx context.Context) error {
 	for i := range live {
 		j := &live[i]
 		seen[j.ID] = true
-		if holding[j.ID] {
-			continue
+		if holding[j.ID] || finished[j.ID] {
+			continue // held here, or finished here and waiting for the purge
 		}
 		if e := x.byID[j.ID]; e != nil && (e.ver > v0 || e.j.Nonce == j.Nonce && e.j.Gen > j.Gen) {
 			continue // changed here since the scan began, or known at a later generation

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,21 +71,30 @@ type Queue struct {
 	// outage quiets and paces the dispatcher while the store is away.
 	outage store.Outage
 
-	mu         sync.Mutex
-	hostCache  map[string]*hostEntry
-	clears     int             // clearHost calls so far: failure days read before one are stale
-	claiming   map[string]bool // jobs this replica is claiming or holds: not claimed twice locally
-	idx        *readyIndex     // live jobs known here, by when claimable (index.go)
-	lastScan   time.Time       // Options.Now of the last rescan
-	scanTook   time.Duration   // how long it took
-	inFlight   atomic.Int64
-	bodyCache  map[string][]byte // activity id → body, bounded by bodyCacheSize
-	freed      chan struct{}     // a worker became free: the dispatcher may claim more
-	finished   chan *job         // delivered or skipped jobs for the recorder to delete
-	delivered  int64             // not yet flushed to delivery_stats
-	skipped    int64
-	flushMu    sync.Mutex // serialises counter flushes
-	lastPruned time.Time
+	mu        sync.Mutex
+	hostCache map[string]*hostEntry
+	clears    int             // clearHost calls so far: failure days read before one are stale
+	claiming  map[string]bool // jobs this replica is claiming or holds: not claimed twice locally
+	idx       *readyIndex     // live jobs known here, by when claimable (index.go)
+	lastScan  time.Time       // Options.Now of the last rescan
+	scanTook  time.Duration   // how long it took
+	inFlight  atomic.Int64
+	bodyCache map[string][]byte // activity id → body, bounded by bodyCacheSize
+	freed     chan struct{}     // a worker became free: the dispatcher may claim more
+	running   atomic.Bool       // Run is running: finish buffers outcomes (doneBuf)
+	doneBuf   []*job            // delivered or skipped jobs waiting for their "done" keys
+	recordNow chan struct{}     // doneBuf is full: the recorder records it at once
+	// Finished jobs whose documents are still stored, id → nonce, for the
+	// next purge (purge.go), and its pacing.
+	finishedStored map[string]string
+	finishedSince  time.Time // when the oldest of them was remembered
+	lastFinished   time.Time // when the newest was
+	lastPurge      time.Time
+	purgeTook      time.Duration
+	delivered      int64 // not yet flushed to delivery_stats
+	skipped        int64
+	flushMu        sync.Mutex // serialises counter flushes
+	lastPruned     time.Time
 
 	// afterProcess, if set (tests only), runs when a claimed job's outcome
 	// including host bookkeeping has been fully recorded.
@@ -124,23 +134,24 @@ func New(ctx context.Context, db *mongo.Database, sign Signer, opts Options) (*Q
 	}
 	o := opts.withDefaults()
 	q := &Queue{
-		jobs:      db.Collection(JobsCollection),
-		dead:      db.Collection(DeadCollection),
-		hosts:     db.Collection(HostsCollection),
-		days:      db.Collection(DaysCollection),
-		stats:     db.Collection(StatsCollection),
-		claims:    db.Collection(ClaimsCollection),
-		seen:      db.Collection(SeenCollection),
-		bodies:    db.Collection(BodiesCollection),
-		bodyCache: map[string][]byte{},
-		claiming:  map[string]bool{},
-		idx:       newReadyIndex(),
-		sign:      sign,
-		o:         o,
-		log:       o.Logger.With("component", "delivery", "owner", o.Owner),
-		wake:      make(chan struct{}, 1),
-		freed:     make(chan struct{}, 1),
-		hostCache: map[string]*hostEntry{},
+		jobs:           db.Collection(JobsCollection),
+		dead:           db.Collection(DeadCollection),
+		hosts:          db.Collection(HostsCollection),
+		days:           db.Collection(DaysCollection),
+		stats:          db.Collection(StatsCollection),
+		claims:         db.Collection(ClaimsCollection),
+		seen:           db.Collection(SeenCollection),
+		bodies:         db.Collection(BodiesCollection),
+		bodyCache:      map[string][]byte{},
+		finishedStored: map[string]string{},
+		claiming:       map[string]bool{},
+		idx:            newReadyIndex(),
+		sign:           sign,
+		o:              o,
+		log:            o.Logger.With("component", "delivery", "owner", o.Owner),
+		wake:           make(chan struct{}, 1),
+		freed:          make(chan struct{}, 1),
+		hostCache:      map[string]*hostEntry{},
 	}
 	q.outage = store.Outage{What: "delivery", Log: q.log}
 	// The embedded store ignores these for queries (design §3) but MongoDB
@@ -268,8 +279,15 @@ func (q *Queue) EnqueueMany(ctx context.Context, activities []Activity, inboxes 
 		// Bodies first: a crash before the jobs leaves only orphan bodies,
 		// pruned later. A repeated Enqueue keeps the first body (a duplicate
 		// is not an error).
-		if _, err := insertUnique(ctx, q.bodies, bodies); err != nil {
+		fresh, err := insertUnique(ctx, q.bodies, bodies)
+		if err != nil {
 			return fmt.Errorf("delivery: enqueue %d activities: %w", len(activities), err)
+		}
+		for i, b := range bodies {
+			if fresh[i] { // a repeated Enqueue's body is not the one stored
+				d := b.(bson.M)
+				q.cacheBody(d["_id"].(string), slices.Clone(d["body"].([]byte)))
+			}
 		}
 	}
 	if err := q.insertJobs(ctx, jobs, now); err != nil {

@@ -5,19 +5,29 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// finish hands a delivered or skipped job this worker holds to the
-// recorder, which takes its last step in a batch with others: one insert of
-// their "done" claim keys, then one command deleting the jobs by _id. A job whose key another
-// replica took first (its lease was taken over) is left to that replica;
-// one the recorder could not record stays stored and is delivered again
-// after its lease (at-least-once).
+// finish hands a delivered or skipped job this worker holds over to be
+// recorded in a batch with others: one insert of their "done" claim keys,
+// which rides on the dispatcher's next claim (claim) or, when there is
+// none within a tick, is the recorder's. The documents are deleted later,
+// many with one command (purge.go). A job whose key another replica took
+// first (its lease was taken over) is left to that replica; one that could
+// not be recorded stays stored and is delivered again after its lease
+// (at-least-once).
 func (q *Queue) finish(ctx context.Context, j *job) bool {
-	if q.finished != nil {
-		q.finished <- j
+	if q.running.Load() {
+		q.mu.Lock()
+		q.doneBuf = append(q.doneBuf, j)
+		full := len(q.doneBuf) >= recordBatchMax
+		q.mu.Unlock()
+		if full {
+			select {
+			case q.recordNow <- struct{}{}:
+			default:
+			}
+		}
 		return true
 	}
 	// Not running (tests drive process directly): record it now.
@@ -25,62 +35,73 @@ func (q *Queue) finish(ctx context.Context, j *job) bool {
 	return true
 }
 
-// recorder records finished jobs in batches until Run closes q.finished.
-func (q *Queue) recorder() {
-	var batch []*job
-	t := time.NewTicker(20 * time.Millisecond)
+// recordTick is how long a finished job may wait for a claim to take its
+// "done" key along before the recorder inserts it alone. While jobs are
+// being delivered the dispatcher claims more often than that (a fan-out
+// to 500 inboxes claims about every 16 ms), so the keys ride on claims
+// and the recorder writes mostly at the end of a burst.
+const recordTick = 100 * time.Millisecond
+
+// recordBatchMax is the most finished jobs waiting to be recorded before
+// the recorder records them without waiting for its tick.
+const recordBatchMax = 100
+
+// takeDone returns the finished jobs waiting to be recorded, emptying the
+// buffer.
+func (q *Queue) takeDone() []*job {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	b := q.doneBuf
+	q.doneBuf = nil
+	return b
+}
+
+// recorder records the finished jobs no claim took along, every
+// recordTick, until stop is closed (then once more), and purges their
+// documents when due (purge.go).
+func (q *Queue) recorder(stop <-chan struct{}) {
+	t := time.NewTicker(recordTick)
 	defer t.Stop()
 	flush := func() {
-		if len(batch) > 0 {
+		if batch := q.takeDone(); len(batch) > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			q.recordBatch(ctx, batch)
 			cancel()
-			batch = nil
 		}
 	}
 	for {
 		select {
-		case j, ok := <-q.finished:
-			if !ok {
-				flush()
-				return
-			}
-			batch = append(batch, j)
-			if len(batch) >= 100 {
-				flush()
-			}
+		case <-stop:
+			flush()
+			return
+		case <-q.recordNow:
+			flush()
 		case <-t.C:
 			flush()
+			if q.purgeDue(time.Now()) {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				q.purgeFinished(ctx)
+				cancel()
+			}
 		}
 	}
 }
 
-// recordBatch inserts the "done" keys of finished jobs in one round trip,
-// deletes the jobs whose key it won, and counts them.
+// recordBatch inserts the "done" keys of finished jobs in one round trip
+// and settles them (settleDone).
 func (q *Queue) recordBatch(ctx context.Context, batch []*job) {
 	won, err := q.advanceMany(ctx, batch, "", stepDone, time.Time{}, 0)
+	q.settleDone(batch, won, err)
+}
+
+// settleDone counts the finished jobs whose "done" key this replica won
+// (their documents wait for the purge) and puts back the others.
+func (q *Queue) settleDone(batch []*job, won []bool, err error) {
 	if err != nil {
 		q.log.Warn("delivery: record outcomes", "err", err, "jobs", len(batch))
 	}
 	var d, s int64
-	var deletes []mongo.WriteModel
-	for i, j := range batch {
-		if err == nil && won[i] {
-			// By _id: each statement is served from the primary key, where
-			// a DeleteMany with $in would scan the collection; all of them
-			// in one command (one round trip, one turn at the store's
-			// writer) rather than one command a job.
-			deletes = append(deletes, mongo.NewDeleteOneModel().SetFilter(bson.M{"_id": j.ID}))
-		}
-	}
-	if len(deletes) > 0 {
-		if _, derr := q.jobs.BulkWrite(ctx, deletes, options.BulkWrite().SetOrdered(false)); derr != nil {
-			// Their "done" keys are taken, so no one sends them again; a
-			// rescan finds the documents and the claim finds the keys
-			// (follow).
-			q.log.Warn("delivery: delete finished jobs", "err", derr, "jobs", len(deletes))
-		}
-	}
+	var recorded []*job
 	for i, j := range batch {
 		if err != nil || !won[i] {
 			// Lost the lease to another replica, or the store failed: the
@@ -94,6 +115,12 @@ func (q *Queue) recordBatch(ctx context.Context, batch []*job) {
 		} else {
 			d++
 		}
+		recorded = append(recorded, j)
+	}
+	// Remembered before the jobs leave the index, so that a rescan never
+	// sees one as neither.
+	q.rememberFinished(recorded...)
+	for _, j := range recorded {
 		q.forget(j)
 		q.afterDone(j)
 	}

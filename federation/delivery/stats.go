@@ -18,26 +18,37 @@ type Stats struct {
 }
 
 // Stats counts jobs across all replicas. It scans delivery_jobs and the
-// claim keys of running leases on the embedded store, so call it for
+// claim keys (running leases, and final keys of jobs waiting for a purge)
+// on the embedded store, so call it for
 // dashboards, not per request. A lease is a claim key (claims.go), not a
 // state of the job document: a job is leased when a lease key at or after
 // its document's generation has not run out.
 func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 	var s Stats
 	now := q.o.Now()
-	cur, err := q.claims.Find(ctx, bson.M{"step": stepLease, "until": bson.M{"$gt": now}})
+	// Running leases, and final keys: a finished job's document stays
+	// until a purge (purge.go), and it is neither pending nor leased.
+	cur, err := q.claims.Find(ctx, bson.M{"$or": bson.A{
+		bson.M{"step": stepLease, "until": bson.M{"$gt": now}},
+		bson.M{"step": bson.M{"$in": bson.A{stepDone, stepDrop}}},
+	}}, options.Find().SetProjection(bson.M{"step": 1}))
 	if err != nil {
 		return s, err
 	}
-	var leases []claimDoc
-	if err := cur.All(ctx, &leases); err != nil {
+	var keys []claimDoc
+	if err := cur.All(ctx, &keys); err != nil {
 		return s, err
 	}
 	leasedFrom := map[string]int{} // nonce → highest generation under a running lease
-	for _, k := range leases {
+	finished := map[string]bool{}  // nonces with a final key
+	for _, k := range keys {
 		nonce, gen, ok := splitClaimKey(k.ID)
-		if ok {
+		switch {
+		case !ok:
+		case k.Step == stepLease:
 			leasedFrom[nonce] = max(leasedFrom[nonce], gen+1)
+		default:
+			finished[nonce] = true
 		}
 	}
 	cur, err = q.jobs.Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"state": 1, "nonce": 1, "gen": 1, "leaseUntil": 1}))
@@ -50,7 +61,7 @@ func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 	}
 	for _, j := range live {
 		switch {
-		case j.State == stateDead:
+		case j.State == stateDead, finished[j.Nonce]:
 		case leasedFrom[j.Nonce] > j.Gen, j.State == stateLeased && j.LeaseUntil.After(now):
 			s.Leased++
 		default:

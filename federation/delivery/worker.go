@@ -44,11 +44,13 @@ func (q *Queue) poke() {
 //
 // One dispatcher claims jobs in batches (one scan of delivery_jobs per batch
 // rather than per job, design §3) and hands them to Workers goroutines; a
-// recorder deletes delivered jobs in batches for the same reason.
+// finished jobs are recorded in batches for the same reason.
 func (q *Queue) Run(ctx context.Context) error {
 	q.sweep(ctx)
 	work := make(chan *job, q.o.Workers)
-	q.finished = make(chan *job, 4*q.o.Workers)
+	q.running.Store(true)
+	defer q.running.Store(false)
+	stopRecorder := make(chan struct{})
 	var workers, rest sync.WaitGroup
 	for range q.o.Workers {
 		workers.Go(func() {
@@ -57,17 +59,18 @@ func (q *Queue) Run(ctx context.Context) error {
 			}
 		})
 	}
-	rest.Go(q.recorder)
+	rest.Go(func() { q.recorder(stopRecorder) })
 	rest.Go(func() { q.housekeeping(ctx) })
 	q.dispatch(ctx, work)
 	close(work)
 	workers.Wait() // drain: claimed jobs are attempted, not abandoned
-	close(q.finished)
+	close(stopRecorder)
 	rest.Wait()
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	q.flushCounters(fctx)
 	q.flushSuccesses(fctx, true)
+	q.purgeFinished(fctx)
 	return nil
 }
 
@@ -259,17 +262,24 @@ func (q *Queue) loadBody(ctx context.Context, j *job) error {
 	if err := q.bodies.FindOne(ctx, bson.M{"_id": j.Activity}).Decode(&d); err != nil {
 		return store.NotFound(err)
 	}
+	q.cacheBody(j.Activity, d.Body)
+	j.Body = d.Body
+	return nil
+}
+
+// cacheBody keeps an activity's body for loadBody. Enqueue calls it too:
+// the replica that publishes has the body at hand, and its workers, which
+// all start on the same activity at once, need not each read it back.
+func (q *Queue) cacheBody(activity string, body []byte) {
 	q.mu.Lock()
-	if len(q.bodyCache) >= bodyCacheSize {
+	defer q.mu.Unlock()
+	if _, ok := q.bodyCache[activity]; !ok && len(q.bodyCache) >= bodyCacheSize {
 		for k := range q.bodyCache { // evict an arbitrary entry
 			delete(q.bodyCache, k)
 			break
 		}
 	}
-	q.bodyCache[j.Activity] = d.Body
-	q.mu.Unlock()
-	j.Body = d.Body
-	return nil
+	q.bodyCache[activity] = body
 }
 
 // post sends one signed attempt and returns the HTTP status.
