@@ -98,10 +98,11 @@ func BenchmarkFigureIngest(b *testing.B) {
 		stopProfile()
 
 		// The rate: senders push as fast as the hub answers. CPU per
-		// activity (senders' included, signing excluded) is the view that
-		// does not depend on how busy the machine is;
+		// activity (senders' included, signing excluded) depends less on
+		// how busy the shared machine is than the rate does;
 		// OGPNET_BENCH_CPUPROFILE=prefix writes this phase's CPU profile to
-		// prefix-ingest.prof (the baseline's to prefix-ingest-raw.prof).
+		// prefix-ingest.prof (the baseline's to prefix-ingest-raw.prof; not
+		// with go test's own -cpuprofile, one profile at a time).
 		stopProfile = startCPUProfile(b, "ingest")
 		start, cpu0 = time.Now(), processCPU()
 		var next atomic.Int64
