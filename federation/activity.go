@@ -27,8 +27,6 @@ type Activity struct {
 	// what go-ap does not model, so store Raw, not a re-encoding of it.
 	Decoded *vocab.Activity
 
-	// embedded is the object as sent inside the activity (untrusted).
-	embedded json.RawMessage
 	// fetch gets a document from its origin (signed, SSRF-guarded).
 	fetch func(ctx context.Context, iri string) ([]byte, error)
 	log   *slog.Logger
@@ -60,8 +58,8 @@ func (a *Activity) resolve(ctx context.Context) ([]byte, error) {
 	if a.ObjectID == "" {
 		return nil, fmt.Errorf("%w: activity has no object", ErrMalformed)
 	}
-	if a.ownEmbedded() {
-		return a.embedded, nil
+	if embedded := a.embedded(); a.ownEmbedded(embedded) {
+		return embedded, nil
 	}
 	if a.fetch == nil {
 		return nil, fmt.Errorf("%w: object %s is not embedded by its author", ErrMalformed, a.ObjectID)
@@ -78,17 +76,31 @@ func (a *Activity) resolve(ctx context.Context) ([]byte, error) {
 	return raw, nil
 }
 
+// embedded is the object as sent inside the activity (untrusted), nil
+// when there is none. It is read from Raw when asked for, not when the
+// activity is decoded: most deliveries never need it (the inbox's own
+// Create handling, a Like) and reading it is one more pass over the body.
+func (a *Activity) embedded() json.RawMessage {
+	var shape struct {
+		Object json.RawMessage `json:"object"`
+	}
+	if json.Unmarshal(a.Raw, &shape) != nil {
+		return nil
+	}
+	return shape.Object
+}
+
 // ownEmbedded reports whether the embedded object can be trusted as sent:
 // it is the object named, attributed to the actor, on the actor's host.
-func (a *Activity) ownEmbedded() bool {
-	if a.Type == "Announce" || len(a.embedded) == 0 || !bytes.HasPrefix(bytes.TrimSpace(a.embedded), []byte("{")) {
+func (a *Activity) ownEmbedded(embedded json.RawMessage) bool {
+	if a.Type == "Announce" || len(embedded) == 0 || !bytes.HasPrefix(bytes.TrimSpace(embedded), []byte("{")) {
 		return false
 	}
 	var obj struct {
 		ID           string          `json:"id"`
 		AttributedTo json.RawMessage `json:"attributedTo"`
 	}
-	return json.Unmarshal(a.embedded, &obj) == nil && obj.ID == a.ObjectID &&
+	return json.Unmarshal(embedded, &obj) == nil && obj.ID == a.ObjectID &&
 		attributedTo(obj.AttributedTo) == a.Actor && sameOrigin(obj.ID, a.Actor)
 }
 

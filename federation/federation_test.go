@@ -316,6 +316,7 @@ func TestInboxRejects(t *testing.T) {
 			r.Body = io.NopCloser(struct{ io.Reader }{r.Body})
 		}, 413, "larger than"},
 		{"not JSON", []byte(`{"id": nope`), nil, 400, "body is not JSON"},
+		{"not an object", []byte(`["https://mastodon.localhost/activities/1"]`), nil, 400, "not an object"},
 		{"signed by another actor", other.activityAs(mastodon.actorID, "Follow", node.ActorID()), nil, 401, "signed by " + other.actorID},
 		{"key owner is not the actor", mastodon.activityAs(mastodon.actorID, "Follow", node.ActorID()), nil, 401,
 			"signed by " + bob.actorID + ", but the activity's actor is " + mastodon.actorID},

@@ -213,7 +213,7 @@ func (s *Server) onUndo(ctx context.Context, in *Activity) (bool, error) {
 		Type  string `json:"type"`
 		Actor string `json:"actor"`
 	}
-	_ = json.Unmarshal(in.embedded, &inner)
+	_ = json.Unmarshal(in.embedded(), &inner)
 	s.followers.mu.RLock()
 	f, isFollower := s.followers.byID[in.Actor]
 	s.followers.mu.RUnlock()

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -171,25 +172,25 @@ func (s *Server) Receive(ctx context.Context, req *http.Request, body []byte) (*
 // document's shape is checked first against jsonlimit.Activity (depth,
 // items per array, values in all): go-ap builds a value per element, so an
 // array of 100,000 recipients, well inside the size cap, cost seconds.
+// Three passes over the body (limits, strict validity, go-ap); the
+// embedded object is read from Raw only when it is needed (Activity.Object).
 func decodeActivity(body []byte) (*Activity, error) {
 	if err := jsonlimit.Activity.Check(body); err != nil {
 		return nil, err
 	}
+	// Raw is stored and handed on as sent: it must be JSON by encoding/json's
+	// rules, whatever go-ap's own parser would accept.
 	if !json.Valid(body) {
 		return nil, errors.New("body is not JSON")
 	}
-	// go-ap re-encodes what it decodes; the object is also kept as sent.
-	var shape struct {
-		Object json.RawMessage `json:"object"`
-	}
-	if err := json.Unmarshal(body, &shape); err != nil {
-		return nil, fmt.Errorf("not an object: %v", err)
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, errors.New("not an object")
 	}
 	item, err := vocab.UnmarshalJSON(body)
 	if err != nil || item == nil {
 		return nil, fmt.Errorf("not an ActivityStreams document: %v", err)
 	}
-	in := &Activity{Raw: body, embedded: shape.Object}
+	in := &Activity{Raw: body}
 	err = vocab.OnActivity(item, func(a *vocab.Activity) error {
 		in.Decoded = a
 		in.ID = a.ID.String()

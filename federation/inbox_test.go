@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ogpnet/ogpnet/federation"
+	"github.com/ogpnet/ogpnet/internal/store/storetest"
 )
 
 // TestInboxErrorsBecomeStatuses: an Inbox refuses with a domain error and
@@ -65,6 +66,45 @@ func TestInboxErrorsBecomeStatuses(t *testing.T) {
 				t.Error("the retry was taken for a duplicate and not handled")
 			}
 		})
+	}
+}
+
+// TestRedeliveryAfterRestartIsDeduped: the inbox's dedupe is the record
+// in the store, not this process's memory: a server restarted on the same
+// store answers a redelivered activity 202 without handing it to the Inbox
+// again, and still hands on an activity it has not seen.
+func TestRedeliveryAfterRestartIsDeduped(t *testing.T) {
+	db := storetest.DB(t)
+	first := startServer(t, "lima", "", db)
+	sender := newRemote(t, "mastodon", "mastodon-actor")
+	create := func(n int) []byte {
+		body, _ := json.Marshal(map[string]any{
+			"@context": "https://www.w3.org/ns/activitystreams",
+			"id":       sender.base + fmt.Sprintf("/activities/restart-%d", n), "type": "Create", "actor": sender.actorID,
+			"object": map[string]any{"id": sender.base + fmt.Sprintf("/notes/restart-%d", n), "type": "Note", "attributedTo": sender.actorID, "content": "x"},
+		})
+		return body
+	}
+	if code, msg := sender.post(t, first.InboxID(), create(1), nil); code != http.StatusAccepted {
+		t.Fatalf("first delivery: %d %s", code, msg)
+	}
+	if got := len(first.received.ofType("Create")); got != 1 {
+		t.Fatalf("first delivery handed on %d times, want 1", got)
+	}
+	first.stop()
+
+	second := startServer(t, "lima", first.addr(), db)
+	if code, msg := sender.post(t, second.InboxID(), create(1), nil); code != http.StatusAccepted {
+		t.Fatalf("redelivery after the restart: %d %s", code, msg)
+	}
+	if got := second.received.ofType("Create"); len(got) != 0 {
+		t.Errorf("the redelivery after a restart was handed on again: %s", got[0].ID)
+	}
+	if code, msg := sender.post(t, second.InboxID(), create(2), nil); code != http.StatusAccepted {
+		t.Fatalf("a new activity after the restart: %d %s", code, msg)
+	}
+	if got := second.received.ofType("Create"); len(got) != 1 || !strings.HasSuffix(got[0].ID, "/activities/restart-2") {
+		t.Errorf("after the restart, handed on %d activities, want only the new one", len(got))
 	}
 }
 

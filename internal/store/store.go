@@ -193,10 +193,19 @@ func newFerret(dir, addr string, logger *slog.Logger) (*ferretdb.FerretDB, error
 	}
 	// FerretDB logs every connection at Info and every refused command (such as an unsupported index option we probe for) at Warn; keep only its errors.
 	quiet := slog.New(levelFilter{h: logger.Handler(), min: slog.LevelError})
+	// temp_store(memory): FerretDB writes a grouped insert (store.Inserter)
+	// as one multi-row INSERT, for which SQLite keeps a statement journal
+	// (to undo the statement alone on a duplicate _id). By default that
+	// journal is a 64 KiB in-memory chunk that SQLite's allocator here
+	// (modernc) maps and unmaps for every statement: 12 % of the CPU of the
+	// `ingest` figure (docs/benchmarks.md). With temp_store in memory it is
+	// kept in 1 KiB chunks instead. SQLite's temporary tables and sorts
+	// stay in memory too; FerretDB 1.24 sorts documents in Go (SQL orders
+	// only by its record id, indexed), so they are small.
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/?_pragma=synchronous(normal)",
+		SQLiteURL: "file:" + dir + "/?_pragma=synchronous(normal)&_pragma=temp_store(memory)",
 		Logger:    quiet,
 	})
 	if err != nil {
