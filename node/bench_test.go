@@ -125,11 +125,17 @@ func seedCommitments(n, perCommitment int) func(ctx context.Context, st *plansto
 // them puts the page and its baseline under the same load of the machine.
 func p99s(b *testing.B, c *http.Client, n int, urls ...string) []float64 {
 	b.Helper()
+	return p99sAs(b, c, n, "text/html", urls...)
+}
+
+// p99sAs is p99s asking for accept.
+func p99sAs(b *testing.B, c *http.Client, n int, accept string, urls ...string) []float64 {
+	b.Helper()
 	took := make([][]time.Duration, len(urls))
 	for i := range n + 10 {
 		for k, u := range urls {
 			start := time.Now()
-			resp, body := get(b, c, u, "text/html")
+			resp, body := get(b, c, u, accept)
 			d := time.Since(start)
 			if resp.StatusCode != http.StatusOK {
 				b.Fatalf("GET %s: %d %.200s", u, resp.StatusCode, body)
@@ -306,5 +312,45 @@ func followBench(b *testing.B, n *Node) {
 			b.Fatal("follow not accepted")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// BenchmarkOutboxPage: p99 of the node's ActivityPub outbox (the
+// collection, its first page and a page deep in its history) on a node of
+// 150 and of 1,500 commitments whose every object was published (about
+// 460 and 4,600 activities), baseline /healthz in the same run.
+//
+//	go test -run '^$' -bench OutboxPage ./node/
+func BenchmarkOutboxPage(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		n    int
+	}{{"150", 150}, {"1500", 1500}} {
+		b.Run(tc.name, func(b *testing.B) {
+			n, base := benchNode(b, seedCommitments(tc.n, 2))
+			if _, err := n.Service().Reconcile(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			c := loopbackClient()
+			outbox := n.Federation().OutboxID()
+			// A page 100 pages deep: its cursor is the last item of the
+			// page before it.
+			deep := outbox + "?page=true"
+			for range 100 {
+				_, body := get(b, c, deep, federation.ContentType)
+				var page struct {
+					Next string `json:"next"`
+				}
+				if err := json.Unmarshal([]byte(body), &page); err != nil || page.Next == "" {
+					break
+				}
+				deep = page.Next
+			}
+			ms := p99sAs(b, c, 200, federation.ContentType, outbox, outbox+"?page=true", deep, base+"/healthz")
+			b.ReportMetric(ms[0], "collection_p99_ms")
+			b.ReportMetric(ms[1], "first_page_p99_ms")
+			b.ReportMetric(ms[2], "deep_page_p99_ms")
+			b.ReportMetric(ms[3], "healthz_p99_ms")
+		})
 	}
 }
