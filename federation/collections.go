@@ -52,7 +52,7 @@ func (s *Server) Publish(ctx context.Context, activity []byte, extraInboxes ...s
 	if _, err := s.cfg.DB.Collection("outbox").InsertOne(ctx, entry); err != nil {
 		return fmt.Errorf("federation: publish: %w", err)
 	}
-	s.outboxPublished(ctx, entry.ID)
+	s.outboxPublished(ctx, []string{entry.ID}, [][]byte{activity})
 	inboxes := append(s.FollowerInboxes(), extraInboxes...)
 	return s.queue.Enqueue(ctx, head.ID, activity, inboxes)
 }
@@ -91,7 +91,7 @@ func (s *Server) PublishAll(ctx context.Context, activities [][]byte) error {
 	if _, err := s.cfg.DB.Collection("outbox").InsertMany(ctx, docs); err != nil {
 		return fmt.Errorf("federation: publish: %w", err)
 	}
-	s.outboxPublished(ctx, tails...)
+	s.outboxPublished(ctx, tails, activities)
 	batch := make([]delivery.Activity, len(activities))
 	for i, activity := range activities {
 		batch[i] = delivery.Activity{ID: ids[i], Body: activity}
@@ -113,8 +113,8 @@ func (s *Server) outboxTail(activityID string) (string, error) {
 // outboxPublished takes stored entries into the outbox's memory. The
 // entries are stored, so a failure to tell the other replicas is not the
 // publish's: it is retried by the next publish or refresh.
-func (s *Server) outboxPublished(ctx context.Context, ids ...string) {
-	if err := s.outbox.published(ctx, ids); err != nil {
+func (s *Server) outboxPublished(ctx context.Context, ids []string, activities [][]byte) {
+	if err := s.outbox.published(ctx, ids, activities); err != nil {
 		s.log.Warn("outbox: could not tell other replicas of new entries yet", "err", err)
 	}
 }
@@ -197,13 +197,18 @@ func (s *Server) outboxHandler(c echo.Context) error {
 	return apJSON(c, doc)
 }
 
-// outboxBodies reads the activities of a page, each by _id: the store's
-// one read that costs the same at any size (an "$in" of the ids reads the
-// whole collection on the embedded store).
+// outboxBodies reads the activities of a page: from the bodies kept in
+// memory, else each by _id, the store's one read that costs the same at
+// any size (an "$in" of the ids reads the whole collection on the
+// embedded store).
 func (s *Server) outboxBodies(ctx context.Context, keys []outboxKey) ([]json.RawMessage, error) {
 	coll := s.cfg.DB.Collection("outbox")
 	items := make([]json.RawMessage, 0, len(keys))
 	for _, k := range keys {
+		if body, ok := s.outbox.bodies.get(k); ok {
+			items = append(items, body)
+			continue
+		}
 		var e outboxEntry
 		err := coll.FindOne(ctx, bson.M{"_id": k.String()}, options.FindOne().SetProjection(bson.M{"raw": 1})).Decode(&e)
 		if errors.Is(err, mongo.ErrNoDocuments) {
@@ -214,6 +219,7 @@ func (s *Server) outboxBodies(ctx context.Context, keys []outboxKey) ([]json.Raw
 		if err != nil {
 			return nil, fmt.Errorf("federation: outbox page: %w", err)
 		}
+		s.outbox.bodies.put(k, []byte(e.Raw))
 		items = append(items, json.RawMessage(e.Raw))
 	}
 	return items, nil

@@ -137,6 +137,44 @@ func (x *outboxIndex) above(cursor string, n int) outboxPage {
 	return page
 }
 
+// outboxBodies keeps the activities of the latest pages read or published,
+// so that the first page, the one followers' servers fetch, is answered
+// from memory. Entries never change, so a kept body is never stale, on
+// any replica.
+type outboxBodies struct {
+	mu    sync.Mutex
+	byKey map[outboxKey][]byte
+	order []outboxKey // oldest kept first; evicted from the front
+}
+
+// outboxBodiesKept is how many bodies are kept: a few pages (about 1 KB
+// each for a node's activities).
+const outboxBodiesKept = 8 * PageSize
+
+func (c *outboxBodies) get(k outboxKey) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.byKey[k]
+	return b, ok
+}
+
+func (c *outboxBodies) put(k outboxKey, body []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byKey == nil {
+		c.byKey = make(map[outboxKey][]byte, outboxBodiesKept)
+	}
+	if _, ok := c.byKey[k]; ok {
+		return
+	}
+	if len(c.order) >= outboxBodiesKept {
+		delete(c.byKey, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.byKey[k] = body
+	c.order = append(c.order, k)
+}
+
 // Replicas. Several server processes may share one store; each learns the
 // others' entries through outbox_marks: one document per process that
 // published, written by that process alone (so no two writers race on a
@@ -176,6 +214,7 @@ type outboxMemory struct {
 	marks   *mongo.Collection
 	now     func() time.Time
 	index   outboxIndex
+	bodies  outboxBodies
 	// self is this process's mark's _id.
 	self string
 
@@ -249,15 +288,16 @@ func (m *outboxMemory) rebuild(ctx context.Context) (OutboxLoaded, error) {
 	return loaded, nil
 }
 
-// published takes in entries this process has just stored: memory at
-// once, then the mark for the other processes. A mark that cannot be
-// written now is written by the next publish or refresh; the entries are
-// stored and in this process's pages meanwhile.
-func (m *outboxMemory) published(ctx context.Context, ids []string) error {
+// published takes in entries this process has just stored (ids and their
+// activities): memory at once, then the mark for the other processes. A
+// mark that cannot be written now is written by the next publish or
+// refresh; the entries are stored and in this process's pages meanwhile.
+func (m *outboxMemory) published(ctx context.Context, ids []string, bodies [][]byte) error {
 	keys := make([]outboxKey, 0, len(ids))
-	for _, id := range ids {
+	for i, id := range ids {
 		if k, ok := parseOutboxKey(id); ok {
 			keys = append(keys, k)
+			m.bodies.put(k, slices.Clone(bodies[i])) // the caller may reuse its buffer
 		}
 	}
 	m.index.add(keys...)
