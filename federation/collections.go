@@ -41,17 +41,18 @@ func (s *Server) Publish(ctx context.Context, activity []byte, extraInboxes ...s
 	if err := json.Unmarshal(activity, &head); err != nil {
 		return fmt.Errorf("federation: publish: %w", err)
 	}
-	prefix := s.BaseURL() + "/activities/"
-	if !strings.HasPrefix(head.ID, prefix) {
-		return fmt.Errorf("federation: publish: activity id %q was not minted by NewActivityID", head.ID)
+	tail, err := s.outboxTail(head.ID)
+	if err != nil {
+		return err
 	}
 	entry := outboxEntry{
-		ID: strings.TrimPrefix(head.ID, prefix), ActivityID: head.ID, Type: head.Type,
+		ID: tail, ActivityID: head.ID, Type: head.Type,
 		ObjectID: linkID(head.Object), Raw: string(activity), Published: s.cfg.Now().UTC(),
 	}
 	if _, err := s.cfg.DB.Collection("outbox").InsertOne(ctx, entry); err != nil {
 		return fmt.Errorf("federation: publish: %w", err)
 	}
+	s.outboxPublished(ctx, []string{entry.ID}, [][]byte{activity})
 	inboxes := append(s.FollowerInboxes(), extraInboxes...)
 	return s.queue.Enqueue(ctx, head.ID, activity, inboxes)
 }
@@ -61,9 +62,9 @@ func (s *Server) Publish(ctx context.Context, activity []byte, extraInboxes ...s
 // the embedded store instead of one each, then each is queued for
 // delivery.
 func (s *Server) PublishAll(ctx context.Context, activities [][]byte) error {
-	prefix := s.BaseURL() + "/activities/"
 	docs := make([]any, 0, len(activities))
 	ids := make([]string, 0, len(activities))
+	tails := make([]string, 0, len(activities))
 	for _, activity := range activities {
 		var head struct {
 			ID     string          `json:"id"`
@@ -73,11 +74,13 @@ func (s *Server) PublishAll(ctx context.Context, activities [][]byte) error {
 		if err := json.Unmarshal(activity, &head); err != nil {
 			return fmt.Errorf("federation: publish: %w", err)
 		}
-		if !strings.HasPrefix(head.ID, prefix) {
-			return fmt.Errorf("federation: publish: activity id %q was not minted by NewActivityID", head.ID)
+		tail, err := s.outboxTail(head.ID)
+		if err != nil {
+			return err
 		}
+		tails = append(tails, tail)
 		docs = append(docs, outboxEntry{
-			ID: strings.TrimPrefix(head.ID, prefix), ActivityID: head.ID, Type: head.Type,
+			ID: tail, ActivityID: head.ID, Type: head.Type,
 			ObjectID: linkID(head.Object), Raw: string(activity), Published: s.cfg.Now().UTC(),
 		})
 		ids = append(ids, head.ID)
@@ -88,11 +91,32 @@ func (s *Server) PublishAll(ctx context.Context, activities [][]byte) error {
 	if _, err := s.cfg.DB.Collection("outbox").InsertMany(ctx, docs); err != nil {
 		return fmt.Errorf("federation: publish: %w", err)
 	}
+	s.outboxPublished(ctx, tails, activities)
 	batch := make([]delivery.Activity, len(activities))
 	for i, activity := range activities {
 		batch[i] = delivery.Activity{ID: ids[i], Body: activity}
 	}
 	return s.queue.EnqueueMany(ctx, batch, s.FollowerInboxes())
+}
+
+// outboxTail returns the outbox entry's _id for an activity id: the NewID
+// that NewActivityID put after "/activities/". Only those ids are accepted:
+// they sort by time, which outbox pages rely on.
+func (s *Server) outboxTail(activityID string) (string, error) {
+	tail, ok := strings.CutPrefix(activityID, s.BaseURL()+"/activities/")
+	if _, valid := parseOutboxKey(tail); !ok || !valid {
+		return "", fmt.Errorf("federation: publish: activity id %q was not minted by NewActivityID", activityID)
+	}
+	return tail, nil
+}
+
+// outboxPublished takes stored entries into the outbox's memory. The
+// entries are stored, so a failure to tell the other replicas is not the
+// publish's: it is retried by the next publish or refresh.
+func (s *Server) outboxPublished(ctx context.Context, ids []string, activities [][]byte) {
+	if err := s.outbox.published(ctx, ids, activities); err != nil {
+		s.log.Warn("outbox: could not tell other replicas of new entries yet", "err", err)
+	}
 }
 
 // Send queues a non-public activity (Accept, Follow, Undo) to inboxes.
@@ -128,51 +152,77 @@ func linkID(raw json.RawMessage) string {
 
 func collectionContext() string { return "https://www.w3.org/ns/activitystreams" }
 
+// outboxHandler serves the outbox from memory (outboxindex.go): the
+// collection with its count, and pages of PageSize activities, newest
+// first, Mastodon's way: max_id for the page below an entry ("next"),
+// min_id for the page above one ("prev"; min_id=0 is the oldest page,
+// "last").
 func (s *Server) outboxHandler(c echo.Context) error {
 	if c.Param("name") != s.cfg.Username {
 		return echo.NewHTTPError(http.StatusNotFound, "no such actor")
 	}
-	ctx := c.Request().Context()
-	coll := s.cfg.DB.Collection("outbox")
-	total, err := coll.CountDocuments(ctx, bson.M{})
-	if err != nil {
-		return err
-	}
+	total := s.outbox.index.len()
 	if c.QueryParam("page") == "" {
 		return apJSON(c, map[string]any{
 			"@context": collectionContext(), "id": s.OutboxID(), "type": "OrderedCollection",
 			"totalItems": total, "first": s.OutboxID() + "?page=true",
+			"last": s.OutboxID() + pageQuery("min_id", "0"),
 		})
 	}
-	filter := bson.M{}
-	maxID := c.QueryParam("max_id")
-	if maxID != "" {
-		filter["_id"] = bson.M{"$lt": maxID}
+	var page outboxPage
+	id := s.OutboxID()
+	if minID := c.QueryParam("min_id"); minID != "" {
+		page = s.outbox.index.above(minID, PageSize)
+		id += pageQuery("min_id", minID)
+	} else {
+		maxID := c.QueryParam("max_id")
+		page = s.outbox.index.below(maxID, PageSize)
+		id += pageQuery("max_id", maxID)
 	}
-	cur, err := coll.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(PageSize+1))
+	items, err := s.outboxBodies(c.Request().Context(), page.keys)
 	if err != nil {
 		return err
 	}
-	var entries []outboxEntry
-	if err := cur.All(ctx, &entries); err != nil {
-		return err
-	}
-	items := make([]json.RawMessage, 0, len(entries))
-	for i, e := range entries {
-		if i == PageSize {
-			break
-		}
-		items = append(items, json.RawMessage(e.Raw))
-	}
-	page := map[string]any{
-		"@context": collectionContext(), "id": s.OutboxID() + pageQuery("max_id", maxID),
+	doc := map[string]any{
+		"@context": collectionContext(), "id": id,
 		"type": "OrderedCollectionPage", "partOf": s.OutboxID(), "totalItems": total,
 		"orderedItems": items,
 	}
-	if len(entries) > PageSize {
-		page["next"] = s.OutboxID() + pageQuery("max_id", entries[PageSize-1].ID)
+	if n := len(page.keys); n > 0 {
+		doc["prev"] = s.OutboxID() + pageQuery("min_id", page.keys[0].String())
+		if page.older {
+			doc["next"] = s.OutboxID() + pageQuery("max_id", page.keys[n-1].String())
+		}
 	}
-	return apJSON(c, page)
+	return apJSON(c, doc)
+}
+
+// outboxBodies reads the activities of a page: from the bodies kept in
+// memory, else each by _id, the store's one read that costs the same at
+// any size (an "$in" of the ids reads the whole collection on the
+// embedded store).
+func (s *Server) outboxBodies(ctx context.Context, keys []outboxKey) ([]json.RawMessage, error) {
+	coll := s.cfg.DB.Collection("outbox")
+	items := make([]json.RawMessage, 0, len(keys))
+	for _, k := range keys {
+		if body, ok := s.outbox.bodies.get(k); ok {
+			items = append(items, body)
+			continue
+		}
+		var e outboxEntry
+		err := coll.FindOne(ctx, bson.M{"_id": k.String()}, options.FindOne().SetProjection(bson.M{"raw": 1})).Decode(&e)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			// Only a store restored to an older state lacks an entry
+			// memory has: serve the others.
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("federation: outbox page: %w", err)
+		}
+		s.outbox.bodies.put(k, []byte(e.Raw))
+		items = append(items, json.RawMessage(e.Raw))
+	}
+	return items, nil
 }
 
 func pageQuery(key, cursor string) string {

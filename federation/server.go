@@ -101,15 +101,21 @@ type Server struct {
 
 	followers *followerSet
 	following *followingSet
-	actors    *actorCache
-	inbox     Inbox
+	// outbox is the outbox's ids in memory (outboxindex.go); outboxLoaded
+	// what its start-up rebuild read.
+	outbox       *outboxMemory
+	outboxLoaded OutboxLoaded
+	actors       *actorCache
+	inbox        Inbox
 
 	// unseen holds activity ids whose dedupe record could not be removed
 	// after their processing failed (the store went away in between): the
 	// sender's retry must be processed, not taken for a duplicate.
 	unseen sync.Map
-	// outage quiets the followers reload while the store is away.
-	outage store.Outage
+	// outage quiets the followers reload while the store is away;
+	// outboxOutage the outbox refresh.
+	outage       store.Outage
+	outboxOutage store.Outage
 	// seen groups the inbox's dedupe inserts (markSeen).
 	seen *store.Inserter
 }
@@ -154,6 +160,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		inbox: cfg.Inbox,
 	}
 	s.outage = store.Outage{What: "followers reload", Log: s.log}
+	s.outboxOutage = store.Outage{What: "outbox refresh", Log: s.log}
 	s.seen = store.NewInserter(cfg.DB.Collection("inbox_seen"))
 	if s.inbox == nil {
 		s.inbox = IgnoreInbox{}
@@ -204,6 +211,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.ensureIndexes(ctx); err != nil {
 		return nil, err
 	}
+	// Outbox pages read the outbox's ids from memory: read them before
+	// anything is served or published.
+	s.outbox = newOutboxMemory(cfg.DB, cfg.Now)
+	if s.outboxLoaded, err = s.outbox.rebuild(ctx); err != nil {
+		return nil, err
+	}
+	s.log.Info("outbox loaded into memory", "entries", s.outboxLoaded.Entries, "took", s.outboxLoaded.Took)
+	if s.outboxLoaded.Skipped > 0 {
+		s.log.Warn("outbox: entries whose id NewActivityID did not make are not in the outbox pages",
+			"entries", s.outboxLoaded.Skipped)
+	}
 	if err := s.announceRotation(ctx); err != nil {
 		return nil, err
 	}
@@ -246,8 +264,34 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}
 	}()
+	go s.refreshOutbox(ctx)
 	return s.queue.Run(ctx)
 }
+
+// refreshOutbox takes other replicas' outbox entries into memory every
+// outboxRefresh (outboxindex.go): alone, one read of a small collection.
+func (s *Server) refreshOutbox(ctx context.Context) {
+	t := time.NewTicker(outboxRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			err := s.outbox.refresh(ctx)
+			switch {
+			case err == nil:
+				s.outboxOutage.OK()
+			case ctx.Err() != nil || s.outboxOutage.Failed(err):
+			default:
+				s.log.Warn("outbox: refresh", "err", err)
+			}
+		}
+	}
+}
+
+// OutboxLoaded says what the start-up rebuild of the outbox's memory read.
+func (s *Server) OutboxLoaded() OutboxLoaded { return s.outboxLoaded }
 
 // Queue exposes the delivery queue (stats, host health).
 func (s *Server) Queue() *delivery.Queue { return s.queue }

@@ -7,10 +7,15 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ogpnet/ogpnet/federation"
 	"github.com/ogpnet/ogpnet/federation/ogp"
@@ -125,11 +130,17 @@ func seedCommitments(n, perCommitment int) func(ctx context.Context, st *plansto
 // them puts the page and its baseline under the same load of the machine.
 func p99s(b *testing.B, c *http.Client, n int, urls ...string) []float64 {
 	b.Helper()
+	return p99sAs(b, c, n, "text/html", urls...)
+}
+
+// p99sAs is p99s asking for accept.
+func p99sAs(b *testing.B, c *http.Client, n int, accept string, urls ...string) []float64 {
+	b.Helper()
 	took := make([][]time.Duration, len(urls))
 	for i := range n + 10 {
 		for k, u := range urls {
 			start := time.Now()
-			resp, body := get(b, c, u, "text/html")
+			resp, body := get(b, c, u, accept)
 			d := time.Since(start)
 			if resp.StatusCode != http.StatusOK {
 				b.Fatalf("GET %s: %d %.200s", u, resp.StatusCode, body)
@@ -307,4 +318,76 @@ func followBench(b *testing.B, n *Node) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// BenchmarkOutboxPage: p99 of the node's ActivityPub outbox (the
+// collection, its first page and a page deep in its history) on a node of
+// 150 and of 1,500 commitments whose every object was published (about
+// 460 and 4,600 activities), baseline /healthz in the same run.
+//
+//	go test -run '^$' -bench OutboxPage ./node/
+func BenchmarkOutboxPage(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		n    int
+	}{{"150", 150}, {"1500", 1500}} {
+		b.Run(tc.name, func(b *testing.B) {
+			n, base := benchNode(b, seedCommitments(tc.n, 2))
+			if _, err := n.Service().Reconcile(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			c := loopbackClient()
+			outbox := n.Federation().OutboxID()
+			// A page in the middle of the history: its cursor is the id of
+			// the middle entry (read from the store, so that finding it
+			// does not page through a slow outbox first).
+			ids, err := outboxIDs(n.Service().Store().Database())
+			if err != nil {
+				b.Fatal(err)
+			}
+			deep := outbox + "?page=true&max_id=" + ids[len(ids)/2]
+			b.Logf("%d activities in the outbox", len(ids))
+			rounds := 200
+			if v, err := strconv.Atoi(os.Getenv("OGPNET_BENCH_OUTBOX_ROUNDS")); err == nil && v > 0 {
+				rounds = v // the whole-collection scans of before took seconds each
+			}
+			ms := p99sAs(b, c, rounds, federation.ContentType, outbox, outbox+"?page=true", deep, base+"/healthz")
+			b.ReportMetric(ms[0], "collection_p99_ms")
+			b.ReportMetric(ms[1], "first_page_p99_ms")
+			b.ReportMetric(ms[2], "deep_page_p99_ms")
+			b.ReportMetric(ms[3], "healthz_p99_ms")
+			// A replica started on this store rebuilds the outbox's memory
+			// as a restart does.
+			l, replicaBase := listen(b, "bench")
+			_ = l.Close()
+			replica, err := New(context.Background(), Config{BaseURL: replicaBase, Slug: "bench", Name: "Bench", Lang: "es",
+				Languages: []string{"es", "en"}, DB: n.Service().Store().Database(), Version: "test", Logger: discard()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			loaded := replica.Federation().OutboxLoaded()
+			b.Logf("outbox rebuild: %d entries in %s", loaded.Entries, loaded.Took)
+			b.ReportMetric(float64(loaded.Took)/float64(time.Millisecond), "outbox_rebuild_ms")
+		})
+	}
+}
+
+// outboxIDs reads the _id of every outbox entry.
+func outboxIDs(db *mongo.Database) ([]string, error) {
+	cur, err := db.Collection("outbox").Find(context.Background(), bson.M{}, options.Find().SetProjection(bson.M{"_id": 1}))
+	if err != nil {
+		return nil, err
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(context.Background(), &docs); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
