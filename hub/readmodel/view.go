@@ -29,9 +29,11 @@ type view struct {
 	byUpdate    []*Commitment
 	byName      []*Commitment
 	plans       map[string]Plan
-	// timelines holds each visible commitment's updates (shared, read-only
-	// records, compact.go), oldest first.
-	timelines map[string][]*upd
+	// timelines holds each visible commitment's updates, oldest first, as
+	// numbers of records in recs (compact.go: the model's table when the
+	// view was built, whose records do not change).
+	recs      recTable
+	timelines map[string][]recID
 	byActor   map[string][]*Commitment
 	// recent is the newest recentSize updates, built on first use.
 	recentOnce sync.Once
@@ -118,7 +120,8 @@ func (m *Model) build(day ogp.Date) *view {
 		pilotByID:   map[string]int{},
 		commitments: map[string]*Commitment{},
 		plans:       map[string]Plan{},
-		timelines:   map[string][]*upd{},
+		recs:        m.recs,
+		timelines:   map[string][]recID{},
 		byActor:     map[string][]*Commitment{},
 	}
 	accs := m.pilotAccs()
@@ -190,7 +193,7 @@ func (m *Model) addPlans(v *view, accs map[string]*pilotAcc) {
 func (m *Model) addCommitments(v *view, accs map[string]*pilotAcc, themes *themeTally, day ogp.Date) {
 	for _, c := range m.commitments {
 		a := accs[c.Pilot]
-		var tl []*upd
+		var tl []recID
 		if t := m.timelines[tlKey(c.Pilot, c.ID)]; t != nil {
 			tl = t.ups
 		}
