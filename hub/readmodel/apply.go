@@ -508,6 +508,7 @@ func (m *Model) share(c *Commitment) {
 	for i, t := range c.Themes {
 		c.Themes[i] = in.str(t)
 	}
+	c.Themes, c.Values = internList(in, 't', c.Themes), internList(in, 'v', c.Values)
 	for i := range c.Milestones {
 		ms := &c.Milestones[i]
 		ms.Type = in.str(ms.Type)

@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"html/template"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -443,8 +444,9 @@ func (x *updIndex) each(fn func(recID)) {
 // areas, plan IRIs, institutions, dates). It only grows: what it holds is
 // bounded by the distinct values members publish in these fields.
 type interner struct {
-	mu sync.Mutex
-	m  map[string]string
+	mu    sync.Mutex
+	m     map[string]string
+	lists map[string]any // shared lists (internList), by kind and items
 }
 
 func (in *interner) str(s string) string {
@@ -465,3 +467,33 @@ func (in *interner) str(s string) string {
 }
 
 func (in *interner) date(d ogp.Date) ogp.Date { return ogp.Date(in.str(string(d))) }
+
+// internList shares one copy of a list many objects repeat (a
+// commitment's policy areas, its values): one object fewer per commitment
+// for the garbage collector to mark. kind keeps lists of different types
+// apart. The list returned is shared: no one may change it (the model's
+// rule for what queries return), and its capacity is its length, so an
+// append copies.
+func internList[T ~string](in *interner, kind byte, xs []T) []T {
+	if len(xs) == 0 {
+		return xs
+	}
+	var b strings.Builder
+	b.WriteByte(kind)
+	for _, x := range xs {
+		b.WriteString(string(x))
+		b.WriteByte(0)
+	}
+	k := b.String()
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if v, ok := in.lists[k].([]T); ok {
+		return v
+	}
+	if in.lists == nil {
+		in.lists = map[string]any{}
+	}
+	xs = slices.Clip(xs)
+	in.lists[k] = xs
+	return xs
+}

@@ -352,3 +352,30 @@ func TestDerivedJurisdictionFollowsThePilot(t *testing.T) {
 		t.Fatalf("jurisdiction %q, want the commitment's own", got.Jurisdiction)
 	}
 }
+
+// Commitments with the same policy areas (or values) share one list, in
+// the order each named them; a list cannot be grown into another's.
+func TestCommitmentListsShared(t *testing.T) {
+	m := New(fixedNow)
+	a := "http://a.localhost"
+	m.SetPilot(PilotInfo{Actor: a, Name: "A"})
+	for _, c := range []ogp.Commitment{
+		commitment(a, "A1", ogp.CompletionLimited, "open-data", "budget"),
+		commitment(a, "A2", ogp.CompletionLimited, "open-data", "budget"),
+		commitment(a, "A3", ogp.CompletionLimited, "budget", "open-data"),
+	} {
+		m.ApplyCommitment(a, c, day)
+	}
+	c1, _ := m.Commitment(a + "/commitments/A1")
+	c2, _ := m.Commitment(a + "/commitments/A2")
+	c3, _ := m.Commitment(a + "/commitments/A3")
+	if &c1.Themes[0] != &c2.Themes[0] || &c1.Values[0] != &c2.Values[0] {
+		t.Error("two commitments with the same policy areas and values hold two lists")
+	}
+	if !reflect.DeepEqual(c3.Themes, []string{"budget", "open-data"}) || !reflect.DeepEqual(c1.Themes, []string{"open-data", "budget"}) {
+		t.Errorf("themes %v and %v: order not kept", c1.Themes, c3.Themes)
+	}
+	if cap(c1.Themes) != len(c1.Themes) || cap(c1.Values) != len(c1.Values) {
+		t.Error("a shared list has room to grow into")
+	}
+}

@@ -231,7 +231,8 @@ func (v *view) matrix(f Filter) Matrix {
 		}
 		pi := v.pilotByID[c.Pilot]
 		ci := completionIndex(c.Completion)
-		for _, ti := range v.cthemes[i] {
+		for _, t := range v.cthemes[v.cthemeAt[i]:v.cthemeAt[i+1]] {
+			ti := int(t)
 			k := pi*nt + ti
 			acc := &cells[k]
 			acc.n++

@@ -40,8 +40,10 @@ type view struct {
 	recent     []Update
 	themes     []ThemeCount
 	totals     Totals
-	// cthemes[i] lists the indexes in themes of byPilot[i]'s policy areas.
-	cthemes    [][]int
+	// cthemes[cthemeAt[i]:cthemeAt[i+1]] lists the indexes in themes of
+	// byPilot[i]'s policy areas (one array, not a slice per commitment).
+	cthemes    []int32
+	cthemeAt   []int32
 	matrixOnce sync.Once
 	matrixAll  Matrix
 	// swaps are the model's commitments (0) this view replaced by a copy
@@ -370,13 +372,15 @@ func (v *view) index() {
 	for i, t := range v.themes {
 		themeIdx[strings.ToLower(t.Theme)] = i
 	}
-	v.cthemes = make([][]int, len(v.byPilot))
+	v.cthemeAt = make([]int32, len(v.byPilot)+1)
 	for i, c := range v.byPilot {
+		start := len(v.cthemes)
 		for _, t := range c.Themes {
-			if ti, ok := themeIdx[strings.ToLower(t)]; ok && !slices.Contains(v.cthemes[i], ti) {
-				v.cthemes[i] = append(v.cthemes[i], ti)
+			if ti, ok := themeIdx[strings.ToLower(t)]; ok && !slices.Contains(v.cthemes[start:], int32(ti)) {
+				v.cthemes = append(v.cthemes, int32(ti))
 			}
 		}
+		v.cthemeAt[i+1] = int32(len(v.cthemes))
 	}
 }
 
