@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -377,5 +378,53 @@ func TestCommitmentListsShared(t *testing.T) {
 	}
 	if cap(c1.Themes) != len(c1.Themes) || cap(c1.Values) != len(c1.Values) {
 		t.Error("a shared list has room to grow into")
+	}
+}
+
+// Readers keep answering, from whole timelines, while writers add, replace
+// (enough to compact the records several times) and remove updates (run
+// with -race to look for readers and writers sharing memory; that a view
+// keeps what it showed is TestUpdateRecordsCompacted's).
+func TestUpdatesReadWhileCompacted(t *testing.T) {
+	m, a, _ := seeded(t)
+	c := a + "/commitments/A0001"
+	const n = 500
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	wg.Go(func() {
+		defer close(done)
+		for round := range 30 {
+			for i := range n {
+				m.ApplyUpdate(a, ogp.ProgressUpdate{ID: fmt.Sprintf("%s/updates/%d", c, i), InReplyTo: c,
+					Date: ogp.DateOf(day.AddDate(0, 0, -i)), Content: fmt.Sprintf("<p>round %d</p>", round),
+					Published: day.AddDate(0, 0, -i), Updated: day.Add(time.Duration(round) * time.Minute)})
+			}
+			m.Remove(fmt.Sprintf("%s/updates/%d", c, round))
+		}
+	})
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				tl := m.Timeline(c)
+				for _, u := range tl {
+					if u.Commitment != c || !strings.HasPrefix(u.ID, c+"/updates/") || !strings.HasPrefix(string(u.ContentHTML.Default), "<p>round ") {
+						t.Errorf("read %+v", u)
+						return
+					}
+				}
+				_ = m.Latest(20)
+				_ = m.PilotTimeline(a, 10)
+			}
+		})
+	}
+	wg.Wait()
+	// Each round re-adds the update the previous one removed.
+	if got := len(m.Timeline(c)); got != n-1 {
+		t.Errorf("%d updates left, want %d", got, n-1)
 	}
 }
