@@ -144,7 +144,13 @@ var compareURLs = []string{
 // full web stack and measures n requests cycling through compareURLs,
 // after one warm-up request each (the first request of a filter after the
 // read model changes derives its figures; cold reports the slowest of those).
-func comparePercentiles(b *testing.B, m *readmodel.Model, n int) (p50, p99, cold, cpu time.Duration) {
+// gc counts the collections that ran during the n requests and alloc is
+// the bytes allocated per request (server and client): what makes the
+// collector run, and what it marks each time is the whole live heap, so
+// these explain a tail that CPU per request does not show. gcCPU is the
+// process CPU of one full collection after the requests (the cost of
+// marking what the server holds, median of three).
+func comparePercentiles(b *testing.B, m *readmodel.Model, n int) (p50, p99, cold, cpu time.Duration, gc uint32, alloc uint64, gcCPU time.Duration) {
 	r, err := NewRenderer()
 	if err != nil {
 		b.Fatal(err)
@@ -173,13 +179,24 @@ func comparePercentiles(b *testing.B, m *readmodel.Model, n int) (p50, p99, cold
 		cold = max(cold, get(u))
 	}
 	lat := make([]time.Duration, 0, n)
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	cpu0 := processCPU()
 	for i := range n {
 		lat = append(lat, get(compareURLs[i%len(compareURLs)]))
 	}
 	cpu = (processCPU() - cpu0) / time.Duration(n)
+	runtime.ReadMemStats(&ms1)
+	var gcs [3]time.Duration
+	for i := range gcs {
+		c0 := processCPU()
+		runtime.GC()
+		gcs[i] = processCPU() - c0
+	}
+	slices.Sort(gcs[:])
+	runtime.KeepAlive(m)
 	slices.Sort(lat)
-	return lat[len(lat)/2], lat[len(lat)*99/100], cold, cpu
+	return lat[len(lat)/2], lat[len(lat)*99/100], cold, cpu, ms1.NumGC - ms0.NumGC, (ms1.TotalAlloc - ms0.TotalAlloc) / uint64(n), gcs[1]
 }
 
 // processCPU is the CPU time this process has used (user + system): on a
@@ -203,10 +220,10 @@ func BenchmarkFigureCompare(b *testing.B) {
 	for range b.N {
 		once.Do(func() {
 			small := scaleModel(15, 50, 20)
-			s50, s99, sCold, sCPU := comparePercentiles(b, small, requests)
+			s50, s99, sCold, sCPU, sGC, sAlloc, sGCCPU := comparePercentiles(b, small, requests)
 			big := scaleModel(1000, 50, 20)
 			runtime.GC()
-			l50, l99, lCold, lCPU := comparePercentiles(b, big, requests)
+			l50, l99, lCold, lCPU, lGC, lAlloc, lGCCPU := comparePercentiles(b, big, requests)
 			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 			b.ReportMetric(ms(s50), "compare-15-p50-ms")
 			b.ReportMetric(ms(l50), "compare-p50-ms")
@@ -214,6 +231,12 @@ func BenchmarkFigureCompare(b *testing.B) {
 			b.ReportMetric(ms(lCold), "compare-cold-ms")
 			b.ReportMetric(ms(sCPU), "compare-15-cpu-ms/req")
 			b.ReportMetric(ms(lCPU), "compare-cpu-ms/req")
+			b.ReportMetric(float64(sGC), "compare-15-gc-cycles")
+			b.ReportMetric(float64(lGC), "compare-gc-cycles")
+			b.ReportMetric(float64(sAlloc)/1024, "compare-15-alloc-KB/req")
+			b.ReportMetric(float64(lAlloc)/1024, "compare-alloc-KB/req")
+			b.ReportMetric(ms(sGCCPU), "compare-15-gc-cpu-ms")
+			b.ReportMetric(ms(lGCCPU), "compare-gc-cpu-ms")
 			benchfig.Report(b, benchfig.Row{Figure: "compare-15", Value: ms(s99), Unit: "ms",
 				Scale: "15 pilots × 50 commitments × 20 updates; p99 of 400 requests over 4 comparison URLs"})
 			benchfig.Report(b, benchfig.Row{Figure: "compare", Value: ms(l99), Unit: "ms", Baseline: ms(s99),

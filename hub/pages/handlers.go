@@ -1,7 +1,6 @@
 package pages
 
 import (
-	"bytes"
 	"errors"
 	"net/http"
 	"net/url"
@@ -20,8 +19,9 @@ import (
 // into memory, so a template error becomes a clean 500.
 func (h *handlers) render(c echo.Context, status int, name, title string, data any, alternate string) error {
 	p := web.Page{Title: title, Data: data, Alternate: alternate}
-	var buf bytes.Buffer
-	if err := h.d.Renderer.Render(&buf, name, p, c); err != nil {
+	buf := web.GetBuffer()
+	defer web.PutBuffer(buf) // HTMLBlob has written the bytes when it returns
+	if err := h.d.Renderer.Render(buf, name, p, c); err != nil {
 		return err
 	}
 	return c.HTMLBlob(status, buf.Bytes())

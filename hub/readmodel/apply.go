@@ -25,7 +25,9 @@ type Model struct {
 	pilots      map[string]*PilotInfo
 	plans       map[string]*Plan
 	commitments map[string]*Commitment
-	// updates finds each progress update (compact.go) by IRI.
+	// recs stores the progress updates (compact.go); updates finds
+	// each by IRI.
+	recs    recTable
 	updates *updIndex
 	// timelines maps tlKey(pilot, commitment IRI) to its updates, so a
 	// pilot's updates can only extend its own commitments. Updates may
@@ -247,15 +249,17 @@ func (m *Model) ApplyUpdate(pilot string, u ogp.ProgressUpdate) bool {
 		}
 	}
 	m.mu.Lock()
-	old := m.updates.get(u.ID)
-	var moved string // the commitment an older version extended, when it was another
-	if old != nil {
-		if !newer(old.updatedTime(), old.publishedTime(), ru.Updated, ru.Published) {
+	t := &m.recs
+	// The pilot and commitment an older version extended, when another.
+	var movedPilot, moved string
+	if old, ok := m.updates.get(t, u.ID); ok {
+		r := t.rec(old)
+		if !newer(t.updatedTime(r), t.publishedTime(r), ru.Updated, ru.Published) {
 			m.mu.Unlock()
 			return false
 		}
-		if old.tl.commitment != u.InReplyTo || old.tl.pilot != pilot {
-			moved = old.tl.commitment
+		if otl := t.timelineOf(old); otl.commitment != u.InReplyTo || otl.pilot != pilot {
+			movedPilot, moved = otl.pilot, otl.commitment
 		}
 		m.unlinkUpdate(old)
 	}
@@ -267,18 +271,20 @@ func (m *Model) ApplyUpdate(pilot string, u ogp.ProgressUpdate) bool {
 		if c, ok := m.commitments[u.InReplyTo]; ok {
 			tl.commitment = c.ID // one copy of the IRI
 		}
+		t.addTimeline(tl)
 		m.timelines[tlID{tl.pilot, tl.commitment}] = tl // the key shares the timeline's strings
 	}
-	r := newUpd(tl, ru)
-	m.updates.put(r)
-	ups := append(make([]*upd, 0, len(tl.ups)+1), tl.ups...) // views hold the old slice
+	r := t.add(tl, ru)
+	m.updates.put(t, r)
+	ups := append(make([]recID, 0, len(tl.ups)+1), tl.ups...) // views hold the old slice
 	ups = append(ups, r)
-	slices.SortStableFunc(ups, compareUpdates)
-	tl.ups, tl.last = ups, lastTime(ups)
+	slices.SortStableFunc(ups, t.compareUpdates)
+	tl.ups, tl.last = ups, t.lastTime(ups)
+	m.compactIfWasteful()
 	m.bump()
 	m.mu.Unlock()
 	if moved != "" {
-		m.notifyUpdate(old.tl.pilot, moved)
+		m.notifyUpdate(movedPilot, moved)
 	}
 	m.notifyUpdate(pilot, u.InReplyTo)
 	return true
@@ -290,28 +296,60 @@ type tlID struct{ pilot, commitment string }
 
 func tlKey(pilot, commitment string) tlID { return tlID{pilot, commitment} }
 
-func lastTime(tl []*upd) time.Time {
-	var t time.Time
-	for _, u := range tl {
-		if ut := updateTime(u); ut.After(t) {
-			t = ut
+func (t *recTable) lastTime(ups []recID) time.Time {
+	var last time.Time
+	for _, u := range ups {
+		if ut := t.updateTime(u); ut.After(last) {
+			last = ut
 		}
 	}
-	return t
+	return last
 }
 
-// unlinkUpdate removes u from the index and its timeline. The timeline's
-// slice is rebuilt, not edited in place, because views hold the old one.
-func (m *Model) unlinkUpdate(u *upd) {
-	m.updates.del(u.fullID())
-	tl := u.tl
-	ups := slices.DeleteFunc(slices.Clone(tl.ups), func(x *upd) bool { return x == u })
+// unlinkUpdate removes record u from the index and its timeline; callers
+// hold mu. The timeline's slice is rebuilt, not edited in place, because
+// views hold the old one. The record stays (dead) until the table is
+// compacted.
+func (m *Model) unlinkUpdate(u recID) {
+	t := &m.recs
+	m.updates.del(t, u)
+	t.dead++
+	tl := t.timelineOf(u)
+	ups := slices.DeleteFunc(slices.Clone(tl.ups), func(x recID) bool { return x == u })
 	if len(ups) == 0 {
 		delete(m.timelines, tlKey(tl.pilot, tl.commitment))
 		tl.ups, tl.last = nil, time.Time{}
 		return
 	}
-	tl.ups, tl.last = ups, lastTime(ups)
+	tl.ups, tl.last = ups, t.lastTime(ups)
+}
+
+// compactIfWasteful rewrites the update records when replaced and removed
+// ones outnumber the live ones (and are at least compactMinDead), so a
+// hub whose members re-send or edit their updates does not keep every
+// version; callers hold mu for writing. The live records are copied into
+// a new table; views keep the old one, which holds what they show.
+func (m *Model) compactIfWasteful() {
+	old := &m.recs
+	if old.dead < compactMinDead || old.dead <= old.n-old.dead {
+		return
+	}
+	var t recTable
+	for _, tl := range m.timelines {
+		t.addTimeline(tl)
+		ups := make([]recID, len(tl.ups))
+		for i, u := range tl.ups {
+			ups[i] = t.copyFrom(old, u, tl)
+		}
+		tl.ups = ups
+	}
+	x := newUpdIndex()
+	for _, tl := range t.tls {
+		for _, u := range tl.ups {
+			x.put(&t, u)
+		}
+	}
+	m.recs, m.updates = t, x
 }
 
 // ApplyPlan inserts or replaces an action plan, keeping the newest.
@@ -398,11 +436,13 @@ func (m *Model) Remove(iri string) bool {
 		delete(m.commitments, iri)
 		changed = true
 	}
-	removedUpdate := m.updates.get(iri)
+	removedUpdate, isUpdate := m.updates.get(&m.recs, iri)
 	var updatePilot, updateCommitment string
-	if removedUpdate != nil {
-		updatePilot, updateCommitment = removedUpdate.tl.pilot, removedUpdate.tl.commitment
+	if isUpdate {
+		tl := m.recs.timelineOf(removedUpdate)
+		updatePilot, updateCommitment = tl.pilot, tl.commitment
 		m.unlinkUpdate(removedUpdate)
+		m.compactIfWasteful()
 		changed = true
 	}
 	if _, ok := m.plans[iri]; ok {
@@ -416,7 +456,7 @@ func (m *Model) Remove(iri string) bool {
 	if isCommitment {
 		m.notify(*removed, true)
 	}
-	if removedUpdate != nil {
+	if isUpdate {
 		m.notifyUpdate(updatePilot, updateCommitment)
 	}
 	return changed
@@ -434,15 +474,16 @@ func (m *Model) RemovePilot(actor string) {
 			gone = append(gone, *c)
 		}
 	}
-	var theirs []*upd
-	m.updates.each(func(u *upd) {
-		if u.tl.pilot == actor {
+	var theirs []recID
+	m.updates.each(func(u recID) {
+		if m.recs.timelineOf(u).pilot == actor {
 			theirs = append(theirs, u)
 		}
 	})
 	for _, u := range theirs {
 		m.unlinkUpdate(u)
 	}
+	m.compactIfWasteful()
 	for id, p := range m.plans {
 		if p.Pilot == actor {
 			delete(m.plans, id)
@@ -467,6 +508,7 @@ func (m *Model) share(c *Commitment) {
 	for i, t := range c.Themes {
 		c.Themes[i] = in.str(t)
 	}
+	c.Themes, c.Values = internList(in, 't', c.Themes), internList(in, 'v', c.Values)
 	for i := range c.Milestones {
 		ms := &c.Milestones[i]
 		ms.Type = in.str(ms.Type)

@@ -61,25 +61,26 @@ func (m *Model) Each(fn func(Commitment) bool) {
 
 // Timeline returns a visible commitment's progress updates, oldest first.
 func (m *Model) Timeline(commitmentID string) []Update {
-	return exportAll(m.current().timelines[commitmentID])
+	v := m.current()
+	return v.recs.exportAll(v.timelines[commitmentID])
 }
 
 // newestFirst orders updates newest first.
-func newestFirst(a, b *upd) int { return -compareUpdates(a, b) }
+func (t *recTable) newestFirst(a, b recID) int { return -t.compareUpdates(a, b) }
 
 // PilotTimeline returns a visible pilot's updates, newest first (limit <= 0:
 // all of them).
 func (m *Model) PilotTimeline(actor string, limit int) []Update {
 	v := m.current()
-	var all []*upd
+	var all []recID
 	for _, c := range v.byActor[actor] {
 		all = append(all, v.timelines[c.ID]...)
 	}
-	slices.SortFunc(all, newestFirst)
+	slices.SortFunc(all, v.recs.newestFirst)
 	if limit > 0 && len(all) > limit {
 		all = all[:limit]
 	}
-	return exportAll(all)
+	return v.recs.exportAll(all)
 }
 
 // recentSize is how many of the newest updates a view keeps ready.
@@ -100,21 +101,22 @@ func (m *Model) Latest(limit int) []Update {
 // first, so it is read from its end and left as soon as an update is older
 // than the n-th best so far: the cost is about one look per commitment.
 func (v *view) newest(n int) []Update {
-	var best []*upd // newest first, at most n
+	t := &v.recs
+	var best []recID // newest first, at most n
 	for _, tl := range v.timelines {
 		for i := len(tl) - 1; i >= 0; i-- {
 			u := tl[i]
-			if len(best) == n && newestFirst(u, best[n-1]) >= 0 {
+			if len(best) == n && t.newestFirst(u, best[n-1]) >= 0 {
 				break
 			}
-			at, _ := slices.BinarySearchFunc(best, u, newestFirst)
+			at, _ := slices.BinarySearchFunc(best, u, t.newestFirst)
 			best = slices.Insert(best, at, u)
 			if len(best) > n {
 				best = best[:n]
 			}
 		}
 	}
-	return exportAll(best)
+	return t.exportAll(best)
 }
 
 // Themes lists policy areas by how many pilots share them.
@@ -229,7 +231,8 @@ func (v *view) matrix(f Filter) Matrix {
 		}
 		pi := v.pilotByID[c.Pilot]
 		ci := completionIndex(c.Completion)
-		for _, ti := range v.cthemes[i] {
+		for _, t := range v.cthemes[v.cthemeAt[i]:v.cthemeAt[i+1]] {
+			ti := int(t)
 			k := pi*nt + ti
 			acc := &cells[k]
 			acc.n++

@@ -29,17 +29,21 @@ type view struct {
 	byUpdate    []*Commitment
 	byName      []*Commitment
 	plans       map[string]Plan
-	// timelines holds each visible commitment's updates (shared, read-only
-	// records, compact.go), oldest first.
-	timelines map[string][]*upd
+	// timelines holds each visible commitment's updates, oldest first, as
+	// numbers of records in recs (compact.go: the model's table when the
+	// view was built, whose records do not change).
+	recs      recTable
+	timelines map[string][]recID
 	byActor   map[string][]*Commitment
 	// recent is the newest recentSize updates, built on first use.
 	recentOnce sync.Once
 	recent     []Update
 	themes     []ThemeCount
 	totals     Totals
-	// cthemes[i] lists the indexes in themes of byPilot[i]'s policy areas.
-	cthemes    [][]int
+	// cthemes[cthemeAt[i]:cthemeAt[i+1]] lists the indexes in themes of
+	// byPilot[i]'s policy areas (one array, not a slice per commitment).
+	cthemes    []int32
+	cthemeAt   []int32
 	matrixOnce sync.Once
 	matrixAll  Matrix
 	// swaps are the model's commitments (0) this view replaced by a copy
@@ -118,7 +122,8 @@ func (m *Model) build(day ogp.Date) *view {
 		pilotByID:   map[string]int{},
 		commitments: map[string]*Commitment{},
 		plans:       map[string]Plan{},
-		timelines:   map[string][]*upd{},
+		recs:        m.recs,
+		timelines:   map[string][]recID{},
 		byActor:     map[string][]*Commitment{},
 	}
 	accs := m.pilotAccs()
@@ -190,7 +195,7 @@ func (m *Model) addPlans(v *view, accs map[string]*pilotAcc) {
 func (m *Model) addCommitments(v *view, accs map[string]*pilotAcc, themes *themeTally, day ogp.Date) {
 	for _, c := range m.commitments {
 		a := accs[c.Pilot]
-		var tl []*upd
+		var tl []recID
 		if t := m.timelines[tlKey(c.Pilot, c.ID)]; t != nil {
 			tl = t.ups
 		}
@@ -367,13 +372,15 @@ func (v *view) index() {
 	for i, t := range v.themes {
 		themeIdx[strings.ToLower(t.Theme)] = i
 	}
-	v.cthemes = make([][]int, len(v.byPilot))
+	v.cthemeAt = make([]int32, len(v.byPilot)+1)
 	for i, c := range v.byPilot {
+		start := len(v.cthemes)
 		for _, t := range c.Themes {
-			if ti, ok := themeIdx[strings.ToLower(t)]; ok && !slices.Contains(v.cthemes[i], ti) {
-				v.cthemes[i] = append(v.cthemes[i], ti)
+			if ti, ok := themeIdx[strings.ToLower(t)]; ok && !slices.Contains(v.cthemes[start:], int32(ti)) {
+				v.cthemes = append(v.cthemes, int32(ti))
 			}
 		}
+		v.cthemeAt[i+1] = int32(len(v.cthemes))
 	}
 }
 

@@ -384,3 +384,45 @@ func TestPickLang(t *testing.T) {
 		}
 	}
 }
+
+// Pages render into reused buffers: a short page after a long one carries
+// nothing of it, and the long page the client got is unchanged afterwards.
+func TestRenderReusesBuffersCleanly(t *testing.T) {
+	rend, err := NewRenderer(fstest.MapFS{"list.html": {Data: []byte(`{{define "content"}}{{range .Data}}<p>item {{.}}</p>{{end}}{{end}}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEcho(Options{Renderer: rend})
+	e.GET("/list", func(c echo.Context) error {
+		n := 1
+		if c.QueryParam("long") != "" {
+			n = 20000
+		}
+		items := make([]int, n)
+		for i := range items {
+			items[i] = i
+		}
+		return Render(c, 200, "list", "List", items)
+	})
+	get := func(target string) string {
+		r := httptest.NewRequest("GET", target, nil)
+		r.Header.Set("Accept", browserAccept)
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, r)
+		if w.Code != 200 {
+			t.Fatalf("%s: status %d", target, w.Code)
+		}
+		return w.Body.String()
+	}
+	long := get("/list?long=1")
+	longCopy := strings.Clone(long)
+	for range 3 {
+		short := get("/list")
+		if strings.Contains(short, "item 19999") || !strings.Contains(short, "<p>item 0</p>") || strings.Count(short, "<p>item") != 1 {
+			t.Fatalf("the short page holds %d items (%d bytes)", strings.Count(short, "<p>item"), len(short))
+		}
+	}
+	if long != longCopy || !strings.Contains(long, "<p>item 19999</p>") || !strings.HasSuffix(strings.TrimSpace(long), "</html>") {
+		t.Error("the long page changed after later pages were rendered")
+	}
+}
