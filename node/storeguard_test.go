@@ -21,9 +21,6 @@ import (
 
 // nodeRequestScans are the scanning reads a request may still send.
 var nodeRequestScans = []storetest.Allowed{
-	// Moved to memory by the outbox branch: remove these after merging it.
-	{Name: "aggregate", Collection: "outbox", Reason: "moved to memory by the outbox branch", Bound: "O(activities) per outbox request"},
-	{Name: "find", Collection: "outbox", Reason: "moved to memory by the outbox branch", Bound: "O(activities) per outbox page"},
 	{Name: "find", Collection: "auth_tokens", Keys: "",
 		Reason: "the operators' tokens page lists every API token issued, revoked ones too (audit)",
 		Bound:  "O(tokens issued: a few per operator), on an operator's visit only"},
@@ -40,6 +37,12 @@ var nodeRequestScans = []storetest.Allowed{
 // again after a write comes once per write (twice when a write lands
 // during a read), the same read on a timer at every tick.
 var nodeLoopScans = []storetest.Allowed{
+	{Name: "find", Collection: "outbox_marks", Keys: "",
+		Reason: "outbox replicas: every second one read of every process's mark (its count and latest ids), so another replica's publish shows within a second",
+		Bound:  "O(processes that published in the last day): marks unused for 24 h are deleted"},
+	{Name: "delete", Collection: "delivery_jobs", Keys: "_id",
+		Reason: "delivery purge: finished jobs deleted together ({_id: {$in}}) once deliveries pause, at most 1/30 of the time",
+		Bound:  "O(jobs finished since the last purge; at most 50,000 remembered)"},
 	{Name: "find", Collection: "followers", Keys: "", AtMost: 2,
 		Reason: "followers reload (every 5 s) reads the set only after followers_mark changed: a follower was written, by any replica",
 		Bound:  "O(followers), once per follower written"},
