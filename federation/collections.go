@@ -52,7 +52,7 @@ func (s *Server) Publish(ctx context.Context, activity []byte, extraInboxes ...s
 	if _, err := s.cfg.DB.Collection("outbox").InsertOne(ctx, entry); err != nil {
 		return fmt.Errorf("federation: publish: %w", err)
 	}
-	s.outboxPublished(ctx, []string{entry.ID}, [][]byte{activity})
+	s.outboxPublished([]string{entry.ID}, [][]byte{activity})
 	inboxes := append(s.FollowerInboxes(), extraInboxes...)
 	return s.queue.Enqueue(ctx, head.ID, activity, inboxes)
 }
@@ -91,7 +91,7 @@ func (s *Server) PublishAll(ctx context.Context, activities [][]byte) error {
 	if _, err := s.cfg.DB.Collection("outbox").InsertMany(ctx, docs); err != nil {
 		return fmt.Errorf("federation: publish: %w", err)
 	}
-	s.outboxPublished(ctx, tails, activities)
+	s.outboxPublished(tails, activities)
 	batch := make([]delivery.Activity, len(activities))
 	for i, activity := range activities {
 		batch[i] = delivery.Activity{ID: ids[i], Body: activity}
@@ -110,13 +110,11 @@ func (s *Server) outboxTail(activityID string) (string, error) {
 	return tail, nil
 }
 
-// outboxPublished takes stored entries into the outbox's memory. The
-// entries are stored, so a failure to tell the other replicas is not the
-// publish's: it is retried by the next publish or refresh.
-func (s *Server) outboxPublished(ctx context.Context, ids []string, activities [][]byte) {
-	if err := s.outbox.published(ctx, ids, activities); err != nil {
-		s.log.Warn("outbox: could not tell other replicas of new entries yet", "err", err)
-	}
+// outboxPublished takes stored entries into the outbox's memory; the
+// other replicas learn of them from this process's mark, written a moment
+// later (outboxMemory.published).
+func (s *Server) outboxPublished(ids []string, activities [][]byte) {
+	s.outbox.published(ids, activities)
 }
 
 // Send queues a non-public activity (Accept, Follow, Undo) to inboxes.

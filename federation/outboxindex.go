@@ -198,6 +198,12 @@ const (
 	// outboxRefresh is how often the marks are read: another replica's
 	// entry reaches this one's outbox pages within about that long.
 	outboxRefresh = time.Second
+	// outboxMarkDelay is how long published waits before writing the mark,
+	// so that a run of publishes (a start-up reconcile, an import) shares
+	// one write; a crash in that moment leaves other replicas without those
+	// entries until their next full read, as a crash between an entry's
+	// insert and its mark always could.
+	outboxMarkDelay = 50 * time.Millisecond
 )
 
 type outboxMarkDoc struct {
@@ -221,6 +227,7 @@ type outboxMemory struct {
 	// pending holds ids stored but not yet in this process's mark.
 	pendingMu sync.Mutex
 	pending   []string
+	flushSoon bool // a flushMark is scheduled
 	// writeMu serialises writes of the mark; mark is the last written.
 	writeMu sync.Mutex
 	mark    outboxMarkDoc
@@ -289,10 +296,10 @@ func (m *outboxMemory) rebuild(ctx context.Context) (OutboxLoaded, error) {
 }
 
 // published takes in entries this process has just stored (ids and their
-// activities): memory at once, then the mark for the other processes. A
-// mark that cannot be written now is written by the next publish or
-// refresh; the entries are stored and in this process's pages meanwhile.
-func (m *outboxMemory) published(ctx context.Context, ids []string, bodies [][]byte) error {
+// activities): memory at once, the mark for the other processes within
+// outboxMarkDelay (flushMark), or by the next refresh when that write
+// fails; the entries are stored and in this process's pages meanwhile.
+func (m *outboxMemory) published(ids []string, bodies [][]byte) {
 	keys := make([]outboxKey, 0, len(ids))
 	for i, id := range ids {
 		if k, ok := parseOutboxKey(id); ok {
@@ -303,8 +310,25 @@ func (m *outboxMemory) published(ctx context.Context, ids []string, bodies [][]b
 	m.index.add(keys...)
 	m.pendingMu.Lock()
 	m.pending = append(m.pending, ids...)
+	if !m.flushSoon {
+		// The mark is written a moment later, once for every publish of
+		// that moment: one document replace per publish (a 512-id mark)
+		// made a node's start-up reconcile of 4,600 objects 5× slower.
+		m.flushSoon = true
+		time.AfterFunc(outboxMarkDelay, m.flushMark)
+	}
 	m.pendingMu.Unlock()
-	return m.writeMark(ctx)
+}
+
+// flushMark writes the mark scheduled by published; a failure is retried
+// by the next refresh (the entries are stored and in this process's pages).
+func (m *outboxMemory) flushMark() {
+	m.pendingMu.Lock()
+	m.flushSoon = false
+	m.pendingMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = m.writeMark(ctx)
 }
 
 // writeMark writes the pending ids into this process's mark. Concurrent
