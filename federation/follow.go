@@ -2,17 +2,13 @@ package federation
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ogpnet/ogpnet/internal/store"
 )
@@ -26,135 +22,12 @@ type Follower struct {
 	Since       time.Time `bson:"since" json:"since"`
 }
 
-// followerSet is the followers collection kept in memory (it is read on
-// every publish) and written through to the store.
-type followerSet struct {
-	coll *mongo.Collection
-	// mark holds one document whose token every write of a follower changes
-	// (after the write), so that reload reads the followers only when one
-	// changed: an idle server reads one document by _id per refresh, however
-	// many followers it has (issue 11; the hub's members use the same rule).
-	mark *mongo.Collection
-	mu   sync.RWMutex
-	byID map[string]Follower
-	// seenMark is the mark's token when the followers were last read.
-	seenMark string
-}
-
-// followersMarkCollection is the collection of the followers' mark.
+// followersMarkCollection is the collection of the followers' mark
+// (markedSet): the followers are read on every publish, from memory.
 const followersMarkCollection = "followers_mark"
 
-const followersMarkID = "followers"
-
-func loadFollowers(ctx context.Context, coll, mark *mongo.Collection) (*followerSet, error) {
-	fs := &followerSet{coll: coll, mark: mark, byID: map[string]Follower{}}
-	if err := fs.readAll(ctx); err != nil {
-		return nil, err
-	}
-	return fs, nil
-}
-
-// reload takes in what other replicas changed: it replaces the in-memory
-// set with the store's when the mark says a follower was written since the
-// last read, and reads one document otherwise.
-func (fs *followerSet) reload(ctx context.Context) error {
-	token, err := fs.readMark(ctx)
-	if err != nil {
-		return err
-	}
-	fs.mu.RLock()
-	same := token == fs.seenMark
-	fs.mu.RUnlock()
-	if same {
-		return nil
-	}
-	return fs.readAll(ctx)
-}
-
-// readAll reads every follower, after the mark (a write that lands in
-// between changes the mark again, so the next reload reads once more).
-func (fs *followerSet) readAll(ctx context.Context) error {
-	token, err := fs.readMark(ctx)
-	if err != nil {
-		return err
-	}
-	cur, err := fs.coll.Find(ctx, bson.M{})
-	if err != nil {
-		return fmt.Errorf("federation: load followers: %w", err)
-	}
-	var all []Follower
-	if err := cur.All(ctx, &all); err != nil {
-		return fmt.Errorf("federation: load followers: %w", err)
-	}
-	byID := make(map[string]Follower, len(all))
-	for _, f := range all {
-		byID[f.Actor] = f
-	}
-	fs.mu.Lock()
-	fs.byID = byID
-	fs.seenMark = token
-	fs.mu.Unlock()
-	return nil
-}
-
-// touch changes the mark's token after a write of a follower, telling every
-// replica's reload to read the followers again. A fresh random token, not a
-// counter: FerretDB's $inc is read-then-write.
-func (fs *followerSet) touch(ctx context.Context) error {
-	_, err := fs.mark.UpdateOne(ctx, bson.M{"_id": followersMarkID},
-		bson.M{"$set": bson.M{"token": rand.Text()}}, options.UpdateOne().SetUpsert(true))
-	if err != nil {
-		return fmt.Errorf("federation: followers mark: %w", err)
-	}
-	return nil
-}
-
-// readMark reads the mark's token ("" before any write).
-func (fs *followerSet) readMark(ctx context.Context) (string, error) {
-	var d struct {
-		Token string `bson:"token"`
-	}
-	err := fs.mark.FindOne(ctx, bson.M{"_id": followersMarkID}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("federation: followers mark: %w", err)
-	}
-	return d.Token, nil
-}
-
-func (fs *followerSet) add(ctx context.Context, f Follower) error {
-	_, err := fs.coll.ReplaceOne(ctx, bson.M{"_id": f.Actor}, f, options.Replace().SetUpsert(true))
-	if err != nil {
-		return fmt.Errorf("federation: store follower: %w", err)
-	}
-	fs.mu.Lock()
-	fs.byID[f.Actor] = f
-	fs.mu.Unlock()
-	return fs.touch(ctx)
-}
-
-func (fs *followerSet) remove(ctx context.Context, actor string) error {
-	if _, err := fs.coll.DeleteOne(ctx, bson.M{"_id": actor}); err != nil {
-		return fmt.Errorf("federation: remove follower: %w", err)
-	}
-	fs.mu.Lock()
-	delete(fs.byID, actor)
-	fs.mu.Unlock()
-	return fs.touch(ctx)
-}
-
-// sorted returns followers ordered by actor IRI (the collection's cursor).
-func (fs *followerSet) sorted() []Follower {
-	fs.mu.RLock()
-	out := make([]Follower, 0, len(fs.byID))
-	for _, f := range fs.byID {
-		out = append(out, f)
-	}
-	fs.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Actor < out[j].Actor })
-	return out
+func loadFollowers(ctx context.Context, coll, mark *mongo.Collection) (*markedSet[Follower], error) {
+	return loadMarkedSet(ctx, "followers", coll, mark, "followers", func(f Follower) string { return f.Actor })
 }
 
 // Followers lists our followers, ordered by actor IRI.
@@ -189,7 +62,7 @@ func (s *Server) onFollow(ctx context.Context, in *Activity) error {
 		s.log.InfoContext(ctx, "inbox: follower's actor fetch failed", "actor", in.Actor, "err", err)
 		return fmt.Errorf("%w: could not fetch the follower's actor", ErrMalformed)
 	}
-	if err := s.followers.add(ctx, Follower{
+	if err := s.followers.put(ctx, Follower{
 		Actor: in.Actor, Inbox: remote.Inbox, SharedInbox: remote.SharedInbox,
 		FollowID: in.ID, Since: s.cfg.Now().UTC(),
 	}); err != nil {
@@ -214,9 +87,7 @@ func (s *Server) onUndo(ctx context.Context, in *Activity) (bool, error) {
 		Actor string `json:"actor"`
 	}
 	_ = json.Unmarshal(in.embedded(), &inner)
-	s.followers.mu.RLock()
-	f, isFollower := s.followers.byID[in.Actor]
-	s.followers.mu.RUnlock()
+	f, isFollower := s.followers.get(in.Actor)
 	isFollowUndo := inner.Type == "Follow" || (isFollower && in.ObjectID == f.FollowID)
 	if !isFollowUndo {
 		return false, nil
@@ -313,5 +184,5 @@ func (s *Server) onFollowAnswer(ctx context.Context, in *Activity) (bool, error)
 		state = FollowRejected
 	}
 	f.State, f.Answered = state, s.cfg.Now().UTC()
-	return true, s.following.answer(ctx, f)
+	return true, s.following.update(ctx, f, bson.M{"state": f.State, "answered": f.Answered})
 }

@@ -99,8 +99,8 @@ type Server struct {
 	keys    httpsig.KeyResolver
 	log     *slog.Logger
 
-	followers *followerSet
-	following *followingSet
+	followers *markedSet[Follower]
+	following *markedSet[Following]
 	// outbox is the outbox's ids in memory (outboxindex.go); outboxLoaded
 	// what its start-up rebuild read.
 	outbox       *outboxMemory
