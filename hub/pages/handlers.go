@@ -15,16 +15,10 @@ import (
 	"github.com/ogpnet/ogpnet/internal/web"
 )
 
-// render executes a page with the hub's renderer (whatever e.Renderer is)
-// into memory, so a template error becomes a clean 500.
+// render answers a page rendered into memory by the hub's renderer, so a
+// template error becomes a clean 500.
 func (h *handlers) render(c echo.Context, status int, name, title string, data any, alternate string) error {
-	p := web.Page{Title: title, Data: data, Alternate: alternate}
-	buf := web.GetBuffer()
-	defer web.PutBuffer(buf) // HTMLBlob has written the bytes when it returns
-	if err := h.d.Renderer.Render(buf, name, p, c); err != nil {
-		return err
-	}
-	return c.HTMLBlob(status, buf.Bytes())
+	return h.d.Renderer.Respond(c, status, name, web.Page{Title: title, Data: data, Alternate: alternate})
 }
 
 func (h *handlers) today() ogp.Date { return ogp.DateOf(h.d.Now().UTC()) }

@@ -187,13 +187,25 @@ func (r *Renderer) Render(w io.Writer, name string, data any, c echo.Context) er
 	default:
 		p = Page{Data: data}
 	}
-	buf := GetBuffer()
-	defer PutBuffer(buf)
+	buf := getBuffer()
+	defer putBuffer(buf)
 	if err := r.renderTo(buf, c, name, p); err != nil {
 		return err
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// Respond renders page name into memory and answers it with status: one
+// pooled buffer, and a template error becomes a clean 500 because nothing
+// was written yet.
+func (r *Renderer) Respond(c echo.Context, status int, name string, p Page) error {
+	buf := getBuffer()
+	defer putBuffer(buf) // HTMLBlob has written the bytes when it returns
+	if err := r.renderTo(buf, c, name, p); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
 }
 
 // renderBuffers are reused by every page: a large hub's page renders to
@@ -206,12 +218,12 @@ var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // to the collector rather than kept.
 const maxPooledBuffer = 4 << 20
 
-// GetBuffer returns an empty buffer from the pool pages render into; give
-// it back with PutBuffer once nothing refers to its bytes any more.
-func GetBuffer() *bytes.Buffer { return renderBuffers.Get().(*bytes.Buffer) }
+// getBuffer returns an empty buffer from the pool pages render into; give
+// it back with putBuffer once nothing refers to its bytes any more.
+func getBuffer() *bytes.Buffer { return renderBuffers.Get().(*bytes.Buffer) }
 
-// PutBuffer returns b to the pool.
-func PutBuffer(b *bytes.Buffer) {
+// putBuffer returns b to the pool.
+func putBuffer(b *bytes.Buffer) {
 	if b.Cap() > maxPooledBuffer {
 		return
 	}
